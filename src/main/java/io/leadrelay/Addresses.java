@@ -1,0 +1,34 @@
+package io.leadrelay;
+
+/**
+ * Event-bus addresses. Commands go to exactly one consumer ({@code send}/{@code request}); announcements are
+ * published node-locally so that, in a cluster, each node logs only what it handled itself.
+ */
+public final class Addresses {
+
+  /** Command: a {@code Delivery} that has been accepted and must be mapped. Consumer: MappingVerticle. */
+  public static final String DELIVERY_MAP = "leadrelay.delivery.map";
+
+  /** Command: a {@code LeadCommand} to create in Bitrix24. Consumer: BitrixVerticle. */
+  public static final String LEAD_DELIVER = "leadrelay.lead.deliver";
+
+  /** Announcement: an accepted webhook ({@code Delivery} JSON). Consumer: LogVerticle (webhook.log). */
+  public static final String WEBHOOK_RECEIVED = "leadrelay.webhook.received";
+
+  /** Announcement: a lead was created, or would have been in dry-run ({@code LeadCreated} JSON). */
+  public static final String LEAD_CREATED = "leadrelay.lead.created";
+
+  /** Announcement: a delivery failed at some stage ({@code ErrorEvent} JSON). */
+  public static final String LEAD_FAILED = "leadrelay.lead.failed";
+
+  /** Announcement: an HTTP request was refused before anything was accepted ({@code ErrorEvent} JSON). */
+  public static final String REQUEST_REFUSED = "leadrelay.request.refused";
+
+  /** Request/reply: each part of the relay answers its health as JSON with at least {@code "status"}. */
+  public static final String HEALTH_MAPPING = "leadrelay.health.mapping";
+  public static final String HEALTH_BITRIX = "leadrelay.health.bitrix";
+  public static final String HEALTH_LOGS = "leadrelay.health.logs";
+
+  private Addresses() {
+  }
+}

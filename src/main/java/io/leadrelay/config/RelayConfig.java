@@ -1,0 +1,9 @@
+package io.leadrelay.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The whole configuration, parsed and checked once at start-up. */
+public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix,
+                          Map<String, IntegrationConfig> integrations) {
+}
