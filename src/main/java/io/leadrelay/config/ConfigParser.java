@@ -1,0 +1,158 @@
+package io.leadrelay.config;
+
+import io.leadrelay.mapping.MappingConfig;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the typed {@link RelayConfig} from the configuration JSON, with the documented environment variables
+ * (present as top-level keys, the way vertx-config merges them) laid on top. Pure: no files, no Vert.x instance.
+ * An integration without a secret gets {@code null} here; {@link ConfigLoader} generates and keeps one.
+ */
+public final class ConfigParser {
+
+  /** Environment variable → the configuration key it sets. */
+  public static final Map<String, String> ENV_KEYS = envKeys();
+
+  public static final String DEFAULT_INTEGRATION = "default";
+
+  private static final Pattern INTEGRATION_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+  private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9._~-]{16,256}");
+
+  private ConfigParser() {
+  }
+
+  private static Map<String, String> envKeys() {
+    Map<String, String> keys = new LinkedHashMap<>();
+    keys.put("HTTP_HOST", "http.host");
+    keys.put("HTTP_PORT", "http.port");
+    keys.put("HTTP_INSTANCES", "http.instances");
+    keys.put("HTTP_BODY_LIMIT", "http.bodyLimit");
+    keys.put("HTTP_IDLE_TIMEOUT_SECONDS", "http.idleTimeoutSeconds");
+    keys.put("DATA_DIR", "dataDir");
+    keys.put("LOG_DIR", "logs.dir");
+    keys.put("LOG_MAX_FILE_SIZE", "logs.maxFileSize");
+    keys.put("LOG_MAX_DAYS", "logs.maxDays");
+    keys.put("LOG_TOTAL_SIZE_CAP", "logs.totalSizeCap");
+    keys.put("BITRIX_CONNECT_TIMEOUT_MS", "bitrix.connectTimeoutMs");
+    keys.put("BITRIX_REQUEST_TIMEOUT_MS", "bitrix.requestTimeoutMs");
+    keys.put("BITRIX_MAX_CONCURRENT", "bitrix.maxConcurrentPerPortal");
+    keys.put("BOTHELP_SECRET", "integrations.default.secret");
+    keys.put("BITRIX_WEBHOOK_URL", "integrations.default.portal.webhookUrl");
+    keys.put("BITRIX_ASSIGNED_BY_ID", "integrations.default.mapping.assignedById");
+    keys.put("BITRIX_SOURCE_ID", "integrations.default.mapping.sourceId");
+    keys.put("LEAD_TITLE", "integrations.default.mapping.title");
+    return Map.copyOf(keys);
+  }
+
+  public static RelayConfig parse(JsonObject merged) {
+    JsonObject json = merged.copy();
+    Map<String, String> envSources = new HashMap<>();
+    for (Map.Entry<String, String> env : ENV_KEYS.entrySet()) {
+      Object value = json.remove(env.getKey());
+      if (value != null && !value.toString().isBlank()) {
+        put(json, env.getValue(), value.toString().trim());
+        envSources.put(env.getValue(), env.getKey());
+      }
+    }
+    ConfigReader read = new ConfigReader(envSources);
+    read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "integrations"));
+
+    JsonObject httpJson = read.object(json, "http", "http");
+    read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds"));
+    HttpConfig http = new HttpConfig(
+        read.string(httpJson, "host", "http.host", "0.0.0.0"),
+        read.integer(httpJson, "port", "http.port", 8080, 0, 65535),
+        read.integer(httpJson, "instances", "http.instances", Runtime.getRuntime().availableProcessors(), 1, 256),
+        read.integer(httpJson, "bodyLimit", "http.bodyLimit", 64 * 1024, 1024, 16 * 1024 * 1024),
+        read.integer(httpJson, "idleTimeoutSeconds", "http.idleTimeoutSeconds", 30, 1, 3600));
+
+    Path dataDir = Path.of(read.string(json, "dataDir", "dataDir", "./data"));
+
+    JsonObject logsJson = read.object(json, "logs", "logs");
+    read.rejectUnknown(logsJson, "logs", Set.of("dir", "maxFileSize", "maxDays", "totalSizeCap"));
+    LogConfig logs = new LogConfig(
+        Path.of(read.string(logsJson, "dir", "logs.dir", "./logs")),
+        size(read, logsJson, "maxFileSize", "logs.maxFileSize", "50MB"),
+        read.integer(logsJson, "maxDays", "logs.maxDays", 30, 1, 3650),
+        size(read, logsJson, "totalSizeCap", "logs.totalSizeCap", "1GB"));
+
+    JsonObject bitrixJson = read.object(json, "bitrix", "bitrix");
+    read.rejectUnknown(bitrixJson, "bitrix", Set.of("connectTimeoutMs", "requestTimeoutMs", "maxConcurrentPerPortal"));
+    BitrixHttpConfig bitrix = new BitrixHttpConfig(
+        read.integer(bitrixJson, "connectTimeoutMs", "bitrix.connectTimeoutMs", 5_000, 100, 120_000),
+        read.integer(bitrixJson, "requestTimeoutMs", "bitrix.requestTimeoutMs", 30_000, 100, 600_000),
+        read.integer(bitrixJson, "maxConcurrentPerPortal", "bitrix.maxConcurrentPerPortal", 2, 1, 50));
+
+    return new RelayConfig(http, dataDir, logs, bitrix, integrations(read, json));
+  }
+
+  private static Map<String, IntegrationConfig> integrations(ConfigReader read, JsonObject json) {
+    JsonObject all = read.object(json, "integrations", "integrations");
+    if (all.isEmpty()) {
+      all.put(DEFAULT_INTEGRATION, new JsonObject());
+    }
+    Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
+    for (String name : all.fieldNames()) {
+      String path = "integrations." + name;
+      if (!INTEGRATION_NAME.matcher(name).matches()) {
+        throw new ConfigException("Integration name '" + name + "' must be 1-64 lower-case letters, digits, '-' or"
+            + " '_' (it is part of the webhook URL).");
+      }
+      JsonObject integration = read.object(all, name, path);
+      read.rejectUnknown(integration, path, Set.of("secret", "portal", "mapping"));
+
+      String secret = read.string(integration, "secret", path + ".secret", null);
+      if (secret != null && !SECRET.matcher(secret).matches()) {
+        throw new ConfigException(read.name(path + ".secret") + " must be 16 to 256 letters, digits, '-', '_', '.'"
+            + " or '~' (it is part of the webhook URL).");
+      }
+
+      JsonObject portalJson = read.object(integration, "portal", path + ".portal");
+      read.rejectUnknown(portalJson, path + ".portal", Set.of("webhookUrl"));
+      String url = read.string(portalJson, "webhookUrl", path + ".portal.webhookUrl", null);
+      Optional<PortalConfig> portal = url == null ? Optional.empty()
+          : Optional.of(PortalConfig.parse(read.name(path + ".portal.webhookUrl"), url));
+
+      JsonObject mappingJson = read.object(integration, "mapping", path + ".mapping");
+      if (mappingJson.getValue("assignedById") instanceof String) {
+        // Checked here so that a bad BITRIX_ASSIGNED_BY_ID is reported under the variable's own name.
+        mappingJson.put("assignedById", read.integer(mappingJson, "assignedById", path + ".mapping.assignedById",
+            1, 1, Integer.MAX_VALUE));
+      }
+      MappingConfig mapping = MappingConfig.fromJson(mappingJson, path + ".mapping");
+      integrations.put(name, new IntegrationConfig(name, secret, portal, mapping));
+    }
+    return integrations;
+  }
+
+  private static String size(ConfigReader read, JsonObject json, String key, String path, String fallback) {
+    String value = read.string(json, key, path, fallback);
+    if (!value.matches("(?i)\\d+\\s*(|b|kb|mb|gb)")) {
+      throw new ConfigException(read.name(path) + " must be a size such as 50MB or 1GB, got \"" + value + "\".");
+    }
+    return value;
+  }
+
+  private static void put(JsonObject json, String dottedPath, String value) {
+    List<String> parts = List.of(dottedPath.split("\\."));
+    JsonObject node = json;
+    for (String part : parts.subList(0, parts.size() - 1)) {
+      Object child = node.getValue(part);
+      if (!(child instanceof JsonObject)) {
+        child = new JsonObject();
+        node.put(part, child);
+      }
+      node = (JsonObject) child;
+    }
+    node.put(parts.get(parts.size() - 1), value);
+  }
+}

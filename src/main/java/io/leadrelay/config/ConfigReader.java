@@ -1,0 +1,81 @@
+package io.leadrelay.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Typed reads from the configuration JSON with one-sentence errors that name the key — or the environment
+ * variable, when the value came from one, since that is what the user has to fix.
+ */
+final class ConfigReader {
+
+  /** Full key path (e.g. "http.port") → the environment variable it was taken from. */
+  private final Map<String, String> envSources;
+
+  ConfigReader(Map<String, String> envSources) {
+    this.envSources = envSources;
+  }
+
+  String name(String path) {
+    String env = envSources.get(path);
+    return env != null ? env : path;
+  }
+
+  JsonObject object(JsonObject parent, String key, String path) {
+    Object value = parent.getValue(key);
+    if (value == null) {
+      return new JsonObject();
+    }
+    if (!(value instanceof JsonObject object)) {
+      throw new ConfigException(name(path) + " must be a JSON object.");
+    }
+    return object;
+  }
+
+  String string(JsonObject parent, String key, String path, String fallback) {
+    Object value = parent.getValue(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof String text)) {
+      throw new ConfigException(name(path) + " must be a string.");
+    }
+    return text.isBlank() ? fallback : text.trim();
+  }
+
+  int integer(JsonObject parent, String key, String path, int fallback, int min, int max) {
+    Object value = parent.getValue(key);
+    if (value == null || (value instanceof String s && s.isBlank())) {
+      return fallback;
+    }
+    long number;
+    try {
+      number = value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+          ? n.longValue() : Long.parseLong(value.toString().trim());
+    } catch (NumberFormatException e) {
+      number = Long.MIN_VALUE;
+    }
+    if (number < min || number > max) {
+      throw new ConfigException(name(path) + " must be a whole number from " + min + " to " + max + ", got "
+          + quote(value) + ".");
+    }
+    return (int) number;
+  }
+
+  void rejectUnknown(JsonObject object, String path, Set<String> allowed) {
+    Set<String> unknown = new TreeSet<>(object.fieldNames());
+    unknown.removeAll(allowed);
+    if (!unknown.isEmpty()) {
+      String where = path.isEmpty() ? "the configuration" : path;
+      throw new ConfigException("Unknown key '" + unknown.iterator().next() + "' in " + where
+          + "; known keys are " + String.join(", ", new TreeSet<>(allowed)) + ".");
+    }
+  }
+
+  static String quote(Object value) {
+    return value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
+  }
+}

@@ -1,0 +1,121 @@
+package io.leadrelay.config;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigParserTest {
+
+  private static final String URL = "https://example.bitrix24.ru/rest/1/abcdef0123456789/";
+
+  private static String error(JsonObject json) {
+    return assertThrows(ConfigException.class, () -> ConfigParser.parse(json)).getMessage();
+  }
+
+  @Test
+  void emptyConfigurationGivesDocumentedDefaultsAndADryRunDefaultIntegration() {
+    RelayConfig config = ConfigParser.parse(new JsonObject());
+    assertEquals("0.0.0.0", config.http().host());
+    assertEquals(8080, config.http().port());
+    assertEquals(Runtime.getRuntime().availableProcessors(), config.http().instances());
+    assertEquals(65536, config.http().bodyLimitBytes());
+    assertEquals(Path.of("./data"), config.dataDir());
+    assertEquals(Path.of("./logs"), config.logs().dir());
+    assertEquals(30, config.logs().maxDays());
+    IntegrationConfig integration = config.integrations().get("default");
+    assertTrue(integration.dryRun());
+    assertNull(integration.secret(), "no secret configured: one is generated at start-up");
+    assertEquals("Новый лид из BotHelp", integration.mapping().titleTemplate());
+  }
+
+  @Test
+  void environmentVariablesOverrideTheFile() {
+    JsonObject json = new JsonObject()
+        .put("http", new JsonObject().put("port", 9000))
+        .put("HTTP_PORT", "8181")
+        .put("HTTP_HOST", "127.0.0.1")
+        .put("HTTP_INSTANCES", "3")
+        .put("BOTHELP_SECRET", "s3cret-s3cret-s3cret")
+        .put("BITRIX_WEBHOOK_URL", URL)
+        .put("BITRIX_ASSIGNED_BY_ID", "7")
+        .put("BITRIX_SOURCE_ID", "CALL")
+        .put("LEAD_TITLE", "Лид {name}")
+        .put("DATA_DIR", "/var/lib/leadrelay")
+        .put("LOG_DIR", "/var/log/leadrelay");
+    RelayConfig config = ConfigParser.parse(json);
+    assertEquals(8181, config.http().port());
+    assertEquals("127.0.0.1", config.http().host());
+    assertEquals(3, config.http().instances());
+    assertEquals(Path.of("/var/lib/leadrelay"), config.dataDir());
+    assertEquals(Path.of("/var/log/leadrelay"), config.logs().dir());
+    IntegrationConfig integration = config.integrations().get("default");
+    assertEquals("s3cret-s3cret-s3cret", integration.secret());
+    assertEquals(URL + "crm.lead.add.json", integration.portal().orElseThrow().methodUrl("crm.lead.add"));
+    assertEquals(7, integration.mapping().assignedById());
+    assertEquals("CALL", integration.mapping().sourceId());
+    assertEquals("Лид {name}", integration.mapping().titleTemplate());
+  }
+
+  @Test
+  void blankEnvironmentVariablesAreIgnored() {
+    RelayConfig config = ConfigParser.parse(new JsonObject().put("HTTP_PORT", "").put("BITRIX_WEBHOOK_URL", " "));
+    assertEquals(8080, config.http().port());
+    assertTrue(config.integrations().get("default").dryRun());
+  }
+
+  @Test
+  void severalIntegrationsEachWithSecretPortalAndMapping() {
+    JsonObject json = new JsonObject().put("integrations", new JsonObject()
+        .put("sales", new JsonObject().put("secret", "sales-secret-0123456789")
+            .put("portal", new JsonObject().put("webhookUrl", URL))
+            .put("mapping", new JsonObject().put("assignedById", 12)))
+        .put("support", new JsonObject().put("secret", "support-secret-0123456789")));
+    RelayConfig config = ConfigParser.parse(json);
+    assertEquals(2, config.integrations().size());
+    assertEquals(12, config.integrations().get("sales").mapping().assignedById());
+    assertFalse(config.integrations().get("sales").dryRun());
+    assertTrue(config.integrations().get("support").dryRun());
+  }
+
+  @Test
+  void badValuesStopStartUpWithOneSentenceNamingTheKey() {
+    assertEquals("HTTP_PORT must be a whole number from 0 to 65535, got \"eighty\".",
+        error(new JsonObject().put("HTTP_PORT", "eighty")));
+    assertEquals("http.port must be a whole number from 0 to 65535, got 70000.",
+        error(new JsonObject().put("http", new JsonObject().put("port", 70000))));
+    assertEquals("BITRIX_ASSIGNED_BY_ID must be a whole number from 1 to 2147483647, got \"boss\".",
+        error(new JsonObject().put("BITRIX_ASSIGNED_BY_ID", "boss")));
+    assertTrue(error(new JsonObject().put("htpp", new JsonObject())).startsWith("Unknown key 'htpp'"));
+    assertTrue(error(new JsonObject().put("BOTHELP_SECRET", "short")).startsWith("BOTHELP_SECRET must be"));
+    assertTrue(error(new JsonObject().put("LOG_MAX_FILE_SIZE", "huge")).startsWith("LOG_MAX_FILE_SIZE must be a size"));
+    assertTrue(error(new JsonObject().put("integrations", new JsonObject().put("Bad Name", new JsonObject())))
+        .startsWith("Integration name 'Bad Name'"));
+  }
+
+  @Test
+  void badPortalUrlsAreRefusedWithoutEchoingTheSecretCode() {
+    String message = error(new JsonObject().put("BITRIX_WEBHOOK_URL", "ftp://example.bitrix24.ru/rest/1/topsecretcode1/"));
+    assertTrue(message.startsWith("BITRIX_WEBHOOK_URL must start with https://"), message);
+    assertFalse(message.contains("topsecretcode1"));
+    message = error(new JsonObject().put("BITRIX_WEBHOOK_URL", "https://example.bitrix24.ru/crm/topsecretcode1"));
+    assertTrue(message.startsWith("BITRIX_WEBHOOK_URL must look like"), message);
+    assertFalse(message.contains("topsecretcode1"));
+  }
+
+  @Test
+  void portalUrlIsMaskedEverywhereItIsShown() {
+    PortalConfig portal = PortalConfig.parse("BITRIX_WEBHOOK_URL", "http://127.0.0.1:8099/rest/12/abcdef0123456789");
+    assertEquals("http://127.0.0.1:8099/rest/12/***/", portal.masked());
+    assertEquals("http://127.0.0.1:8099/rest/12/***/", portal.toString());
+    assertEquals("abcdef0123456789", portal.secretCode());
+    assertTrue(portal.insecure());
+    assertEquals("http://127.0.0.1:8099/rest/12/abcdef0123456789/crm.lead.add.json", portal.methodUrl("crm.lead.add"));
+  }
+}
