@@ -1,0 +1,217 @@
+package io.leadrelay.http;
+
+import io.leadrelay.Addresses;
+import io.leadrelay.config.HttpConfig;
+import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.logging.ErrorEvent;
+import io.leadrelay.store.Delivery;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.IntConsumer;
+
+/**
+ * The relay's HTTP face: accepts BotHelp webhooks on {@code POST /webhook/{integration}/{secret}}, refuses
+ * anything it cannot turn into a lead with a clear 4xx, and answers {@code /health}. It validates and hands over;
+ * mapping and delivery happen on the bus.
+ */
+public class HttpVerticle extends VerticleBase {
+
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  private static final String JSON_UTF8 = "application/json; charset=utf-8";
+
+  private final HttpConfig config;
+  private final Map<String, SecretMatcher> secrets = new LinkedHashMap<>();
+  private final IntConsumer onListening;
+  private final DeliveryIds ids = new DeliveryIds();
+  private HealthReport health;
+  private HttpServer server;
+
+  /**
+   * @param onListening told the actual port once listening (tests listen on port 0)
+   */
+  public HttpVerticle(HttpConfig config, Map<String, IntegrationConfig> integrations, IntConsumer onListening) {
+    this.config = config;
+    this.onListening = onListening;
+    integrations.forEach((name, integration) -> secrets.put(name, new SecretMatcher(integration.secret())));
+  }
+
+  @Override
+  public Future<?> start() {
+    health = new HealthReport(vertx);
+    Router router = Router.router(vertx);
+    router.post("/webhook/:integration/:secret").handler(this::receiveWebhook);
+    router.route("/webhook/:integration/:secret").handler(this::methodNotAllowed);
+    router.get("/health").handler(this::health);
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.route().last().handler(this::notFound);
+    router.errorHandler(500, this::internalError);
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.host())
+        .setPort(config.port())
+        .setIdleTimeout(config.idleTimeoutSeconds())
+        .setMaxHeaderSize(16 * 1024)
+        .setMaxInitialLineLength(8 * 1024);
+    return vertx.createHttpServer(options)
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> {
+          server = s;
+          onListening.accept(s.actualPort());
+        });
+  }
+
+  private void receiveWebhook(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    String integration = ctx.pathParam("integration");
+    try {
+      authorize(integration, ctx.pathParam("secret"));
+      PayloadParser.checkContentType(request.getHeader(HttpHeaders.CONTENT_TYPE));
+      checkDeclaredLength(request.getHeader(HttpHeaders.CONTENT_LENGTH));
+    } catch (Refusal refusal) {
+      refuse(ctx, knownOrNull(integration), refusal);
+      return;
+    }
+    readBody(request)
+        .map(body -> PayloadParser.parse(request.getHeader(HttpHeaders.CONTENT_TYPE), body.getBytes()))
+        .onSuccess(payload -> accept(ctx, integration, payload))
+        .onFailure(failure -> {
+          if (failure instanceof Refusal refusal) {
+            refuse(ctx, integration, refusal);
+          } else if (!request.response().closed()) {
+            // The client went away or the connection broke mid-body: there is nobody to answer.
+            request.connection().close();
+          }
+        });
+  }
+
+  private void accept(RoutingContext ctx, String integration, JsonObject payload) {
+    Delivery delivery = new Delivery(ids.next(), integration, Instant.now(), remoteAddress(ctx), payload);
+    JsonObject message = delivery.toJson();
+    vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
+    vertx.eventBus().send(Addresses.DELIVERY_MAP, message);
+    json(ctx, 200, new JsonObject().put("ok", true).put("id", delivery.id()));
+  }
+
+  private void authorize(String integration, String secret) {
+    SecretMatcher matcher = secrets.get(integration);
+    if (matcher == null) {
+      throw new Refusal(404, "unknown_integration",
+          "No integration named '" + PayloadParser.abbreviate(integration) + "' is configured.");
+    }
+    if (!matcher.matches(secret)) {
+      throw new Refusal(401, "wrong_secret",
+          "The secret in the webhook URL is wrong for integration '" + integration + "'.");
+    }
+  }
+
+  private void checkDeclaredLength(String contentLength) {
+    if (contentLength == null) {
+      return;
+    }
+    try {
+      if (Long.parseLong(contentLength.trim()) > config.bodyLimitBytes()) {
+        throw tooLarge();
+      }
+    } catch (NumberFormatException e) {
+      throw new Refusal(400, "bad_content_length", "The Content-Length header is not a number.");
+    }
+  }
+
+  private Refusal tooLarge() {
+    return new Refusal(413, "body_too_large",
+        "The request body is larger than the limit of " + config.bodyLimitBytes() + " bytes.");
+  }
+
+  /** Reads the whole body, failing with a 413 refusal as soon as it outgrows the limit (chunked bodies too). */
+  private Future<Buffer> readBody(HttpServerRequest request) {
+    Promise<Buffer> promise = Promise.promise();
+    Buffer body = Buffer.buffer();
+    request.handler(chunk -> {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      if (body.length() + chunk.length() > config.bodyLimitBytes()) {
+        promise.tryFail(tooLarge());
+      } else {
+        body.appendBuffer(chunk);
+      }
+    });
+    request.exceptionHandler(promise::tryFail);
+    request.endHandler(v -> promise.tryComplete(body));
+    request.resume();
+    return promise.future();
+  }
+
+  private void refuse(RoutingContext ctx, String integration, Refusal refusal) {
+    vertx.eventBus().publish(Addresses.REQUEST_REFUSED,
+        ErrorEvent.refused(integration, refusal.code(), refusal.getMessage(), refusal.status(), remoteAddress(ctx))
+            .toJson(), LOCAL);
+    if (refusal.status() == 413) {
+      // The client may still be sending a huge body: answer, then hang up instead of reading it all.
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      json(ctx, refusal.status(), refusal.toJson()).onComplete(v -> ctx.request().connection().close());
+    } else {
+      json(ctx, refusal.status(), refusal.toJson());
+    }
+  }
+
+  private void methodNotAllowed(RoutingContext ctx) {
+    ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
+    refuse(ctx, knownOrNull(ctx.pathParam("integration")), new Refusal(405, "method_not_allowed",
+        "The webhook accepts POST only, got " + ctx.request().method().name() + "."));
+  }
+
+  private void notFound(RoutingContext ctx) {
+    refuse(ctx, null, new Refusal(404, "not_found",
+        "Nothing here; BotHelp webhooks go to POST /webhook/{integration}/{secret}."));
+  }
+
+  private void internalError(RoutingContext ctx) {
+    json(ctx, 500, new JsonObject().put("ok", false).put("error", "internal_error")
+        .put("message", "The relay failed to handle this request; it has been logged."));
+  }
+
+  private void health(RoutingContext ctx) {
+    health.check().onSuccess(report ->
+        json(ctx, "UP".equals(report.getString("status")) ? 200 : 503, report));
+  }
+
+  private Future<Void> json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended()) {
+      return Future.succeededFuture();
+    }
+    return ctx.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON_UTF8)
+        .end(body.encode());
+  }
+
+  /** Integration names from the URL are only echoed into logs once they are known to be configured. */
+  private String knownOrNull(String integration) {
+    return integration != null && secrets.containsKey(integration) ? integration : null;
+  }
+
+  private static String remoteAddress(RoutingContext ctx) {
+    return ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}
