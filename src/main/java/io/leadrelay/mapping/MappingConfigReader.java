@@ -94,7 +94,7 @@ final class MappingConfigReader {
       return fallback;
     }
     String type = value instanceof String text ? text.trim().toUpperCase(Locale.ROOT) : null;
-    if (!allowed.contains(type)) {
+    if (type == null || !allowed.contains(type)) {
       throw invalid(key, "must be one of " + String.join(", ", allowed), value);
     }
     return type;
@@ -245,17 +245,20 @@ final class MappingConfigReader {
 
   /** The offending value as the user wrote it, quoted if text, cut short so one sentence stays one line. */
   private static String shown(Object value) {
-    String text;
-    if (value instanceof String s) {
-      text = "\"" + s + "\"";
-    } else if (value instanceof JsonObject o) {
-      text = o.encode();
-    } else if (value instanceof JsonArray a) {
-      text = a.encode();
-    } else {
-      text = String.valueOf(value);
+    if (value instanceof String text) {
+      return "\"" + shortened(text) + "\"";
     }
-    text = text.replace('\n', ' ').replace('\r', ' ');
-    return text.length() > MAX_SHOWN_VALUE ? text.substring(0, MAX_SHOWN_VALUE) + "…" : text;
+    if (value instanceof JsonObject object) {
+      return shortened(object.encode());
+    }
+    if (value instanceof JsonArray array) {
+      return shortened(array.encode());
+    }
+    return shortened(String.valueOf(value));
+  }
+
+  private static String shortened(String text) {
+    String oneLine = text.replace('\n', ' ').replace('\r', ' ');
+    return oneLine.length() > MAX_SHOWN_VALUE ? oneLine.substring(0, MAX_SHOWN_VALUE) + "…" : oneLine;
   }
 }
