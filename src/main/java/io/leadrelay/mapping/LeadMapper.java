@@ -4,7 +4,6 @@ import io.leadrelay.store.Delivery;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.time.Instant;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -54,8 +53,7 @@ public final class LeadMapper {
 
   /** The lead for a delivery: its fields with ORIGIN_ID = the delivery id, and this integration's params. */
   public LeadCommand map(Delivery delivery) {
-    Instant receivedAt = delivery.receivedAt() == null ? Instant.now() : delivery.receivedAt();
-    return new LeadCommand(delivery.id(), delivery.integration(), receivedAt,
+    return new LeadCommand(delivery.id(), delivery.integration(), delivery.receivedAt(),
         fields(delivery.payload(), delivery.id()), params());
   }
 
