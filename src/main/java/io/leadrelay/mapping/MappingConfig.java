@@ -1,5 +1,7 @@
 package io.leadrelay.mapping;
 
+import io.vertx.core.json.JsonObject;
+
 import java.util.List;
 import java.util.Map;
 
@@ -34,5 +36,17 @@ public record MappingConfig(String titleTemplate, String phoneValueType, String 
   public static MappingConfig defaults() {
     return new MappingConfig(DEFAULT_TITLE, "WORK", "WORK", 1, "WEB", null, null, null, true,
         DEFAULT_SYSTEM_FIELDS, Map.of(), "leadrelay");
+  }
+
+  /**
+   * Parses an integration's {@code "mapping"} object (keys in MAPPING-KEYS.md) on top of {@link #defaults()}.
+   *
+   * @param json the mapping object; null or absent keys keep the defaults
+   * @param path where the object sits in the config, e.g. {@code integrations.default.mapping}, so that errors
+   *             name the full key
+   * @throws io.leadrelay.config.ConfigException one sentence naming the key, for an unknown key or a bad value
+   */
+  public static MappingConfig fromJson(JsonObject json, String path) {
+    return new MappingConfigReader(path).read(json);
   }
 }
