@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Ingest benchmark: accepted webhooks per second in dry-run (no portal), with wrk on loopback.
+# Usage: bench/ingest.sh [duration=30s] [connections=64] [threads=2]
+# Needs wrk (apt-get install wrk) and a built jar (mvn -q -DskipTests package).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-30s}
+connections=${2:-64}
+threads=${3:-2}
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+[ -f target/leadrelay.jar ] || mvn -q -DskipTests package
+
+work=$(mktemp -d)
+port=${BENCH_PORT:-18080}
+secret=bench-secret-0123456789
+HTTP_HOST=127.0.0.1 HTTP_PORT=$port BOTHELP_SECRET=$secret DATA_DIR="$work/data" LOG_DIR="$work/logs" \
+  java ${JAVA_OPTS:--Xmx512m} -jar target/leadrelay.jar > "$work/relay.out" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+url="http://127.0.0.1:$port/webhook/default/$secret"
+wrk -t1 -c8 -d3s -s bench/ingest.lua "$url" > /dev/null   # warm-up: let the JIT compile the hot path
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
+echo "wrk -t$threads -c$connections -d$duration -s bench/ingest.lua $url"
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/ingest.lua "$url"
+echo "relay RSS after the run: $(ps -o rss= -p $pid | awk '{printf "%.0f MB", $1/1024}')"
+echo "webhook.log lines: $(wc -l < "$work/logs/webhook.log" 2>/dev/null || echo 0)"
