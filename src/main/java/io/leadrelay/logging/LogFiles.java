@@ -1,0 +1,257 @@
+package io.leadrelay.logging;
+
+import ch.qos.logback.classic.AsyncAppender;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.core.rolling.RollingFileAppender;
+import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
+import ch.qos.logback.core.status.Status;
+import ch.qos.logback.core.status.StatusListener;
+import ch.qos.logback.core.util.FileSize;
+import io.leadrelay.config.ConfigException;
+import io.leadrelay.config.LogConfig;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The three JSON-lines files (webhook.log, success.log, error.log) in one directory, each rolled daily and at a
+ * maximum size, gzipped, and kept for a number of days within a total size cap.
+ *
+ * <p>They live in a private logback {@link LoggerContext} built in code, not in the application's logback.xml:
+ * the files are data, not diagnostics, and several relays (in tests) may run in one JVM, each with its own
+ * directory. Writes go through an asynchronous appender so a caller only waits for a slow disk when the queue is
+ * full, and no line is ever dropped.
+ */
+public final class LogFiles implements AutoCloseable {
+
+  /** One of the three logs. */
+  public enum Kind {
+    WEBHOOK("webhook"), SUCCESS("success"), ERROR("error");
+
+    private final String baseName;
+
+    Kind(String baseName) {
+      this.baseName = baseName;
+    }
+
+    public String fileName() {
+      return baseName + ".log";
+    }
+  }
+
+  static final int QUEUE_SIZE = 8192;
+  // How long close() waits for the queues to drain: long enough for a full queue on a slow disk, short enough
+  // that a hung disk cannot hold a shutdown forever.
+  static final int MAX_FLUSH_MS = 10_000;
+  static final int COMPRESSION_WAIT_SECONDS = 30;
+
+  private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(LogFiles.class);
+
+  private final Path dir;
+  private final LoggerContext context;
+  private final Map<Kind, Logger> loggers;
+  private final Map<Kind, AsyncAppender> queues;
+  private final Map<Kind, RollingFileAppender<ILoggingEvent>> files;
+
+  private LogFiles(Path dir, LoggerContext context, Map<Kind, Logger> loggers, Map<Kind, AsyncAppender> queues,
+                   Map<Kind, RollingFileAppender<ILoggingEvent>> files) {
+    this.dir = dir;
+    this.context = context;
+    this.loggers = loggers;
+    this.queues = queues;
+    this.files = files;
+  }
+
+  /**
+   * Creates the directory and opens the three files. Blocks on the file system: call it from a worker.
+   *
+   * @throws ConfigException if a size in the configuration is not valid
+   * @throws IllegalStateException if the directory or a file in it cannot be created or opened
+   */
+  public static LogFiles open(LogConfig config) {
+    FileSize maxFileSize = size("logs.maxFileSize", config.maxFileSize());
+    FileSize totalSizeCap = size("logs.totalSizeCap", config.totalSizeCap());
+    if (totalSizeCap.getSize() < maxFileSize.getSize()) {
+      throw new ConfigException("logs.totalSizeCap (" + config.totalSizeCap() + ") must be at least "
+          + "logs.maxFileSize (" + config.maxFileSize() + "), or no rolled file could be kept.");
+    }
+    if (config.maxDays() < 0) {
+      throw new ConfigException("logs.maxDays must be 0 or more, not " + config.maxDays() + ".");
+    }
+    Path dir = config.dir().toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("Cannot create the log directory " + dir + ": " + describe(e), e);
+    }
+
+    LoggerContext context = new LoggerContext();
+    context.setName("leadrelay-logs:" + dir);
+    // A private context has no MDC adapter; the async appender reads the MDC of every event and would fail.
+    context.setMDCAdapter(new LogbackMDCAdapter());
+    context.start();
+
+    Map<Kind, Logger> loggers = new EnumMap<>(Kind.class);
+    Map<Kind, AsyncAppender> queues = new EnumMap<>(Kind.class);
+    Map<Kind, RollingFileAppender<ILoggingEvent>> files = new EnumMap<>(Kind.class);
+    for (Kind kind : Kind.values()) {
+      RollingFileAppender<ILoggingEvent> file = rollingFile(context, dir, kind, maxFileSize, config.maxDays(),
+          totalSizeCap);
+      AsyncAppender async = new AsyncAppender();
+      async.setContext(context);
+      async.setName(kind.baseName + "-async");
+      async.setQueueSize(QUEUE_SIZE);
+      async.setDiscardingThreshold(0);
+      async.setNeverBlock(false);
+      async.setMaxFlushTime(MAX_FLUSH_MS);
+      async.addAppender(file);
+      async.start();
+
+      Logger logger = context.getLogger("leadrelay." + kind.baseName);
+      logger.setAdditive(false);
+      logger.setLevel(Level.INFO);
+      logger.addAppender(async);
+      loggers.put(kind, logger);
+      queues.put(kind, async);
+      files.put(kind, file);
+    }
+
+    // Logback reports problems (a file it cannot open, a bad pattern) as status messages, not exceptions.
+    String errors = context.getStatusManager().getCopyOfStatusList().stream()
+        .filter(status -> status.getEffectiveLevel() >= Status.ERROR)
+        .map(LogFiles::describe)
+        .collect(Collectors.joining("; "));
+    boolean allOpen = files.values().stream().allMatch(RollingFileAppender::isStarted);
+    if (!errors.isEmpty() || !allOpen) {
+      context.stop();
+      throw new IllegalStateException("Cannot write the logs in " + dir + ": "
+          + (errors.isEmpty() ? "a log file could not be opened" : errors));
+    }
+    // From now on (a failed rollover, a full disk) problems go to the console instead of passing unnoticed.
+    // An InterruptedException is an artefact of close(): the async appender interrupts its worker, which then
+    // cannot wait for the last compression; close() waits for it instead.
+    context.getStatusManager().add((StatusListener) status -> {
+      if (status.getEffectiveLevel() >= Status.WARN && !(status.getThrowable() instanceof InterruptedException)) {
+        LOG.warn("Log files in {}: {}", dir, describe(status));
+      }
+    });
+    return new LogFiles(dir, context, loggers, queues, files);
+  }
+
+  /** Queues one line (without its newline) for the given file; blocks only while that file's queue is full. */
+  public void append(Kind kind, String line) {
+    loggers.get(kind).info(line);
+  }
+
+  /** The absolute directory the files are in. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** Why the logs cannot be written right now, or empty if they can. */
+  public Optional<String> problem() {
+    if (!Files.isDirectory(dir)) {
+      return Optional.of("the log directory " + dir + " does not exist");
+    }
+    if (!Files.isWritable(dir)) {
+      return Optional.of("the log directory " + dir + " is not writable");
+    }
+    return files.entrySet().stream()
+        .filter(e -> !e.getValue().isStarted())
+        .map(e -> e.getKey().fileName() + " in " + dir + " is not open")
+        .findFirst();
+  }
+
+  /**
+   * Writes out every queued line, finishes any compression in progress and closes the files. Blocks until done
+   * (bounded by the flush and compression time limits). Lines appended after close are not written.
+   */
+  @Override
+  public void close() {
+    // Done step by step because LoggerContext.stop() alone may interrupt the compression of the last rolled file
+    // (it shuts its executor down with shutdownNow) and return while that file is still being written.
+    for (Kind kind : Kind.values()) {
+      AsyncAppender queue = queues.get(kind);
+      loggers.get(kind).detachAppender(queue);
+      queue.stop(); // drains the queue into the file, then closes the file
+    }
+    ExecutorService background = context.getExecutorService(); // compression and clean-up of old files
+    background.shutdown();
+    try {
+      if (!background.awaitTermination(COMPRESSION_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        LOG.warn("Log files in {}: a rolled file was still being compressed after {} s; it may be left "
+            + "uncompressed.", dir, COMPRESSION_WAIT_SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    context.stop();
+  }
+
+  private static RollingFileAppender<ILoggingEvent> rollingFile(LoggerContext context, Path dir, Kind kind,
+                                                                 FileSize maxFileSize, int maxDays,
+                                                                 FileSize totalSizeCap) {
+    RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
+    file.setContext(context);
+    file.setName(kind.baseName);
+    file.setFile(dir.resolve(kind.fileName()).toString());
+    file.setAppend(true);
+
+    SizeAndTimeBasedRollingPolicy<ILoggingEvent> policy = new SizeAndTimeBasedRollingPolicy<>();
+    policy.setContext(context);
+    policy.setParent(file);
+    policy.setFileNamePattern(dir.resolve(kind.baseName + ".%d{yyyy-MM-dd}.%i.log.gz").toString());
+    policy.setMaxFileSize(maxFileSize);
+    policy.setMaxHistory(maxDays);
+    policy.setTotalSizeCap(totalSizeCap);
+    policy.start();
+    file.setRollingPolicy(policy);
+
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern("%msg%n");
+    encoder.setCharset(StandardCharsets.UTF_8);
+    encoder.start();
+    file.setEncoder(encoder);
+
+    file.start();
+    return file;
+  }
+
+  private static FileSize size(String key, String value) {
+    FileSize size;
+    try {
+      size = FileSize.valueOf(value == null ? "" : value.trim());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + " must be a size such as \"50MB\" (a number with KB, MB or GB), not \""
+          + value + "\".");
+    }
+    if (size.getSize() <= 0) {
+      throw new ConfigException(key + " must be more than zero, not \"" + value + "\".");
+    }
+    return size;
+  }
+
+  private static String describe(Status status) {
+    Throwable cause = status.getThrowable();
+    return cause == null ? status.getMessage() : status.getMessage() + " (" + describe(cause) + ")";
+  }
+
+  private static String describe(Throwable e) {
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+}
