@@ -40,9 +40,7 @@ public final class FakeBitrixPortal {
     enum Kind { CREATED, ERROR, HTML, EMPTY, DROP, CREATE_THEN_DROP, HANG, REDIRECT }
 
     /** The normal answer: the lead is created, 200 {@code {"result":id,"time":{..}}}. */
-    public static Reply created() {
-      return new Reply(Kind.CREATED, 200, null, null, null);
-    }
+    public static Reply created() { return new Reply(Kind.CREATED, 200, null, null, null); }
 
     /** A Bitrix24 error body {@code {"error":code,"error_description":description}}; code may be "". */
     public static Reply error(int status, String code, String description) {
@@ -50,34 +48,22 @@ public final class FakeBitrixPortal {
     }
 
     /** A web server's HTML error page (text/html), as under overload or on a wrong URL. */
-    public static Reply html(int status) {
-      return new Reply(Kind.HTML, status, null, null, null);
-    }
+    public static Reply html(int status) { return new Reply(Kind.HTML, status, null, null, null); }
 
     /** The status with no body at all. */
-    public static Reply empty(int status) {
-      return new Reply(Kind.EMPTY, status, null, null, null);
-    }
+    public static Reply empty(int status) { return new Reply(Kind.EMPTY, status, null, null, null); }
 
     /** Closes the connection without answering; nothing is created. */
-    public static Reply dropConnection() {
-      return new Reply(Kind.DROP, 0, null, null, null);
-    }
+    public static Reply dropConnection() { return new Reply(Kind.DROP, 0, null, null, null); }
 
     /** Creates the lead, then closes the connection without answering. */
-    public static Reply createThenDrop() {
-      return new Reply(Kind.CREATE_THEN_DROP, 0, null, null, null);
-    }
+    public static Reply createThenDrop() { return new Reply(Kind.CREATE_THEN_DROP, 0, null, null, null); }
 
     /** Never answers; nothing is created. */
-    public static Reply hang() {
-      return new Reply(Kind.HANG, 0, null, null, null);
-    }
+    public static Reply hang() { return new Reply(Kind.HANG, 0, null, null, null); }
 
     /** 302 to {@code location}, as a renamed portal answers. */
-    public static Reply redirect(String location) {
-      return new Reply(Kind.REDIRECT, 302, null, null, location);
-    }
+    public static Reply redirect(String location) { return new Reply(Kind.REDIRECT, 302, null, null, location); }
   }
 
   private record Lead(long id, JsonObject fields) {
@@ -145,27 +131,23 @@ public final class FakeBitrixPortal {
       Matcher path = REST_PATH.matcher(request.path());
       if (!path.matches()) {
         calls.add(new Call(null, request.path(), parse(buffer)));
-        answer(request, Reply.html(404));
+        answer(request, Reply.html(404), new JsonObject());
         return;
       }
       String method = path.group(3);
       JsonObject body = parse(buffer);
       calls.add(new Call(method, request.path(), body));
       if (!path.group(2).equals(code)) {
-        answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"));
+        answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"), body);
       } else if (method.equals("crm.lead.add")) {
         Reply scripted = script.poll();
         answer(request, scripted == null ? Reply.created() : scripted, body);
       } else if (method.equals("crm.lead.list")) {
         list(request, body);
       } else {
-        answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"));
+        answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
       }
     });
-  }
-
-  private void answer(HttpServerRequest request, Reply reply) {
-    answer(request, reply, new JsonObject());
   }
 
   private void answer(HttpServerRequest request, Reply reply, JsonObject body) {
@@ -199,7 +181,7 @@ public final class FakeBitrixPortal {
   private void create(HttpServerRequest request, JsonObject body) {
     Long id = store(body);
     if (id == null) {
-      answer(request, Reply.error(400, "", "Parameter 'fields' must be array."));
+      answer(request, Reply.error(400, "", "Parameter 'fields' must be array."), body);
     } else {
       json(request, 200, new JsonObject().put("result", id).put("time", time(0.02, 0)));
     }
