@@ -132,7 +132,10 @@ public final class BitrixErrorClassifier {
 
   private static BitrixError classifyWithoutJson(int status, String contentType, String body) {
     String description;
-    if (body == null || body.isBlank()) {
+    if (status >= 300 && status < 400) {
+      // The Location is left out: it repeats the webhook path, code included.
+      description = "redirected (" + status + "): the portal has moved or was renamed";
+    } else if (body == null || body.isBlank()) {
       description = "empty answer (" + status + ")";
     } else if (isHtml(contentType, body)) {
       description = "HTML error page (" + status + "): " + snippet(stripTags(body));

@@ -142,14 +142,23 @@ class BitrixErrorClassifierTest {
   }
 
   @ParameterizedTest(name = "{0} with empty body -> {1}")
-  @CsvSource({"200, AMBIGUOUS", "500, AMBIGUOUS", "503, AMBIGUOUS", "302, PORTAL_FAILURE", "301, PORTAL_FAILURE",
-      "401, PORTAL_FAILURE", "404, PORTAL_FAILURE", "400, LEAD_REJECTED", "429, REFUSED"})
+  @CsvSource({"200, AMBIGUOUS", "500, AMBIGUOUS", "503, AMBIGUOUS", "401, PORTAL_FAILURE", "404, PORTAL_FAILURE",
+      "400, LEAD_REJECTED", "429, REFUSED"})
   void emptyBodies(int status, ErrorClass expected) {
     BitrixError error = BitrixErrorClassifier.classify(status, null, (Buffer) null);
 
     assertEquals(expected, error.errorClass());
     assertEquals("empty answer (" + status + ")", error.description());
     assertEquals(expected, BitrixErrorClassifier.classify(status, JSON, "  ").errorClass());
+  }
+
+  @ParameterizedTest(name = "{0} is a portal failure")
+  @CsvSource({"301", "302", "307", "308"})
+  void redirectsMeanThePortalMoved(int status) {
+    BitrixError error = BitrixErrorClassifier.classify(status, "text/html", "<html><body>Moved</body></html>");
+
+    assertEquals(ErrorClass.PORTAL_FAILURE, error.errorClass());
+    assertEquals("redirected (" + status + "): the portal has moved or was renamed", error.description());
   }
 
   @Test
