@@ -1,0 +1,269 @@
+package io.leadrelay.testing;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.security.SecureRandom;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Bitrix24 portal for tests, reached through an inbound webhook: POST {@code /rest/1/<code>/<method>.json}
+ * with a JSON body. It checks the code, creates leads with increasing ids (crm.lead.add), finds them again
+ * (crm.lead.list, filters on exact fields and {@code @FIELD} lists) and answers errors the way the real portal
+ * does. Scripted {@link Reply replies} make the next crm.lead.add calls fail in any way a real portal can.
+ */
+public final class FakeBitrixPortal {
+
+  /** One request as the portal saw it; {@code method} is the REST method, e.g. {@code crm.lead.add}. */
+  public record Call(String method, String path, JsonObject body) {
+  }
+
+  /** A scripted answer to one crm.lead.add call. */
+  public record Reply(Kind kind, int status, String code, String description, String location) {
+
+    enum Kind { CREATED, ERROR, HTML, EMPTY, DROP, CREATE_THEN_DROP, HANG, REDIRECT }
+
+    /** The normal answer: the lead is created, 200 {@code {"result":id,"time":{..}}}. */
+    public static Reply created() { return new Reply(Kind.CREATED, 200, null, null, null); }
+
+    /** A Bitrix24 error body {@code {"error":code,"error_description":description}}; code may be "". */
+    public static Reply error(int status, String code, String description) {
+      return new Reply(Kind.ERROR, status, code, description, null);
+    }
+
+    /** A web server's HTML error page (text/html), as under overload or on a wrong URL. */
+    public static Reply html(int status) { return new Reply(Kind.HTML, status, null, null, null); }
+
+    /** The status with no body at all. */
+    public static Reply empty(int status) { return new Reply(Kind.EMPTY, status, null, null, null); }
+
+    /** Closes the connection without answering; nothing is created. */
+    public static Reply dropConnection() { return new Reply(Kind.DROP, 0, null, null, null); }
+
+    /** Creates the lead, then closes the connection without answering. */
+    public static Reply createThenDrop() { return new Reply(Kind.CREATE_THEN_DROP, 0, null, null, null); }
+
+    /** Never answers; nothing is created. */
+    public static Reply hang() { return new Reply(Kind.HANG, 0, null, null, null); }
+
+    /** 302 to {@code location}, as a renamed portal answers. */
+    public static Reply redirect(String location) { return new Reply(Kind.REDIRECT, 302, null, null, location); }
+  }
+
+  private record Lead(long id, JsonObject fields) {
+  }
+
+  private static final Pattern REST_PATH = Pattern.compile("^/rest/(\\d+)/([^/]+)/([^/]+?)(?:\\.json)?$");
+  private static final int PAGE = 50;
+  private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
+
+  private final HttpServer server;
+  private final String code;
+  private final List<Lead> leads = new CopyOnWriteArrayList<>();
+  private final List<Call> calls = new CopyOnWriteArrayList<>();
+  private final Queue<Reply> script = new ConcurrentLinkedQueue<>();
+  private long nextId = 1;
+
+  private FakeBitrixPortal(Vertx vertx) {
+    this.server = vertx.createHttpServer();
+    this.code = randomCode();
+    server.requestHandler(this::handle);
+  }
+
+  /** Starts a portal on 127.0.0.1 and a free port. */
+  public static Future<FakeBitrixPortal> start(Vertx vertx) {
+    FakeBitrixPortal portal = new FakeBitrixPortal(vertx);
+    return portal.server.listen(0, "127.0.0.1").map(server -> portal);
+  }
+
+  /** The inbound webhook URL, e.g. {@code http://127.0.0.1:4711/rest/1/<code>/}. */
+  public String webhookUrl() {
+    return "http://127.0.0.1:" + server.actualPort() + "/rest/1/" + code + "/";
+  }
+
+  /** The secret code in {@link #webhookUrl()}, to assert that it never leaks. */
+  public String code() {
+    return code;
+  }
+
+  /** The fields of every lead created so far, in order (copies). */
+  public List<JsonObject> leads() {
+    return leads.stream().map(lead -> lead.fields().copy()).toList();
+  }
+
+  /** The ids of every lead created so far, in the same order as {@link #leads()}. */
+  public List<Long> leadIds() {
+    return leads.stream().map(Lead::id).toList();
+  }
+
+  /** Every request received so far, in order. */
+  public List<Call> calls() {
+    return List.copyOf(calls);
+  }
+
+  /** Scripts the answers to the next crm.lead.add calls, in order; once they are used up, leads are created. */
+  public void enqueue(Reply... replies) {
+    script.addAll(List.of(replies));
+  }
+
+  public Future<Void> close() {
+    return server.close();
+  }
+
+  private void handle(HttpServerRequest request) {
+    request.body().onSuccess(buffer -> {
+      Matcher path = REST_PATH.matcher(request.path());
+      if (!path.matches()) {
+        calls.add(new Call(null, request.path(), parse(buffer)));
+        answer(request, Reply.html(404), new JsonObject());
+        return;
+      }
+      String method = path.group(3);
+      JsonObject body = parse(buffer);
+      calls.add(new Call(method, request.path(), body));
+      if (!path.group(2).equals(code)) {
+        answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"), body);
+      } else if (method.equals("crm.lead.add")) {
+        Reply scripted = script.poll();
+        answer(request, scripted == null ? Reply.created() : scripted, body);
+      } else if (method.equals("crm.lead.list")) {
+        list(request, body);
+      } else {
+        answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
+      }
+    });
+  }
+
+  private void answer(HttpServerRequest request, Reply reply, JsonObject body) {
+    switch (reply.kind()) {
+      case CREATED -> create(request, body);
+      case ERROR -> {
+        JsonObject error = new JsonObject().put("error", reply.code()).put("error_description", reply.description());
+        if ("OPERATION_TIME_LIMIT".equalsIgnoreCase(reply.code())) {
+          error.put("time", time(480.5, 600));
+        }
+        json(request, reply.status(), error);
+      }
+      case HTML -> {
+        String title = reply.status() + " " + HttpResponseStatus.valueOf(reply.status()).reasonPhrase();
+        request.response().setStatusCode(reply.status()).putHeader("Content-Type", "text/html; charset=UTF-8")
+            .end("<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title
+                + "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+      }
+      case EMPTY -> request.response().setStatusCode(reply.status()).end();
+      case DROP -> request.connection().close();
+      case CREATE_THEN_DROP -> {
+        if (store(body) != null) {
+          request.connection().close();
+        }
+      }
+      case HANG -> { }
+      case REDIRECT -> request.response().setStatusCode(reply.status()).putHeader("Location", reply.location()).end();
+    }
+  }
+
+  private void create(HttpServerRequest request, JsonObject body) {
+    Long id = store(body);
+    if (id == null) {
+      answer(request, Reply.error(400, "", "Parameter 'fields' must be array."), body);
+    } else {
+      json(request, 200, new JsonObject().put("result", id).put("time", time(0.02, 0)));
+    }
+  }
+
+  /** Creates the lead if {@code fields} is an object, as the portal validates it; null when it is not. */
+  private synchronized Long store(JsonObject body) {
+    if (!(body.getValue("fields") instanceof JsonObject fields)) {
+      return null;
+    }
+    long id = nextId++;
+    leads.add(new Lead(id, fields.copy()));
+    return id;
+  }
+
+  private void list(HttpServerRequest request, JsonObject body) {
+    JsonObject filter = body.getValue("filter") instanceof JsonObject f ? f : new JsonObject();
+    List<JsonObject> found = new ArrayList<>();
+    for (Lead lead : leads) {
+      if (matches(lead, filter)) {
+        found.add(lead.fields().copy().put("ID", String.valueOf(lead.id())));
+      }
+    }
+    int start = Math.max(0, body.getInteger("start", 0));
+    JsonObject answer = new JsonObject()
+        .put("result", new JsonArray(found.subList(Math.min(start, found.size()),
+            Math.min(start + PAGE, found.size()))))
+        .put("total", found.size());
+    if (start + PAGE < found.size()) {
+      answer.put("next", start + PAGE);
+    }
+    json(request, 200, answer.put("time", time(0.01, 0)));
+  }
+
+  private static boolean matches(Lead lead, JsonObject filter) {
+    for (Map.Entry<String, Object> condition : filter) {
+      String key = condition.getKey();
+      if (key.startsWith("@")) {
+        Object value = lead.fields().getValue(key.substring(1));
+        JsonArray allowed = condition.getValue() instanceof JsonArray array ? array : new JsonArray();
+        if (value == null || allowed.stream().map(String::valueOf).noneMatch(String.valueOf(value)::equals)) {
+          return false;
+        }
+      } else {
+        Object value = key.equals("ID") ? lead.id() : lead.fields().getValue(key);
+        if (value == null || !String.valueOf(value).equals(String.valueOf(condition.getValue()))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private static void json(HttpServerRequest request, int status, JsonObject body) {
+    request.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8")
+        .end(body.encode());
+  }
+
+  private static JsonObject time(double operating, long resetInSeconds) {
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.ofHours(3));
+    String date = now.format(DATE);
+    double start = System.currentTimeMillis() / 1000.0;
+    return new JsonObject().put("start", start).put("finish", start + 0.02).put("duration", 0.02)
+        .put("processing", 0.01).put("date_start", date).put("date_finish", date)
+        .put("operating", operating).put("operating_reset_at", now.toEpochSecond() + resetInSeconds);
+  }
+
+  private static JsonObject parse(Buffer buffer) {
+    try {
+      return buffer.length() == 0 ? new JsonObject() : new JsonObject(buffer);
+    } catch (RuntimeException e) {
+      return new JsonObject();
+    }
+  }
+
+  private static String randomCode() {
+    String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    SecureRandom random = new SecureRandom();
+    StringBuilder code = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      code.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return code.toString();
+  }
+}
