@@ -29,7 +29,11 @@ import java.util.stream.Collectors;
 
 /**
  * The three JSON-lines files (webhook.log, success.log, error.log) in one directory, each rolled daily and at a
- * maximum size, gzipped, and kept for a number of days within a total size cap.
+ * maximum size, and kept for a number of days within a total size cap.
+ *
+ * <p>Rolled files are not compressed: logback compresses in the background and, when a file fills up before the
+ * previous one is compressed, the next rollover can pick the same index and the compressor then abandons a whole
+ * file of lines. A rename is synchronous and cannot lose anything; the size cap bounds the disk used.
  *
  * <p>They live in a private logback {@link LoggerContext} built in code, not in the application's logback.xml:
  * the files are data, not diagnostics, and several relays (in tests) may run in one JVM, each with its own
@@ -57,7 +61,7 @@ public final class LogFiles implements AutoCloseable {
   // How long close() waits for the queues to drain: long enough for a full queue on a slow disk, short enough
   // that a hung disk cannot hold a shutdown forever.
   static final int MAX_FLUSH_MS = 10_000;
-  static final int COMPRESSION_WAIT_SECONDS = 30;
+  static final int CLEANUP_WAIT_SECONDS = 30;
 
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(LogFiles.class);
 
@@ -142,8 +146,7 @@ public final class LogFiles implements AutoCloseable {
           + (errors.isEmpty() ? "a log file could not be opened" : errors));
     }
     // From now on (a failed rollover, a full disk) problems go to the console instead of passing unnoticed.
-    // An InterruptedException is an artefact of close(): the async appender interrupts its worker, which then
-    // cannot wait for the last compression; close() waits for it instead.
+    // An InterruptedException is an artefact of close(): the async appender interrupts its worker on stop.
     context.getStatusManager().add((StatusListener) status -> {
       if (status.getEffectiveLevel() >= Status.WARN && !(status.getThrowable() instanceof InterruptedException)) {
         LOG.warn("Log files in {}: {}", dir, describe(status));
@@ -177,24 +180,23 @@ public final class LogFiles implements AutoCloseable {
   }
 
   /**
-   * Writes out every queued line, finishes any compression in progress and closes the files. Blocks until done
-   * (bounded by the flush and compression time limits). Lines appended after close are not written.
+   * Writes out every queued line, finishes any clean-up of old files in progress and closes the files. Blocks until
+   * done (bounded by the flush and clean-up time limits). Lines appended after close are not written.
    */
   @Override
   public void close() {
-    // Done step by step because LoggerContext.stop() alone may interrupt the compression of the last rolled file
-    // (it shuts its executor down with shutdownNow) and return while that file is still being written.
+    // Done step by step because LoggerContext.stop() alone drains nothing: it shuts its executor down with
+    // shutdownNow and returns at once.
     for (Kind kind : Kind.values()) {
       AsyncAppender queue = queues.get(kind);
       loggers.get(kind).detachAppender(queue);
       queue.stop(); // drains the queue into the file, then closes the file
     }
-    ExecutorService background = context.getExecutorService(); // compression and clean-up of old files
+    ExecutorService background = context.getExecutorService(); // clean-up of old files
     background.shutdown();
     try {
-      if (!background.awaitTermination(COMPRESSION_WAIT_SECONDS, TimeUnit.SECONDS)) {
-        LOG.warn("Log files in {}: a rolled file was still being compressed after {} s; it may be left "
-            + "uncompressed.", dir, COMPRESSION_WAIT_SECONDS);
+      if (!background.awaitTermination(CLEANUP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        LOG.warn("Log files in {}: old files were still being deleted after {} s.", dir, CLEANUP_WAIT_SECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -214,7 +216,7 @@ public final class LogFiles implements AutoCloseable {
     SizeAndTimeBasedRollingPolicy<ILoggingEvent> policy = new SizeAndTimeBasedRollingPolicy<>();
     policy.setContext(context);
     policy.setParent(file);
-    policy.setFileNamePattern(dir.resolve(kind.baseName + ".%d{yyyy-MM-dd}.%i.log.gz").toString());
+    policy.setFileNamePattern(dir.resolve(kind.baseName + ".%d{yyyy-MM-dd}.%i.log").toString());
     policy.setMaxFileSize(maxFileSize);
     policy.setMaxHistory(maxDays);
     policy.setTotalSizeCap(totalSizeCap);
