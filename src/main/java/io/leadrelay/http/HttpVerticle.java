@@ -31,6 +31,11 @@ import java.util.function.IntConsumer;
 public class HttpVerticle extends VerticleBase {
 
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  /**
+   * After a refusal the rest of the body is read and thrown away, so the client gets to read the answer (closing a
+   * socket with unread input makes TCP reset it, and the answer can be lost). Past this much, the client is cut off.
+   */
+  private static final long MAX_DISCARDED_BYTES = 1024 * 1024;
   private static final String JSON_UTF8 = "application/json; charset=utf-8";
 
   private final HttpConfig config;
@@ -83,6 +88,7 @@ public class HttpVerticle extends VerticleBase {
       PayloadParser.checkContentType(request.getHeader(HttpHeaders.CONTENT_TYPE));
       checkDeclaredLength(request.getHeader(HttpHeaders.CONTENT_LENGTH));
     } catch (Refusal refusal) {
+      discardBody(request);
       refuse(ctx, knownOrNull(integration), refusal);
       return;
     }
@@ -146,6 +152,7 @@ public class HttpVerticle extends VerticleBase {
         return;
       }
       if (body.length() + chunk.length() > config.bodyLimitBytes()) {
+        discardBody(request);
         promise.tryFail(tooLarge());
       } else {
         body.appendBuffer(chunk);
@@ -157,17 +164,27 @@ public class HttpVerticle extends VerticleBase {
     return promise.future();
   }
 
+  /** Reads what is left of a refused request's body into nowhere, cutting the client off past a bound. */
+  private void discardBody(HttpServerRequest request) {
+    if (request.isEnded()) {
+      return;
+    }
+    long[] discarded = {0};
+    request.handler(chunk -> {
+      discarded[0] += chunk.length();
+      if (discarded[0] > MAX_DISCARDED_BYTES) {
+        request.handler(null);
+        request.connection().close();
+      }
+    });
+    request.resume();
+  }
+
   private void refuse(RoutingContext ctx, String integration, Refusal refusal) {
     vertx.eventBus().publish(Addresses.REQUEST_REFUSED,
         ErrorEvent.refused(integration, refusal.code(), refusal.getMessage(), refusal.status(), remoteAddress(ctx))
             .toJson(), LOCAL);
-    if (refusal.status() == 413) {
-      // The client may still be sending a huge body: answer, then hang up instead of reading it all.
-      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-      json(ctx, refusal.status(), refusal.toJson()).onComplete(v -> ctx.request().connection().close());
-    } else {
-      json(ctx, refusal.status(), refusal.toJson());
-    }
+    json(ctx, refusal.status(), refusal.toJson());
   }
 
   private void methodNotAllowed(RoutingContext ctx) {

@@ -1,0 +1,68 @@
+package io.leadrelay;
+
+import io.leadrelay.config.ConfigException;
+import io.leadrelay.config.ConfigLoader;
+import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.config.RelayConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/** Start-up: read the configuration, start Vert.x, deploy the relay, and say where BotHelp should send webhooks. */
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      ConfigLoader.Loaded loaded = await(ConfigLoader.load(vertx, System.getenv()));
+      RelayConfig config = loaded.config();
+      Relay relay = await(Relay.start(vertx, config));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx), "leadrelay-shutdown"));
+      announce(config, relay, loaded);
+    } catch (Exception e) {
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      String reason = cause instanceof ConfigException ? cause.getMessage()
+          : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+      System.err.println("LeadRelay cannot start: " + reason);
+      shutdown(vertx);
+      System.exit(cause instanceof ConfigException ? 2 : 1);
+    }
+  }
+
+  private static void announce(RelayConfig config, Relay relay, ConfigLoader.Loaded loaded) {
+    LOG.info("LeadRelay listening on {}:{} with {} HTTP instance(s); logs in {}, data in {}",
+        config.http().host(), relay.httpPort(), config.http().instances(),
+        config.logs().dir().toAbsolutePath().normalize(), config.dataDir().toAbsolutePath().normalize());
+    // Shown once, when the secret is first generated: it is the only place the full URL ever appears.
+    for (IntegrationConfig integration : loaded.newSecrets()) {
+      System.out.printf("%nGenerated a webhook secret for integration '%s' (kept in %s).%n"
+              + "Paste this URL into BotHelp's \"send subscriber data via webhook\" action,%n"
+              + "with localhost replaced by this server's public address:%n%n"
+              + "    http://localhost:%d/webhook/%s/%s%n%n",
+          integration.name(), config.dataDir().resolve("secret-" + integration.name() + ".txt"),
+          relay.httpPort(), integration.name(), integration.secret());
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws ExecutionException, InterruptedException {
+    return future.toCompletionStage().toCompletableFuture().get();
+  }
+
+  private static void shutdown(Vertx vertx) {
+    try {
+      // Closing undeploys every verticle: the log verticle flushes its queues on the way.
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("LeadRelay did not stop cleanly: " + e);
+    }
+  }
+}

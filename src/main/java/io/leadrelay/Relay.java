@@ -1,0 +1,64 @@
+package io.leadrelay;
+
+import io.leadrelay.bitrix.BitrixVerticle;
+import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.config.PortalConfig;
+import io.leadrelay.config.RelayConfig;
+import io.leadrelay.http.HttpVerticle;
+import io.leadrelay.logging.LogVerticle;
+import io.leadrelay.mapping.MappingConfig;
+import io.leadrelay.mapping.MappingVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Deploys the relay's verticles on a Vert.x instance, in the order that lets each find its consumers: logs first
+ * (so nothing goes unrecorded), then delivery to Bitrix24, mapping, and last the HTTP endpoint that lets work in.
+ * The same deployment runs in {@link Main} and in the end-to-end tests.
+ */
+public final class Relay {
+
+  private final AtomicInteger httpPort = new AtomicInteger(-1);
+
+  private Relay() {
+  }
+
+  public static Future<Relay> start(Vertx vertx, RelayConfig config) {
+    Relay relay = new Relay();
+    Map<String, MappingConfig> mappings = new LinkedHashMap<>();
+    config.integrations().forEach((name, integration) -> mappings.put(name, integration.mapping()));
+
+    return vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
+        .compose(id -> vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix())))
+        .compose(id -> vertx.deployVerticle(new MappingVerticle(mappings)))
+        .compose(id -> vertx.deployVerticle(
+            () -> new HttpVerticle(config.http(), config.integrations(), relay.httpPort::set),
+            new DeploymentOptions().setInstances(config.http().instances())))
+        .map(relay);
+  }
+
+  /** The port the webhook endpoint listens on (the real one when configured as 0). */
+  public int httpPort() {
+    return httpPort.get();
+  }
+
+  /** Everything that must never reach a log file: webhook secrets and Bitrix24 webhook codes. */
+  static Set<String> secretsOf(RelayConfig config) {
+    Set<String> secrets = new HashSet<>();
+    for (IntegrationConfig integration : config.integrations().values()) {
+      secrets.add(integration.secret());
+      integration.portal().map(PortalConfig::secretCode).ifPresent(secrets::add);
+    }
+    secrets.removeIf(s -> s == null || s.isBlank());
+    return secrets;
+  }
+}

@@ -1,0 +1,30 @@
+package io.leadrelay.testing;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/** Test resources from src/test/resources. */
+public final class Resources {
+
+  private Resources() {
+  }
+
+  public static String text(String name) {
+    try (InputStream in = Resources.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no test resource " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static JsonObject json(String name) {
+    return new JsonObject(text(name));
+  }
+}

@@ -1,0 +1,161 @@
+package io.leadrelay.testing;
+
+import io.leadrelay.Relay;
+import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.HttpConfig;
+import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.config.LogConfig;
+import io.leadrelay.config.PortalConfig;
+import io.leadrelay.config.RelayConfig;
+import io.leadrelay.mapping.MappingConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * A whole relay for end-to-end tests: the real verticles on port 0 with logs and data in a temporary directory,
+ * plus a client to post webhooks and a way to wait for log lines without sleeping.
+ */
+public final class TestRelay {
+
+  public static final String SECRET = "test-secret-0123456789";
+
+  private final Vertx vertx;
+  private final Path dir;
+  private final WebClient client;
+  private Relay relay;
+
+  private TestRelay(Vertx vertx, Path dir) {
+    this.vertx = vertx;
+    this.dir = dir;
+    this.client = WebClient.create(vertx);
+  }
+
+  /** A relay whose "default" integration delivers to the given portal URL (null: dry-run). */
+  public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl) {
+    return start(vertx, dir, portalUrl, MappingConfig.defaults());
+  }
+
+  public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, MappingConfig mapping) {
+    Optional<PortalConfig> portal = portalUrl == null ? Optional.empty()
+        : Optional.of(PortalConfig.parse("test", portalUrl));
+    Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
+    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
+    RelayConfig config = new RelayConfig(
+        new HttpConfig("127.0.0.1", 0, 1, 64 * 1024, 5),
+        dir.resolve("data"),
+        new LogConfig(dir.resolve("logs"), "10MB", 7, "100MB"),
+        new BitrixHttpConfig(500, 1_000, 2),
+        integrations);
+    TestRelay testRelay = new TestRelay(vertx, dir);
+    return Relay.start(vertx, config).map(relay -> {
+      testRelay.relay = relay;
+      return testRelay;
+    });
+  }
+
+  public int port() {
+    return relay.httpPort();
+  }
+
+  public WebClient client() {
+    return client;
+  }
+
+  public Path logDir() {
+    return dir.resolve("logs");
+  }
+
+  public Future<HttpResponse<Buffer>> postJson(String json) {
+    return post("/webhook/default/" + SECRET, "application/json", Buffer.buffer(json));
+  }
+
+  public Future<HttpResponse<Buffer>> post(String path, String contentType, Buffer body) {
+    var request = client.post(port(), "127.0.0.1", path);
+    if (contentType != null) {
+      request.putHeader("Content-Type", contentType);
+    }
+    return request.sendBuffer(body);
+  }
+
+  /** Lines of one of the relay's logs ("webhook", "success", "error"), each parsed as JSON. */
+  public List<JsonObject> lines(String log) {
+    Path file = logDir().resolve(log + ".log");
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    try {
+      List<JsonObject> lines = new ArrayList<>();
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        if (!line.isBlank()) {
+          lines.add(new JsonObject(line));
+        }
+      }
+      return lines;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Completes with the log's lines once they satisfy the condition (logs are written asynchronously). */
+  public Future<List<JsonObject>> awaitLines(String log, Predicate<List<JsonObject>> condition) {
+    return poll(() -> {
+      List<JsonObject> lines = lines(log);
+      return condition.test(lines) ? lines : null;
+    });
+  }
+
+  /** Everything written to any file under the log and data directories, for secret-leak checks. */
+  public String allFileContents() {
+    StringBuilder all = new StringBuilder();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        if (!file.getFileName().toString().startsWith("secret-")) {
+          all.append(Files.readString(file, StandardCharsets.ISO_8859_1));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new String(all.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+  }
+
+  /** Checks a condition every 20 ms until it yields a value, failing after 10 s. */
+  public <T> Future<T> poll(java.util.function.Supplier<T> check) {
+    Promise<T> promise = Promise.promise();
+    long deadline = System.currentTimeMillis() + 10_000;
+    vertx.setPeriodic(0, 20, id -> {
+      T value;
+      try {
+        value = check.get();
+      } catch (RuntimeException e) {
+        value = null;
+      }
+      if (value != null) {
+        vertx.cancelTimer(id);
+        promise.tryComplete(value);
+      } else if (System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(id);
+        promise.tryFail(new AssertionError("condition not met within 10 s"));
+      }
+    });
+    return promise.future();
+  }
+}
