@@ -27,5 +27,14 @@ wrk -t1 -c8 -d3s -s bench/ingest.lua "$url" > /dev/null   # warm-up: let the JIT
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
 echo "wrk -t$threads -c$connections -d$duration -s bench/ingest.lua $url"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/ingest.lua "$url"
-echo "relay RSS after the run: $(ps -o rss= -p $pid | awk '{printf "%.0f MB", $1/1024}')"
-echo "webhook.log lines: $(wc -l < "$work/logs/webhook.log" 2>/dev/null || echo 0)"
+echo "relay RSS right after the run: $(ps -o rss= -p $pid | awk '{printf "%.0f MB", $1/1024}')"
+# Logs are written asynchronously: wait until webhook.log and success.log stop growing, to see how far behind
+# the log writer was when the load stopped.
+start=$(date +%s.%N); last=-1
+while :; do
+  now=$(cat "$work"/logs/*.log 2>/dev/null | wc -l)
+  [ "$now" = "$last" ] && break
+  last=$now; sleep 1
+done
+echo "log lines written (rolled files included): webhook $(cat "$work"/logs/webhook*.log | wc -l), success $(cat "$work"/logs/success*.log | wc -l); settled $(echo "$(date +%s.%N) - $start - 1" | bc) s after the load stopped"
+echo "relay RSS after the logs settled: $(ps -o rss= -p $pid | awk '{printf "%.0f MB", $1/1024}')"

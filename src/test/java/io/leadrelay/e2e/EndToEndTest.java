@@ -173,4 +173,21 @@ class EndToEndTest {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  void healthIs503WhenARequiredPartIsDown(VertxTestContext ctx) throws Exception {
+    // The log directory vanishing (a volume unmounted, a clean-up script) means webhooks would go unrecorded.
+    try (var files = java.nio.file.Files.walk(relay.logDir())) {
+      files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(java.io.File::delete);
+    }
+    relay.client().get(relay.port(), "127.0.0.1", "/health").send()
+        .onComplete(ctx.succeeding(response -> ctx.verify(() -> {
+          assertEquals(503, response.statusCode());
+          JsonObject body = response.bodyAsJsonObject();
+          assertEquals("DOWN", body.getString("status"));
+          assertEquals("DOWN", body.getJsonObject("parts").getJsonObject("logs").getString("status"));
+          assertEquals("UP", body.getJsonObject("parts").getJsonObject("mapping").getString("status"));
+          ctx.completeNow();
+        })));
+  }
 }
