@@ -1,0 +1,84 @@
+package io.leadrelay.store;
+
+import io.vertx.core.Future;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The durable record of every accepted webhook and of its delivery: where "nothing lost" lives. Every method
+ * returns once the change is committed to disk; none blocks the calling event loop. Implementations: SQLite
+ * (embedded, single node); PostgreSQL later (several nodes), with the same semantics.
+ */
+public interface DeliveryStore {
+
+  /**
+   * Stores a new PENDING delivery, due now and leased until {@code leaseUntil} (the caller drives it at once), unless
+   * a delivery with the same integration and body hash arrived within {@code repeatWindow}: then nothing is stored
+   * and the earlier id comes back with {@code repeat = true}.
+   */
+  Future<Accepted> accept(NewDelivery delivery, Duration repeatWindow, Instant leaseUntil);
+
+  /**
+   * PENDING deliveries whose next attempt is due at {@code now} and whose lease is free or expired, oldest first, at
+   * most {@code limit}; they come back leased until {@code now + lease}. One whose lease had expired was in flight
+   * when its driver was lost, so it comes back (and stays) {@code uncertain}.
+   */
+  Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit);
+
+  /** Extends the leases of deliveries still being worked on (queued or in flight) to {@code until}. */
+  Future<Void> renewLeases(Collection<String> ids, Instant until);
+
+  /**
+   * Called once at start-up by the only node (single-node stores): leases taken before are void, and their
+   * deliveries may have been in flight, so they become due now and uncertain. Returns how many.
+   */
+  Future<Integer> releaseAllLeases(Instant now);
+
+  /** The lead exists: DELIVERED with its id; the lease is released. */
+  Future<Void> markDelivered(String id, long leadId, Attempt attempt);
+
+  /**
+   * Not delivered yet: stays PENDING, due at {@code nextAttemptAt}, lease released. {@code countAttempt} adds one
+   * to its attempts (refusals before execution do not count); {@code failing} starts its run of failures if none is
+   * running (first-failed time); {@code uncertain} marks that the lead may exist (never clears a mark).
+   */
+  Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
+                          boolean uncertain, Attempt attempt);
+
+  /** Given up: DEAD with the reason; the lease is released. */
+  Future<Void> markDead(String id, String reason, Attempt attempt);
+
+  /** Makes the PENDING, unleased deliveries of these integrations due now (a paused portal resumed). */
+  Future<Integer> wake(Collection<String> integrations, Instant now);
+
+  /** One delivery with its attempt history. */
+  Future<Optional<DeliveryRecord>> find(String id);
+
+  /**
+   * Deliveries newest first, optionally of one state, with ids below {@code beforeId} (for paging; null: from
+   * the newest), at most {@code limit}. History is left empty.
+   */
+  Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit);
+
+  /**
+   * Replays a DEAD or PENDING delivery: PENDING, due now, lease released, its run of failures forgotten (attempts
+   * and history are kept). A DELIVERED one is not replayed (that would make a second lead). False if there is no
+   * such delivery or it is DELIVERED.
+   */
+  Future<Boolean> retry(String id, Instant now);
+
+  /** {@link #retry} for every delivery in the state (DEAD or PENDING); returns how many. */
+  Future<Integer> retryAll(DeliveryState state, Instant now);
+
+  /** Deletes DELIVERED deliveries delivered before {@code deliveredBefore}; returns how many. */
+  Future<Integer> purgeDelivered(Instant deliveredBefore);
+
+  /** Per integration: PENDING count and oldest arrival, DEAD count. Integrations with neither are left out. */
+  Future<List<Backlog>> backlog();
+
+  Future<Void> close();
+}
