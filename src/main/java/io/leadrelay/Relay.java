@@ -4,13 +4,17 @@ import io.leadrelay.bitrix.BitrixVerticle;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
+import io.leadrelay.delivery.DeliveryScheduler;
 import io.leadrelay.http.HttpVerticle;
 import io.leadrelay.logging.LogVerticle;
 import io.leadrelay.mapping.MappingConfig;
 import io.leadrelay.mapping.MappingVerticle;
+import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.SqliteDeliveryStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 
 import java.util.HashSet;
@@ -20,13 +24,15 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Deploys the relay's verticles on a Vert.x instance, in the order that lets each find its consumers: logs first
- * (so nothing goes unrecorded), then delivery to Bitrix24, mapping, and last the HTTP endpoint that lets work in.
- * The same deployment runs in {@link Main} and in the end-to-end tests.
+ * Opens the delivery store and deploys the relay's verticles on a Vert.x instance, in the order that lets each find
+ * its consumers: logs first (so nothing goes unrecorded), then delivery to Bitrix24, mapping, the scheduler that
+ * re-drives what was in flight, and last the HTTP endpoint that lets work in. The same deployment runs in
+ * {@link Main} and in the end-to-end tests.
  */
 public final class Relay {
 
   private final AtomicInteger httpPort = new AtomicInteger(-1);
+  private DeliveryStore store;
 
   private Relay() {
   }
@@ -36,12 +42,21 @@ public final class Relay {
     Map<String, MappingConfig> mappings = new LinkedHashMap<>();
     config.integrations().forEach((name, integration) -> mappings.put(name, integration.mapping()));
 
-    return vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
-        .compose(id -> vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix())))
-        .compose(id -> vertx.deployVerticle(new MappingVerticle(mappings)))
+    return SqliteDeliveryStore.open(vertx, config.databaseFile(), config.delivery().storeSynchronous())
+        .compose(store -> {
+          relay.store = store;
+          // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
+          return vertx.deployVerticle(new StoreCloser(store));
+        })
+        .compose(id -> vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+        .compose(id -> vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
+            config.delivery(), relay.store)))
+        .compose(id -> vertx.deployVerticle(new MappingVerticle(mappings, relay.store)))
+        .compose(id -> vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery())))
         .compose(id -> vertx.deployVerticle(
-            () -> new HttpVerticle(config.http(), config.integrations(), relay.httpPort::set),
+            () -> new HttpVerticle(config.http(), config.delivery(), relay.store, config.integrations(),
+                relay.httpPort::set),
             new DeploymentOptions().setInstances(config.http().instances())))
         .map(relay);
   }
@@ -51,14 +66,33 @@ public final class Relay {
     return httpPort.get();
   }
 
-  /** Everything that must never reach a log file: webhook secrets and Bitrix24 webhook codes. */
+  public DeliveryStore store() {
+    return store;
+  }
+
+  /** Everything that must never reach a log file: webhook secrets, Bitrix24 webhook codes, the admin token. */
   static Set<String> secretsOf(RelayConfig config) {
     Set<String> secrets = new HashSet<>();
     for (IntegrationConfig integration : config.integrations().values()) {
       secrets.add(integration.secret());
       integration.portal().map(PortalConfig::secretCode).ifPresent(secrets::add);
     }
+    secrets.add(config.admin().token());
     secrets.removeIf(s -> s == null || s.isBlank());
     return secrets;
+  }
+
+  /** Closes the store when Vert.x undeploys everything (shutdown, tests). */
+  private static final class StoreCloser extends VerticleBase {
+    private final DeliveryStore store;
+
+    StoreCloser(DeliveryStore store) {
+      this.store = store;
+    }
+
+    @Override
+    public Future<?> stop() {
+      return store.close();
+    }
   }
 }

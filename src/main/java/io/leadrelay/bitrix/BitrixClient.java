@@ -57,6 +57,31 @@ public final class BitrixClient {
   }
 
   /**
+   * Finds the lead an earlier attempt of a delivery may have created, by the ORIGINATOR_ID + ORIGIN_ID every lead
+   * carries; yields its id, or null when there is none (then it is safe to add it). A look-up is a read: its
+   * failures are classified like any call's, but it never creates anything.
+   */
+  public Future<Long> findLead(PortalConfig portal, String originatorId, String originId) {
+    JsonObject params = new JsonObject()
+        .put("filter", new JsonObject().put("ORIGINATOR_ID", originatorId).put("ORIGIN_ID", originId))
+        .put("select", new io.vertx.core.json.JsonArray().add("ID"));
+    return call(portal, "crm.lead.list", params).compose(answer -> {
+      Object result = answer.getValue("result");
+      if (!(result instanceof io.vertx.core.json.JsonArray leads)) {
+        return Future.failedFuture(failure(portal, new BitrixError(ErrorClass.AMBIGUOUS, 200, null,
+            "crm.lead.list answered without a list of leads")));
+      }
+      if (leads.isEmpty()) {
+        return Future.succeededFuture((Long) null);
+      }
+      Object first = leads.getValue(0);
+      Long id = first instanceof JsonObject lead ? leadId(lead.getValue("ID")) : null;
+      return id != null ? Future.succeededFuture(id) : Future.failedFuture(failure(portal,
+          new BitrixError(ErrorClass.AMBIGUOUS, 200, null, "crm.lead.list answered a lead without an ID")));
+    });
+  }
+
+  /**
    * Calls any REST method with JSON parameters and yields Bitrix24's whole answer ({@code result}, and where the
    * method has them {@code total}, {@code next}, {@code time}). Success is a 2xx JSON object with a
    * {@code result}; anything else fails with a classified error.

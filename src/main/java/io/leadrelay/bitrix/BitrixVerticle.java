@@ -2,10 +2,16 @@ package io.leadrelay.bitrix;
 
 import io.leadrelay.Addresses;
 import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
+import io.leadrelay.delivery.PortalState;
+import io.leadrelay.delivery.RetryPolicy;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.store.Attempt;
+import io.leadrelay.store.Backlog;
+import io.leadrelay.store.DeliveryStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -17,14 +23,21 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.random.RandomGenerator;
 
 /**
- * Creates the leads sent to {@link Addresses#LEAD_DELIVER} in their integration's Bitrix24 portal (or only
- * announces them in dry-run) and announces every outcome on {@link Addresses#LEAD_CREATED} /
- * {@link Addresses#LEAD_FAILED}. Leads for one portal go through that portal's {@link PortalQueue}.
- * Answers {@link Addresses#HEALTH_BITRIX}. No retries yet: a failure is announced once.
+ * Turns lead commands into Bitrix24 leads, exactly once, and records every outcome in the delivery store before
+ * announcing it. Per portal: a {@link PortalQueue} (order, concurrency) and a {@link PortalState} (holds after
+ * refusals, pause after portal failures). Per attempt: a delivery whose earlier attempt may have created its lead is
+ * looked up by ORIGIN_ID before it is added again; a failure goes to the {@link RetryPolicy}.
+ *
+ * <p>A delivery is owned here from arrival to its recorded outcome; its store lease is renewed meanwhile, so the
+ * scheduler re-drives it only if this verticle (or the process) is lost.
  */
 public class BitrixVerticle extends VerticleBase {
 
@@ -33,13 +46,33 @@ public class BitrixVerticle extends VerticleBase {
 
   private final Map<String, IntegrationConfig> integrations;
   private final BitrixHttpConfig http;
-  private final Map<PortalConfig, PortalQueue> queues = new LinkedHashMap<>();
+  private final DeliveryConfig delivery;
+  private final DeliveryStore store;
+  private final RetryPolicy policy;
+  private final Map<PortalConfig, Portal> portals = new LinkedHashMap<>();
   private final Map<String, IntegrationStatus> statuses = new LinkedHashMap<>();
+  /** Deliveries owned here right now: a second copy (a re-drive racing the first) is dropped. */
+  private final Set<String> owned = new HashSet<>();
+  /** Deliveries let through a paused portal to see whether it works again. */
+  private final Set<String> probes = new HashSet<>();
   private BitrixClient client;
+  private long leaseTimer = -1;
 
-  public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http) {
+  /** One portal's queue and state, shared by the integrations that deliver to it. */
+  private record Portal(PortalConfig config, PortalQueue<LeadResult> queue, PortalState state, List<String> users) {
+  }
+
+  /** A lead that exists: created now, or found from an earlier attempt. */
+  private record LeadResult(long id, boolean found) {
+  }
+
+  public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, DeliveryConfig delivery,
+                        DeliveryStore store) {
     this.integrations = Map.copyOf(integrations);
     this.http = http;
+    this.delivery = delivery;
+    this.store = store;
+    this.policy = new RetryPolicy(delivery, RandomGenerator.getDefault());
   }
 
   @Override
@@ -53,29 +86,35 @@ public class BitrixVerticle extends VerticleBase {
         return;
       }
       PortalConfig portal = integration.portal().orElseThrow();
-      queues.computeIfAbsent(portal, this::newQueue);
+      portals.computeIfAbsent(portal, this::newPortal).users().add(name);
       LOG.info("Integration {}: sends leads to {}", name, portal.masked());
     });
+    // Renew well before the lease runs out, so that a slow queue never looks like a lost delivery.
+    long renewEvery = Math.max(1000, delivery.lease().toMillis() / 3);
+    leaseTimer = vertx.setPeriodic(renewEvery, id -> renewLeases());
     MessageConsumer<JsonObject> deliver = vertx.eventBus().consumer(Addresses.LEAD_DELIVER, this::deliver);
-    MessageConsumer<JsonObject> health = vertx.eventBus().consumer(Addresses.HEALTH_BITRIX,
-        message -> message.reply(health()));
+    MessageConsumer<JsonObject> health = vertx.eventBus().consumer(Addresses.HEALTH_BITRIX, this::health);
     return Future.all(deliver.completion(), health.completion());
   }
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(leaseTimer);
     if (client != null) {
       client.close();
     }
     return Future.succeededFuture();
   }
 
-  private PortalQueue newQueue(PortalConfig portal) {
+  private Portal newPortal(PortalConfig portal) {
     if (portal.insecure()) {
       LOG.warn("Bitrix24 portal {} is plain http: its webhook code travels unencrypted", portal.masked());
     }
-    return new PortalQueue(http.maxConcurrentPerPortal(),
-        command -> client.addLead(portal, command.addRequestBody()));
+    Duration firstProbe = delivery.retryBase().multipliedBy(15);
+    PortalState state = new PortalState(firstProbe, delivery.retryMax());
+    PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(),
+        command -> send(portal, state, command));
+    return new Portal(portal, queue, state, new java.util.ArrayList<>());
   }
 
   private void deliver(Message<JsonObject> message) {
@@ -86,50 +125,217 @@ public class BitrixVerticle extends VerticleBase {
       LOG.error("Dropped a malformed lead command: {}", e.toString());
       return;
     }
+    if (!owned.add(command.deliveryId())) {
+      return;
+    }
     IntegrationConfig integration = integrations.get(command.integration());
     if (integration == null) {
-      publishFailure(new ErrorEvent("bitrix", command.deliveryId(), command.integration(), "unknown_integration",
-          "No integration named '" + command.integration() + "' is configured, so the lead was not sent.",
-          null, null, null, null));
+      dead(command, null, "No integration named '" + command.integration() + "' is configured any more.",
+          new Attempt(Instant.now(), "rejected", null, null, null, "unknown integration", command.fields()),
+          "unknown_integration");
       return;
     }
     if (integration.dryRun()) {
-      publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
-          "dry-run", command.fields()));
+      Attempt attempt = new Attempt(Instant.now(), "dry-run", null, null, null, null, command.fields());
+      record(store.markDelivered(command.deliveryId(), null, attempt), command, () ->
+          publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
+              "dry-run", command.fields())));
       return;
     }
-    PortalConfig portal = integration.portal().orElseThrow();
-    IntegrationStatus status = statuses.get(command.integration());
-    queues.get(portal).submit(command).onComplete(ar -> {
+    Portal portal = portals.get(integration.portal().orElseThrow());
+    Instant now = Instant.now();
+    PortalState state = portal.state();
+    if (state.paused()) {
+      if (!state.tryStartProbe(now)) {
+        // Waits in the store, not in memory: a portal may stay broken for days.
+        later(command, state.nextProbeAt(now));
+        return;
+      }
+      probes.add(command.deliveryId());
+    }
+    portal.queue().submit(command).onComplete(ar -> {
       if (ar.succeeded()) {
-        status.succeeded(Instant.now());
-        publishCreated(new LeadCreated(command.deliveryId(), command.integration(), ar.result(), false,
-            elapsedMs(command), portal.masked(), null));
+        succeeded(portal, command, ar.result());
       } else {
-        BitrixError error = errorOf(ar.cause(), portal);
-        status.failed(error, Instant.now());
-        publishFailure(new ErrorEvent("bitrix", command.deliveryId(), command.integration(),
-            error.errorClass().eventCode(), error.reason(), error.errorClass().name(), error.httpStatus(),
-            error.code(), null));
+        failed(portal, command, errorOf(ar.cause(), portal.config()));
       }
     });
   }
 
-  private JsonObject health() {
-    JsonObject portals = new JsonObject();
-    statuses.forEach((name, status) -> {
-      PortalConfig portal = integrations.get(name).portal().orElse(null);
-      portals.put(name, status.toJson(portal == null ? null : portal.masked(),
-          portal == null ? null : queues.get(portal)));
-    });
-    return new JsonObject().put("status", "UP").put("portals", portals);
+  /** One attempt, when the queue gives the command its turn: look up first if uncertain, then add. */
+  private Future<LeadResult> send(PortalConfig portal, PortalState state, LeadCommand command) {
+    Instant now = Instant.now();
+    if (state.held(now)) {
+      return Future.failedFuture(new HeldException(state.heldUntil()));
+    }
+    if (state.paused() && !probes.contains(command.deliveryId())) {
+      // Queued before the portal was paused: only the probe may go.
+      return Future.failedFuture(new HeldException(state.nextProbeAt(now)));
+    }
+    Future<Long> existing = command.uncertain()
+        ? client.findLead(portal, command.originatorId(), command.deliveryId())
+        : Future.succeededFuture(null);
+    return existing.compose(found -> found != null
+        ? Future.succeededFuture(new LeadResult(found, true))
+        : client.addLead(portal, command.addRequestBody()).map(id -> new LeadResult(id, false)));
   }
 
-  private static BitrixError errorOf(Throwable failure, PortalConfig portal) {
+  private void succeeded(Portal portal, LeadCommand command, LeadResult lead) {
+    Instant now = Instant.now();
+    probes.remove(command.deliveryId());
+    statuses.get(command.integration()).succeeded(now);
+    resume(portal, now);
+    Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
+    record(store.markDelivered(command.deliveryId(), lead.id(), attempt), command, () ->
+        publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.id(), false,
+            elapsedMs(command), portal.config().masked(), null, lead.found())));
+  }
+
+  private void failed(Portal portal, LeadCommand command, Failure failure) {
+    Instant now = Instant.now();
+    PortalState state = portal.state();
+    boolean probe = probes.remove(command.deliveryId());
+    if (failure.heldUntil() != null) {
+      // Its turn came while the portal was held or paused: nothing was sent.
+      if (probe) {
+        state.probeInconclusive();
+      }
+      later(command, failure.heldUntil());
+      return;
+    }
+    BitrixError error = failure.error();
+    statuses.get(command.integration()).failed(error, now);
+    Attempt attempt = new Attempt(now, error.errorClass().eventCode(), error.errorClass().name(), error.httpStatus(),
+        error.code(), error.description(), command.fields());
+    Instant heldUntil = error.errorClass() == ErrorClass.REFUSED ? state.refused(error, now) : state.heldUntil();
+    RetryPolicy.Decision decision = policy.decide(error, command.attempts(), command.firstFailedAt(), now, heldUntil);
+    switch (decision) {
+      case RetryPolicy.Retry retry -> {
+        if (probe) {
+          state.probeInconclusive();
+        }
+        String next = "retry at " + retry.at();
+        record(store.reschedule(command.deliveryId(), retry.at(), retry.counts(), retry.counts(), retry.uncertain(),
+            attempt), command, () -> publishFailure(command, error, error.reason(), next));
+      }
+      case RetryPolicy.Dead dead -> {
+        if (probe) {
+          // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
+          resume(portal, now);
+        }
+        dead(command, error, dead.reason(), attempt, error.errorClass().eventCode());
+      }
+      case RetryPolicy.PausePortal pause -> {
+        // Requests already in flight when the portal broke fail too: only the first one and probes count.
+        boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
+        Instant probeAt = state.nextProbeAt(now);
+        record(store.reschedule(command.deliveryId(), probeAt, false, false, false, attempt), command, () -> {
+          if (newlyPaused) {
+            LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
+                portal.config().masked(), error.reason(), probeAt);
+            publishFailure(command, error, "Portal paused: " + error.reason()
+                + " Its deliveries wait and it is tried again with growing intervals.", "waiting for the portal");
+          } else {
+            LOG.warn("Bitrix24 portal {} is still failing: {} Next try at {}.", portal.config().masked(),
+                error.reason(), probeAt);
+          }
+        });
+      }
+    }
+  }
+
+  private void resume(Portal portal, Instant now) {
+    if (portal.state().succeeded()) {
+      LOG.info("Bitrix24 portal {} works again: its waiting deliveries resume", portal.config().masked());
+      store.wake(portal.users(), now);
+    }
+  }
+
+  private void dead(LeadCommand command, BitrixError error, String reason, Attempt attempt, String code) {
+    record(store.markDead(command.deliveryId(), reason, attempt), command, () ->
+        vertx.eventBus().publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
+            command.integration(), code, reason, error == null ? null : error.errorClass().name(),
+            error == null ? null : error.httpStatus(), error == null ? null : error.code(), null,
+            "dead: replay it with the admin API once fixed").toJson(), LOCAL));
+  }
+
+  /** Puts a delivery back in the store, due at {@code at}, with nothing counted or recorded. */
+  private void later(LeadCommand command, Instant at) {
+    record(store.reschedule(command.deliveryId(), at, false, false, false, null), command, () -> {
+    });
+  }
+
+  /**
+   * Releases the delivery once the store has its outcome, then announces it. If the store fails, the delivery
+   * stays leased and comes back after its lease: never lost, at worst looked up and not sent twice.
+   */
+  private void record(Future<?> stored, LeadCommand command, Runnable announce) {
+    stored.onComplete(ar -> {
+      owned.remove(command.deliveryId());
+      if (ar.succeeded()) {
+        announce.run();
+      } else {
+        LOG.error("Could not record the outcome of delivery {} in the store: {}", command.deliveryId(),
+            ar.cause().toString());
+      }
+    });
+  }
+
+  private void renewLeases() {
+    if (!owned.isEmpty()) {
+      store.renewLeases(List.copyOf(owned), Instant.now().plus(delivery.lease()))
+          .onFailure(e -> LOG.warn("Could not renew delivery leases: {}", e.toString()));
+    }
+  }
+
+  private void health(Message<JsonObject> message) {
+    Instant now = Instant.now();
+    store.backlog().otherwise(List.of()).onSuccess(backlogs -> {
+      Map<String, Backlog> byIntegration = new LinkedHashMap<>();
+      backlogs.forEach(b -> byIntegration.put(b.integration(), b));
+      JsonObject report = new JsonObject();
+      boolean degraded = false;
+      for (Map.Entry<String, IntegrationStatus> entry : statuses.entrySet()) {
+        String name = entry.getKey();
+        PortalConfig config = integrations.get(name).portal().orElse(null);
+        Portal portal = config == null ? null : portals.get(config);
+        JsonObject json = entry.getValue().toJson(config == null ? null : config.masked(),
+            portal == null ? null : portal.queue());
+        json.mergeIn(portal == null ? new JsonObject().put("state", "active") : portal.state().toJson(now));
+        Backlog backlog = byIntegration.get(name);
+        json.put("backlog", backlog == null ? 0 : backlog.pending());
+        json.put("oldestPendingAgeSeconds", backlog == null || backlog.oldestPendingReceivedAt() == null ? null
+            : Duration.between(backlog.oldestPendingReceivedAt(), now).toSeconds());
+        json.put("dead", backlog == null ? 0 : backlog.dead());
+        degraded |= portal != null && portal.state().paused();
+        report.put(name, json);
+      }
+      message.reply(new JsonObject().put("status", degraded ? "DEGRADED" : "UP").put("portals", report));
+    });
+  }
+
+  /** Why an attempt did not create a lead: a Bitrix24 error, or the portal's hold (then nothing was sent). */
+  private record Failure(BitrixError error, Instant heldUntil) {
+  }
+
+  /** The attempt never left: the portal was held after a refusal. */
+  private static final class HeldException extends RuntimeException {
+    private final Instant until;
+
+    HeldException(Instant until) {
+      super("held", null, false, false);
+      this.until = until;
+    }
+  }
+
+  private static Failure errorOf(Throwable failure, PortalConfig portal) {
+    if (failure instanceof HeldException held) {
+      return new Failure(null, held.until);
+    }
     // The client only fails with BitrixException; anything else is a bug, still classified and redacted.
-    return failure instanceof BitrixException known
+    return new Failure(failure instanceof BitrixException known
         ? known.error()
-        : BitrixErrorClassifier.classify(failure).redact(portal.secretCode());
+        : BitrixErrorClassifier.classify(failure).redact(portal.secretCode()), null);
   }
 
   private static long elapsedMs(LeadCommand command) {
@@ -140,7 +346,9 @@ public class BitrixVerticle extends VerticleBase {
     vertx.eventBus().publish(Addresses.LEAD_CREATED, created.toJson(), LOCAL);
   }
 
-  private void publishFailure(ErrorEvent event) {
-    vertx.eventBus().publish(Addresses.LEAD_FAILED, event.toJson(), LOCAL);
+  private void publishFailure(LeadCommand command, BitrixError error, String reason, String next) {
+    vertx.eventBus().publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
+        command.integration(), error.errorClass().eventCode(), reason, error.errorClass().name(), error.httpStatus(),
+        error.code(), null, next).toJson(), LOCAL);
   }
 }

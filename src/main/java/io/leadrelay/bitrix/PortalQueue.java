@@ -14,19 +14,19 @@ import java.util.function.Function;
  * dispatching) and a batch packer (take up to 50 waiting leads per dispatch) fit in here later.
  * Not thread-safe: used from the owning verticle's event loop only.
  */
-public final class PortalQueue {
+public final class PortalQueue<R> {
 
-  private record Waiting(LeadCommand command, Promise<Long> promise) {
+  private record Waiting<R>(LeadCommand command, Promise<R> promise) {
   }
 
   private final int maxInFlight;
-  private final Function<LeadCommand, Future<Long>> sender;
-  private final Queue<Waiting> waiting = new ArrayDeque<>();
+  private final Function<LeadCommand, Future<R>> sender;
+  private final Queue<Waiting<R>> waiting = new ArrayDeque<>();
   private int inFlight;
   private boolean dispatching;
 
-  /** {@code sender} sends one lead and yields its id; the queue only decides when it is called. */
-  public PortalQueue(int maxInFlight, Function<LeadCommand, Future<Long>> sender) {
+  /** {@code sender} sends one lead and yields its outcome; the queue only decides when it is called. */
+  public PortalQueue(int maxInFlight, Function<LeadCommand, Future<R>> sender) {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be at least 1");
     }
@@ -35,9 +35,9 @@ public final class PortalQueue {
   }
 
   /** Queues a lead; the future completes with the sender's outcome once the lead has had its turn. */
-  public Future<Long> submit(LeadCommand command) {
-    Promise<Long> promise = Promise.promise();
-    waiting.add(new Waiting(command, promise));
+  public Future<R> submit(LeadCommand command) {
+    Promise<R> promise = Promise.promise();
+    waiting.add(new Waiting<>(command, promise));
     dispatch();
     return promise.future();
   }
@@ -61,7 +61,7 @@ public final class PortalQueue {
     dispatching = true;
     try {
       while (inFlight < maxInFlight && !waiting.isEmpty()) {
-        Waiting next = waiting.poll();
+        Waiting<R> next = waiting.poll();
         inFlight++;
         send(next.command()).onComplete(ar -> {
           inFlight--;
@@ -74,9 +74,9 @@ public final class PortalQueue {
     }
   }
 
-  private Future<Long> send(LeadCommand command) {
+  private Future<R> send(LeadCommand command) {
     try {
-      Future<Long> sent = sender.apply(command);
+      Future<R> sent = sender.apply(command);
       return sent != null ? sent : Future.failedFuture(new IllegalStateException("sender returned no future"));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);

@@ -4,6 +4,7 @@ import io.leadrelay.mapping.MappingConfig;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +46,15 @@ public final class ConfigParser {
     keys.put("BITRIX_CONNECT_TIMEOUT_MS", "bitrix.connectTimeoutMs");
     keys.put("BITRIX_REQUEST_TIMEOUT_MS", "bitrix.requestTimeoutMs");
     keys.put("BITRIX_MAX_CONCURRENT", "bitrix.maxConcurrentPerPortal");
+    keys.put("STORE_SYNCHRONOUS", "delivery.storeSynchronous");
+    keys.put("RETRY_BASE_MS", "delivery.retryBaseMs");
+    keys.put("RETRY_MAX_SECONDS", "delivery.retryMaxSeconds");
+    keys.put("MAX_AGE_HOURS", "delivery.maxAgeHours");
+    keys.put("REPEAT_WINDOW_SECONDS", "delivery.repeatWindowSeconds");
+    keys.put("LEASE_SECONDS", "delivery.leaseSeconds");
+    keys.put("SWEEP_INTERVAL_MS", "delivery.sweepIntervalMs");
+    keys.put("RETENTION_DAYS", "delivery.retentionDays");
+    keys.put("ADMIN_TOKEN", "admin.token");
     keys.put("BOTHELP_SECRET", "integrations.default.secret");
     keys.put("BITRIX_WEBHOOK_URL", "integrations.default.portal.webhookUrl");
     keys.put("BITRIX_ASSIGNED_BY_ID", "integrations.default.mapping.assignedById");
@@ -64,7 +74,7 @@ public final class ConfigParser {
       }
     }
     ConfigReader read = new ConfigReader(envSources);
-    read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "integrations"));
+    read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "delivery", "admin", "integrations"));
 
     JsonObject httpJson = read.object(json, "http", "http");
     read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds"));
@@ -92,7 +102,47 @@ public final class ConfigParser {
         read.integer(bitrixJson, "requestTimeoutMs", "bitrix.requestTimeoutMs", 30_000, 100, 600_000),
         read.integer(bitrixJson, "maxConcurrentPerPortal", "bitrix.maxConcurrentPerPortal", 2, 1, 50));
 
-    return new RelayConfig(http, dataDir, logs, bitrix, integrations(read, json));
+    return new RelayConfig(http, dataDir, logs, bitrix, delivery(read, json), admin(read, json),
+        integrations(read, json));
+  }
+
+  private static DeliveryConfig delivery(ConfigReader read, JsonObject json) {
+    JsonObject delivery = read.object(json, "delivery", "delivery");
+    read.rejectUnknown(delivery, "delivery", Set.of("storeSynchronous", "retryBaseMs", "retryMaxSeconds",
+        "maxAgeHours", "repeatWindowSeconds", "leaseSeconds", "sweepIntervalMs", "sweepBatch", "retentionDays"));
+    DeliveryConfig defaults = DeliveryConfig.defaults();
+    String synchronous = read.string(delivery, "storeSynchronous", "delivery.storeSynchronous",
+        defaults.storeSynchronous()).toUpperCase(java.util.Locale.ROOT);
+    if (!Set.of("FULL", "NORMAL", "OFF").contains(synchronous)) {
+      throw new ConfigException(read.name("delivery.storeSynchronous") + " must be FULL, NORMAL or OFF, got ""
+          + synchronous + "".");
+    }
+    return new DeliveryConfig(
+        synchronous,
+        Duration.ofMillis(read.integer(delivery, "retryBaseMs", "delivery.retryBaseMs",
+            (int) defaults.retryBase().toMillis(), 10, 3_600_000)),
+        Duration.ofSeconds(read.integer(delivery, "retryMaxSeconds", "delivery.retryMaxSeconds",
+            (int) defaults.retryMax().toSeconds(), 1, 86_400)),
+        Duration.ofHours(read.integer(delivery, "maxAgeHours", "delivery.maxAgeHours",
+            (int) defaults.maxAge().toHours(), 1, 24 * 365)),
+        Duration.ofSeconds(read.integer(delivery, "repeatWindowSeconds", "delivery.repeatWindowSeconds",
+            (int) defaults.repeatWindow().toSeconds(), 0, 86_400)),
+        Duration.ofSeconds(read.integer(delivery, "leaseSeconds", "delivery.leaseSeconds",
+            (int) defaults.lease().toSeconds(), 5, 3600)),
+        Duration.ofMillis(read.integer(delivery, "sweepIntervalMs", "delivery.sweepIntervalMs",
+            (int) defaults.sweepInterval().toMillis(), 50, 60_000)),
+        read.integer(delivery, "sweepBatch", "delivery.sweepBatch", defaults.sweepBatch(), 1, 5000),
+        read.integer(delivery, "retentionDays", "delivery.retentionDays", defaults.retentionDays(), 1, 3650));
+  }
+
+  private static AdminConfig admin(ConfigReader read, JsonObject json) {
+    JsonObject admin = read.object(json, "admin", "admin");
+    read.rejectUnknown(admin, "admin", Set.of("token"));
+    String token = read.string(admin, "token", "admin.token", null);
+    if (token != null && token.length() < 16) {
+      throw new ConfigException(read.name("admin.token") + " must be at least 16 characters long.");
+    }
+    return new AdminConfig(token);
   }
 
   private static Map<String, IntegrationConfig> integrations(ConfigReader read, JsonObject json) {

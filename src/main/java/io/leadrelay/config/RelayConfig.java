@@ -5,5 +5,10 @@ import java.util.Map;
 
 /** The whole configuration, parsed and checked once at start-up. */
 public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix,
-                          Map<String, IntegrationConfig> integrations) {
+                          DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations) {
+
+  /** The delivery store's file. */
+  public Path databaseFile() {
+    return dataDir.resolve("leadrelay.db");
+  }
 }

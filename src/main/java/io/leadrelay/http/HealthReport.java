@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Asks every part of the relay for its health over the bus and combines the answers. A part that does not answer
- * within the timeout is DOWN, and so is the whole relay: it cannot turn webhooks into leads.
+ * within the timeout is DOWN, and so is the whole relay: it cannot turn webhooks into leads. A DEGRADED part (a
+ * paused portal) makes the relay DEGRADED: it still accepts and keeps every webhook, but some leads are waiting.
  */
 final class HealthReport {
 
@@ -31,19 +32,24 @@ final class HealthReport {
     this.vertx = vertx;
   }
 
-  /** Always succeeds, with {@code status} UP only if every part is UP. */
+  /** Always succeeds: {@code status} DOWN if any part is DOWN, else DEGRADED if any is DEGRADED, else UP. */
   Future<JsonObject> check() {
     List<String> names = List.copyOf(PARTS.keySet());
     List<Future<JsonObject>> answers = names.stream().map(name -> ask(PARTS.get(name))).toList();
     return Future.join(answers).transform(ignored -> {
       JsonObject parts = new JsonObject().put("http", new JsonObject().put("status", "UP"));
-      boolean up = true;
+      String status = "UP";
       for (int i = 0; i < names.size(); i++) {
         JsonObject part = answers.get(i).result();
         parts.put(names.get(i), part);
-        up &= "UP".equals(part.getString("status"));
+        String partStatus = part.getString("status");
+        if ("DEGRADED".equals(partStatus) && status.equals("UP")) {
+          status = "DEGRADED";
+        } else if (!"UP".equals(partStatus) && !"DEGRADED".equals(partStatus)) {
+          status = "DOWN";
+        }
       }
-      return Future.succeededFuture(new JsonObject().put("status", up ? "UP" : "DOWN").put("parts", parts));
+      return Future.succeededFuture(new JsonObject().put("status", status).put("parts", parts));
     });
   }
 

@@ -1,10 +1,13 @@
 package io.leadrelay.http;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.store.Delivery;
+import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.NewDelivery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -18,6 +21,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +36,7 @@ import java.util.function.IntConsumer;
  */
 public class HttpVerticle extends VerticleBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   /**
    * After a refusal the rest of the body is read and thrown away, so the client gets to read the answer (closing a
@@ -39,6 +46,8 @@ public class HttpVerticle extends VerticleBase {
   private static final String JSON_UTF8 = "application/json; charset=utf-8";
 
   private final HttpConfig config;
+  private final DeliveryConfig delivery;
+  private final DeliveryStore store;
   private final Map<String, SecretMatcher> secrets = new LinkedHashMap<>();
   private final IntConsumer onListening;
   private final DeliveryIds ids = new DeliveryIds();
@@ -48,8 +57,11 @@ public class HttpVerticle extends VerticleBase {
   /**
    * @param onListening told the actual port once listening (tests listen on port 0)
    */
-  public HttpVerticle(HttpConfig config, Map<String, IntegrationConfig> integrations, IntConsumer onListening) {
+  public HttpVerticle(HttpConfig config, DeliveryConfig delivery, DeliveryStore store,
+                      Map<String, IntegrationConfig> integrations, IntConsumer onListening) {
     this.config = config;
+    this.delivery = delivery;
+    this.store = store;
     this.onListening = onListening;
     integrations.forEach((name, integration) -> secrets.put(name, new SecretMatcher(integration.secret())));
   }
@@ -93,8 +105,7 @@ public class HttpVerticle extends VerticleBase {
       return;
     }
     readBody(request)
-        .map(body -> PayloadParser.parse(request.getHeader(HttpHeaders.CONTENT_TYPE), body.getBytes()))
-        .onSuccess(payload -> accept(ctx, integration, payload))
+        .onSuccess(body -> accept(ctx, integration, body.getBytes()))
         .onFailure(failure -> {
           if (failure instanceof Refusal refusal) {
             refuse(ctx, integration, refusal);
@@ -105,12 +116,39 @@ public class HttpVerticle extends VerticleBase {
         });
   }
 
-  private void accept(RoutingContext ctx, String integration, JsonObject payload) {
-    Delivery delivery = new Delivery(ids.next(), integration, Instant.now(), remoteAddress(ctx), payload);
-    JsonObject message = delivery.toJson();
-    vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
-    vertx.eventBus().send(Addresses.DELIVERY_MAP, message);
-    json(ctx, 200, new JsonObject().put("ok", true).put("id", delivery.id()));
+  /**
+   * Stores the webhook and answers 200 only once it is committed: from then on the relay, not BotHelp, is
+   * responsible for it. Then it is driven at once (the fast path); the store's scheduler covers any loss.
+   */
+  private void accept(RoutingContext ctx, String integration, byte[] body) {
+    JsonObject payload;
+    try {
+      payload = PayloadParser.parse(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE), body);
+    } catch (Refusal refusal) {
+      refuse(ctx, integration, refusal);
+      return;
+    }
+    Instant now = Instant.now();
+    Delivery received = new Delivery(ids.next(), integration, now, remoteAddress(ctx), payload);
+    store.accept(new NewDelivery(received, BodyHash.of(integration, body)), delivery.repeatWindow(),
+            now.plus(delivery.lease()))
+        .onSuccess(accepted -> {
+          JsonObject message = received.toJson();
+          if (accepted.repeat()) {
+            message.put("id", accepted.id()).put("repeat", true);
+            vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
+          } else {
+            vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
+            vertx.eventBus().send(Addresses.DELIVERY_MAP, message);
+          }
+          json(ctx, 200, new JsonObject().put("ok", true).put("id", accepted.id()));
+        })
+        .onFailure(failure -> {
+          // Not stored, so not accepted: a 5xx tells the sender to try again.
+          LOG.error("Could not store a webhook for integration {}: {}", integration, failure.toString());
+          refuse(ctx, integration, new Refusal(503, "store_unavailable",
+              "The webhook could not be stored; nothing was accepted. Send it again later."));
+        });
   }
 
   private void authorize(String integration, String secret) {
@@ -205,7 +243,7 @@ public class HttpVerticle extends VerticleBase {
 
   private void health(RoutingContext ctx) {
     health.check().onSuccess(report ->
-        json(ctx, "UP".equals(report.getString("status")) ? 200 : 503, report));
+        json(ctx, "DOWN".equals(report.getString("status")) ? 503 : 200, report));
   }
 
   private Future<Void> json(RoutingContext ctx, int status, JsonObject body) {

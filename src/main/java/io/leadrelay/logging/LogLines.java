@@ -20,12 +20,17 @@ public final class LogLines {
   /** webhook.log: the accepted webhook, timed when it was received (not when it was logged). */
   public static JsonObject webhook(JsonObject deliveryJson) {
     Delivery delivery = Delivery.fromJson(deliveryJson);
-    return new JsonObject()
+    JsonObject line = new JsonObject()
         .put("time", delivery.receivedAt().toString())
         .put("id", delivery.id())
         .put("integration", delivery.integration())
         .put("remoteAddress", delivery.remoteAddress())
         .put("payload", delivery.payload());
+    if (deliveryJson.getBoolean("repeat", false)) {
+      // The same body again within the repeat window: answered with the first delivery's id, nothing new made.
+      line.put("repeat", true);
+    }
+    return line;
   }
 
   /** success.log: the lead that was created; in dry-run also the fields of the lead that would have been. */
@@ -40,6 +45,10 @@ public final class LogLines {
         .put("portal", created.portal());
     if (created.dryRun()) {
       line.put("dryRun", true).put("lead", created.lead());
+    }
+    if (created.found()) {
+      // Not created now: an earlier attempt had created it and its answer was lost.
+      line.put("found", true);
     }
     return line;
   }

@@ -51,10 +51,14 @@ public final class LeadMapper {
     this.params = new JsonObject().put("REGISTER_SONET_EVENT", config.registerSonetEvent() ? "Y" : "N");
   }
 
-  /** The lead for a delivery: its fields with ORIGIN_ID = the delivery id, and this integration's params. */
+  /**
+   * The lead for a delivery: its fields with ORIGIN_ID = the delivery id, this integration's params, and the
+   * delivery's attempt state carried along for the sender.
+   */
   public LeadCommand map(Delivery delivery) {
     return new LeadCommand(delivery.id(), delivery.integration(), delivery.receivedAt(),
-        fields(delivery.payload(), delivery.id()), params());
+        fields(delivery.payload(), delivery.id()), params(), delivery.attempts(), delivery.uncertain(),
+        delivery.firstFailedAt());
   }
 
   /** The params of crm.lead.add (a fresh copy: the caller may put it on the bus or change it). */

@@ -2,7 +2,9 @@ package io.leadrelay.mapping;
 
 import io.leadrelay.Addresses;
 import io.leadrelay.logging.ErrorEvent;
+import io.leadrelay.store.Attempt;
 import io.leadrelay.store.Delivery;
+import io.leadrelay.store.DeliveryStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -12,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,8 +31,18 @@ public class MappingVerticle extends VerticleBase {
   static final String ERROR = "mapping_failed";
 
   private final Map<String, LeadMapper> mappers = new LinkedHashMap<>();
+  private final DeliveryStore store;
 
   public MappingVerticle(Map<String, MappingConfig> byIntegration) {
+    this(byIntegration, null);
+  }
+
+  /**
+   * @param store where a delivery that cannot be mapped is recorded DEAD (so it is not retried forever and can be
+   *              replayed once its integration is configured again); null: only announce it
+   */
+  public MappingVerticle(Map<String, MappingConfig> byIntegration, DeliveryStore store) {
+    this.store = store;
     // Built once here: a mapper parses its title template and field map, which need not happen per delivery.
     byIntegration.forEach((integration, config) -> mappers.put(integration, new LeadMapper(config)));
   }
@@ -66,7 +79,11 @@ public class MappingVerticle extends VerticleBase {
   }
 
   private void fail(String deliveryId, String integration, String reason) {
-    ErrorEvent event = new ErrorEvent(STAGE, deliveryId, integration, ERROR, reason, null, null, null, null);
+    if (store != null && deliveryId != null) {
+      store.markDead(deliveryId, reason, new Attempt(Instant.now(), "rejected", null, null, null, reason, null));
+    }
+    ErrorEvent event = new ErrorEvent(STAGE, deliveryId, integration, ERROR, reason, null, null, null, null,
+        store != null && deliveryId != null ? "dead: replay it with the admin API once fixed" : null);
     vertx.eventBus().publish(Addresses.LEAD_FAILED, event.toJson(), new DeliveryOptions().setLocalOnly(true));
   }
 

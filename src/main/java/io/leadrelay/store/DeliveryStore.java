@@ -38,13 +38,15 @@ public interface DeliveryStore {
    */
   Future<Integer> releaseAllLeases(Instant now);
 
-  /** The lead exists: DELIVERED with its id; the lease is released. */
-  Future<Void> markDelivered(String id, long leadId, Attempt attempt);
+  /** The lead exists: DELIVERED with its id (null in dry-run: no portal); the lease is released. */
+  Future<Void> markDelivered(String id, Long leadId, Attempt attempt);
 
   /**
    * Not delivered yet: stays PENDING, due at {@code nextAttemptAt}, lease released. {@code countAttempt} adds one
    * to its attempts (refusals before execution do not count); {@code failing} starts its run of failures if none is
    * running (first-failed time); {@code uncertain} marks that the lead may exist (never clears a mark).
+   * {@code attempt} null: nothing was tried (the portal was held or paused), so no history row is added and the
+   * last error stays as it was.
    */
   Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
                           boolean uncertain, Attempt attempt);

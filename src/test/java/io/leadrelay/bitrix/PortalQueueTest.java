@@ -34,7 +34,7 @@ class PortalQueueTest {
 
   @Test
   void sendsInArrivalOrderWithAtMostTheLimitInFlight() {
-    PortalQueue queue = new PortalQueue(2, this::send);
+    PortalQueue<Long> queue = new PortalQueue<Long>(2, this::send);
 
     Future<Long> first = queue.submit(lead("d-1"));
     queue.submit(lead("d-2"));
@@ -55,7 +55,7 @@ class PortalQueueTest {
 
   @Test
   void aFailureFreesItsSlotAndReachesOnlyItsLead() {
-    PortalQueue queue = new PortalQueue(1, this::send);
+    PortalQueue<Long> queue = new PortalQueue<Long>(1, this::send);
     Future<Long> failing = queue.submit(lead("d-1"));
     Future<Long> next = queue.submit(lead("d-2"));
 
@@ -70,7 +70,7 @@ class PortalQueueTest {
 
   @Test
   void senderThatThrowsFailsTheLeadAndTheQueueGoesOn() {
-    PortalQueue queue = new PortalQueue(1, command -> {
+    PortalQueue<Long> queue = new PortalQueue<Long>(1, command -> {
       if (command.deliveryId().equals("d-1")) {
         throw new IllegalStateException("boom");
       }
@@ -87,7 +87,7 @@ class PortalQueueTest {
   @Test
   void aLongBacklogOfInstantAnswersDoesNotOverflowTheStack() {
     Promise<Long> firstAnswer = Promise.promise();
-    PortalQueue queue = new PortalQueue(1,
+    PortalQueue<Long> queue = new PortalQueue<Long>(1,
         command -> command.deliveryId().equals("d-0") ? firstAnswer.future() : Future.succeededFuture(1L));
     List<Future<Long>> results = new ArrayList<>();
     for (int i = 0; i < 50_000; i++) {

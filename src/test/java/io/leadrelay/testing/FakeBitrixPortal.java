@@ -80,16 +80,42 @@ public final class FakeBitrixPortal {
   private final Queue<Reply> script = new ConcurrentLinkedQueue<>();
   private long nextId = 1;
 
-  private FakeBitrixPortal(Vertx vertx) {
+  private FakeBitrixPortal(Vertx vertx, String code) {
     this.server = vertx.createHttpServer();
-    this.code = randomCode();
+    this.code = code;
     server.requestHandler(this::handle);
   }
 
   /** Starts a portal on 127.0.0.1 and a free port. */
   public static Future<FakeBitrixPortal> start(Vertx vertx) {
-    FakeBitrixPortal portal = new FakeBitrixPortal(vertx);
-    return portal.server.listen(0, "127.0.0.1").map(server -> portal);
+    return start(vertx, 0, randomCode());
+  }
+
+  /**
+   * Starts a portal on a given port with a given code: a portal that "comes back up" where a relay already points
+   * (see {@link #unusedWebhookUrl}).
+   */
+  public static Future<FakeBitrixPortal> start(Vertx vertx, int port, String code) {
+    FakeBitrixPortal portal = new FakeBitrixPortal(vertx, code);
+    return portal.server.listen(port, "127.0.0.1").map(server -> portal);
+  }
+
+  /** A webhook URL on a port where nothing listens yet (connections are refused), and its code. */
+  public static String unusedWebhookUrl(int port, String code) {
+    return "http://127.0.0.1:" + port + "/rest/1/" + code + "/";
+  }
+
+  /** A port that was free a moment ago. */
+  public static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  public static String newCode() {
+    return randomCode();
   }
 
   /** The inbound webhook URL, e.g. {@code http://127.0.0.1:4711/rest/1/<code>/}. */

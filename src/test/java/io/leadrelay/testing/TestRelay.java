@@ -1,7 +1,9 @@
 package io.leadrelay.testing;
 
 import io.leadrelay.Relay;
+import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.LogConfig;
@@ -21,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +39,12 @@ import java.util.stream.Stream;
 public final class TestRelay {
 
   public static final String SECRET = "test-secret-0123456789";
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+
+  /** Delivery timings for tests: fast retries, sweeps and probes, so recovery is seen in well under a second. */
+  public static final DeliveryConfig FAST = new DeliveryConfig("NORMAL", Duration.ofMillis(50),
+      Duration.ofSeconds(2), Duration.ofHours(72), Duration.ofMinutes(10), Duration.ofSeconds(5),
+      Duration.ofMillis(100), 200, 30);
 
   private final Vertx vertx;
   private final Path dir;
@@ -54,6 +63,11 @@ public final class TestRelay {
   }
 
   public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, MappingConfig mapping) {
+    return start(vertx, dir, portalUrl, mapping, FAST);
+  }
+
+  public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, MappingConfig mapping,
+                                        DeliveryConfig delivery) {
     Optional<PortalConfig> portal = portalUrl == null ? Optional.empty()
         : Optional.of(PortalConfig.parse("test", portalUrl));
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
@@ -63,12 +77,18 @@ public final class TestRelay {
         dir.resolve("data"),
         new LogConfig(dir.resolve("logs"), "10MB", 7, "100MB"),
         new BitrixHttpConfig(500, 1_000, 2),
+        delivery,
+        new AdminConfig(ADMIN_TOKEN),
         integrations);
     TestRelay testRelay = new TestRelay(vertx, dir);
     return Relay.start(vertx, config).map(relay -> {
       testRelay.relay = relay;
       return testRelay;
     });
+  }
+
+  public Relay relay() {
+    return relay;
   }
 
   public int port() {
@@ -135,6 +155,26 @@ public final class TestRelay {
       throw new UncheckedIOException(e);
     }
     return new String(all.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+  }
+
+  /** Like {@link #poll}, for a check that is itself asynchronous (an HTTP call, a store query). */
+  public <T> Future<T> pollAsync(java.util.function.Supplier<Future<T>> check) {
+    Promise<T> promise = Promise.promise();
+    long deadline = System.currentTimeMillis() + 10_000;
+    pollAsync(check, promise, deadline);
+    return promise.future();
+  }
+
+  private <T> void pollAsync(java.util.function.Supplier<Future<T>> check, Promise<T> promise, long deadline) {
+    check.get().otherwiseEmpty().onComplete(ar -> {
+      if (ar.result() != null) {
+        promise.tryComplete(ar.result());
+      } else if (System.currentTimeMillis() > deadline) {
+        promise.tryFail(new AssertionError("condition not met within 10 s"));
+      } else {
+        vertx.setTimer(20, id -> pollAsync(check, promise, deadline));
+      }
+    });
   }
 
   /** Checks a condition every 20 ms until it yields a value, failing after 10 s. */

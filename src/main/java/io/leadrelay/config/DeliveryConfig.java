@@ -1,0 +1,26 @@
+package io.leadrelay.config;
+
+import java.time.Duration;
+
+/**
+ * How deliveries are kept and retried.
+ *
+ * @param storeSynchronous SQLite's synchronous mode: FULL (a 200 means the webhook is on disk), NORMAL or OFF
+ * @param retryBase        first retry delay after a failure that counts; doubles per attempt, with jitter
+ * @param retryMax         cap on the retry delay
+ * @param maxAge           a delivery failing for longer than this goes DEAD
+ * @param repeatWindow     the same body for the same integration within this window is the same delivery
+ * @param lease            how long a delivery being worked on is reserved before it counts as lost and is retried
+ * @param sweepInterval    how often due and lost deliveries are looked for
+ * @param sweepBatch       most deliveries taken per sweep
+ * @param retentionDays    DELIVERED deliveries are deleted after this many days
+ */
+public record DeliveryConfig(String storeSynchronous, Duration retryBase, Duration retryMax, Duration maxAge,
+                             Duration repeatWindow, Duration lease, Duration sweepInterval, int sweepBatch,
+                             int retentionDays) {
+
+  public static DeliveryConfig defaults() {
+    return new DeliveryConfig("FULL", Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ofHours(72),
+        Duration.ofMinutes(10), Duration.ofMinutes(2), Duration.ofSeconds(1), 200, 30);
+  }
+}
