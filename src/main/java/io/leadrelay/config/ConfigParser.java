@@ -38,6 +38,7 @@ public final class ConfigParser {
     keys.put("HTTP_INSTANCES", "http.instances");
     keys.put("HTTP_BODY_LIMIT", "http.bodyLimit");
     keys.put("HTTP_IDLE_TIMEOUT_SECONDS", "http.idleTimeoutSeconds");
+    keys.put("HTTP_REQUEST_TIMEOUT_SECONDS", "http.requestTimeoutSeconds");
     keys.put("DATA_DIR", "dataDir");
     keys.put("LOG_DIR", "logs.dir");
     keys.put("LOG_MAX_FILE_SIZE", "logs.maxFileSize");
@@ -77,13 +78,15 @@ public final class ConfigParser {
     read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "delivery", "admin", "integrations"));
 
     JsonObject httpJson = read.object(json, "http", "http");
-    read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds"));
+    read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds",
+        "requestTimeoutSeconds"));
     HttpConfig http = new HttpConfig(
         read.string(httpJson, "host", "http.host", "0.0.0.0"),
         read.integer(httpJson, "port", "http.port", 8080, 0, 65535),
         read.integer(httpJson, "instances", "http.instances", Runtime.getRuntime().availableProcessors(), 1, 256),
         read.integer(httpJson, "bodyLimit", "http.bodyLimit", 64 * 1024, 1024, 16 * 1024 * 1024),
-        read.integer(httpJson, "idleTimeoutSeconds", "http.idleTimeoutSeconds", 30, 1, 3600));
+        read.integer(httpJson, "idleTimeoutSeconds", "http.idleTimeoutSeconds", 30, 1, 3600),
+        read.integer(httpJson, "requestTimeoutSeconds", "http.requestTimeoutSeconds", 10, 1, 300));
 
     Path dataDir = Path.of(read.string(json, "dataDir", "dataDir", "./data"));
 

@@ -95,19 +95,24 @@ public class HttpVerticle extends VerticleBase {
   private void receiveWebhook(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     String integration = ctx.pathParam("integration");
+    RequestDeadline deadline = new RequestDeadline(vertx, config.requestTimeoutSeconds() * 1000L);
     try {
       authorize(integration, ctx.pathParam("secret"));
       PayloadParser.checkContentType(request.getHeader(HttpHeaders.CONTENT_TYPE));
       checkDeclaredLength(request.getHeader(HttpHeaders.CONTENT_LENGTH));
     } catch (Refusal refusal) {
-      discardBody(request);
+      discardBody(request, deadline);
       refuse(ctx, knownOrNull(integration), refusal);
       return;
     }
-    readBody(request)
+    readBody(request, deadline)
         .onSuccess(body -> accept(ctx, integration, body.getBytes()))
         .onFailure(failure -> {
-          if (failure instanceof Refusal refusal) {
+          if (failure instanceof Refusal refusal && refusal.status() == 408) {
+            // The client is still sending; answer, then hang up rather than wait for the rest.
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            refuse(ctx, integration, refusal).onComplete(sent -> request.connection().close());
+          } else if (failure instanceof Refusal refusal) {
             refuse(ctx, integration, refusal);
           } else if (!request.response().closed()) {
             // The client went away or the connection broke mid-body: there is nobody to answer.
@@ -181,8 +186,12 @@ public class HttpVerticle extends VerticleBase {
         "The request body is larger than the limit of " + config.bodyLimitBytes() + " bytes.");
   }
 
-  /** Reads the whole body, failing with a 413 refusal as soon as it outgrows the limit (chunked bodies too). */
-  private Future<Buffer> readBody(HttpServerRequest request) {
+  /**
+   * Reads the whole body, failing with a 413 refusal as soon as it outgrows the limit (chunked bodies too) and
+   * with a 408 refusal if it is not complete by the deadline. Once failed, no later byte can complete it, so a
+   * timed-out or oversized body is never accepted.
+   */
+  private Future<Buffer> readBody(HttpServerRequest request, RequestDeadline deadline) {
     Promise<Buffer> promise = Promise.promise();
     Buffer body = Buffer.buffer();
     request.handler(chunk -> {
@@ -190,21 +199,37 @@ public class HttpVerticle extends VerticleBase {
         return;
       }
       if (body.length() + chunk.length() > config.bodyLimitBytes()) {
-        discardBody(request);
+        discardBody(request, deadline);
         promise.tryFail(tooLarge());
       } else {
         body.appendBuffer(chunk);
       }
     });
-    request.exceptionHandler(promise::tryFail);
-    request.endHandler(v -> promise.tryComplete(body));
+    request.exceptionHandler(failure -> {
+      deadline.cancel();
+      promise.tryFail(failure);
+    });
+    request.endHandler(v -> {
+      deadline.cancel();
+      promise.tryComplete(body);
+    });
+    deadline.expired().onSuccess(v -> promise.tryFail(timedOut()));
     request.resume();
     return promise.future();
   }
 
-  /** Reads what is left of a refused request's body into nowhere, cutting the client off past a bound. */
-  private void discardBody(HttpServerRequest request) {
+  private Refusal timedOut() {
+    return new Refusal(408, "request_timeout", "The request body was not complete within "
+        + config.requestTimeoutSeconds() + " seconds of the request's start.");
+  }
+
+  /**
+   * Reads what is left of a refused request's body into nowhere, cutting the client off past a bound or once the
+   * request's deadline passes (the answer has been sent; a slow client must not hold the connection).
+   */
+  private void discardBody(HttpServerRequest request, RequestDeadline deadline) {
     if (request.isEnded()) {
+      deadline.cancel();
       return;
     }
     long[] discarded = {0};
@@ -212,17 +237,26 @@ public class HttpVerticle extends VerticleBase {
       discarded[0] += chunk.length();
       if (discarded[0] > MAX_DISCARDED_BYTES) {
         request.handler(null);
+        deadline.cancel();
+        request.connection().close();
+      }
+    });
+    request.exceptionHandler(failure -> deadline.cancel());
+    request.endHandler(v -> deadline.cancel());
+    deadline.expired().onSuccess(v -> {
+      if (!request.isEnded()) {
         request.connection().close();
       }
     });
     request.resume();
   }
 
-  private void refuse(RoutingContext ctx, String integration, Refusal refusal) {
+  /** Answers with the refusal and logs it: code, sentence, status and sender, never the body or the secret. */
+  private Future<Void> refuse(RoutingContext ctx, String integration, Refusal refusal) {
     vertx.eventBus().publish(Addresses.REQUEST_REFUSED,
         ErrorEvent.refused(integration, refusal.code(), refusal.getMessage(), refusal.status(), remoteAddress(ctx))
             .toJson(), LOCAL);
-    json(ctx, refusal.status(), refusal.toJson());
+    return json(ctx, refusal.status(), refusal.toJson());
   }
 
   private void methodNotAllowed(RoutingContext ctx) {

@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -31,12 +32,30 @@ public final class PayloadParser {
 
   /** A BotHelp payload is flat; a little nesting is tolerated, a nesting bomb is not. */
   static final int MAX_DEPTH = 32;
+  /**
+   * Keys and list items in the whole payload, nested ones included. A BotHelp payload has a few dozen; a thousand
+   * leaves room for bots with many custom fields, while bounding the parser's work and the lead's COMMENTS.
+   */
+  static final int MAX_FIELDS = 1_000;
+  /** Characters in one key. BotHelp keys are short field names; a longer one is junk or an attack. */
+  static final int MAX_KEY_LENGTH = 1_024;
+  /**
+   * Characters in a number, and digits in its plain form: budgets and ids are short, while a 5,000-digit literal
+   * costs quadratic time to convert and {@code 1e999999999} would expand to a billion digits wherever it is
+   * written out in full (a database column, a Bitrix24 money field).
+   */
+  static final int MAX_NUMBER_LENGTH = 100;
 
+  /**
+   * Depth, key length and number size are checked by {@link JsonReader} itself so that each gets its own clear
+   * refusal; Jackson's own limits are set past anything a body within the size limit can reach, as a backstop.
+   */
   private static final JsonFactory FACTORY = JsonFactory.builder()
       .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .streamReadConstraints(StreamReadConstraints.builder()
-          .maxNestingDepth(MAX_DEPTH)
-          .maxNumberLength(100)
+          .maxNestingDepth(MAX_DEPTH + 1)
+          .maxNumberLength(Integer.MAX_VALUE)
+          .maxNameLength(Integer.MAX_VALUE)
           .build())
       .build();
 
@@ -97,7 +116,7 @@ public final class PayloadParser {
       if (first == null) {
         throw new Refusal(400, "empty_body", "The request body is empty; expected a JSON object with subscriber data.");
       }
-      Object value = readValue(parser, first);
+      Object value = new JsonReader(parser).read(first, 1);
       if (parser.nextToken() != null) {
         throw new Refusal(400, "malformed_json", "The request body has data after the end of the JSON value.");
       }
@@ -107,8 +126,8 @@ public final class PayloadParser {
       }
       return object;
     } catch (StreamConstraintsException e) {
-      throw new Refusal(400, "malformed_json", "The JSON body is nested deeper than " + MAX_DEPTH
-          + " levels or has a number longer than 100 digits.");
+      // Unreachable while JsonReader checks first; kept so that a Jackson limit can never surface as a 500.
+      throw new Refusal(400, "malformed_json", "The JSON body exceeds a parser limit.");
     } catch (JsonProcessingException e) {
       throw new Refusal(400, "malformed_json", "The request body is not valid JSON: " + jacksonReason(e) + ".");
     } catch (IOException e) {
@@ -116,48 +135,130 @@ public final class PayloadParser {
     }
   }
 
-  private static Object readValue(JsonParser parser, JsonToken token) throws IOException {
-    switch (token) {
-      case START_OBJECT: {
-        JsonObject object = new JsonObject();
-        JsonToken next;
-        while ((next = parser.nextToken()) == JsonToken.FIELD_NAME) {
-          String key = parser.currentName();
-          object.put(key, readValue(parser, parser.nextToken()));
-        }
-        if (next != JsonToken.END_OBJECT) {
-          throw new Refusal(400, "malformed_json", "The request body is not valid JSON.");
-        }
-        return object;
-      }
-      case START_ARRAY: {
-        JsonArray array = new JsonArray();
-        JsonToken next;
-        while ((next = parser.nextToken()) != JsonToken.END_ARRAY) {
-          array.add(readValue(parser, next));
-        }
-        return array;
-      }
-      case VALUE_STRING:
-        return parser.getText();
-      case VALUE_NUMBER_INT:
-        return switch (parser.getNumberType()) {
-          case INT -> parser.getIntValue();
-          case LONG -> parser.getLongValue();
-          default -> parser.getBigIntegerValue();
-        };
-      case VALUE_NUMBER_FLOAT:
-        // BigDecimal from the literal keeps its scale: "1.50" is not turned into 1.5.
-        return parser.getDecimalValue();
-      case VALUE_TRUE:
-        return Boolean.TRUE;
-      case VALUE_FALSE:
-        return Boolean.FALSE;
-      case VALUE_NULL:
-        return null;
-      default:
-        throw new Refusal(400, "malformed_json", "The request body is not valid JSON.");
+  /** Reads one JSON value into Vert.x JSON types, refusing it as soon as it breaks a limit. */
+  private static final class JsonReader {
+
+    private final JsonParser parser;
+    private int fields;
+
+    JsonReader(JsonParser parser) {
+      this.parser = parser;
     }
+
+    Object read(JsonToken token, int depth) throws IOException {
+      switch (token) {
+        case START_OBJECT: {
+          checkDepth(depth);
+          JsonObject object = new JsonObject();
+          JsonToken next;
+          while ((next = parser.nextToken()) == JsonToken.FIELD_NAME) {
+            String key = parser.currentName();
+            countField();
+            checkKey(key);
+            object.put(key, read(parser.nextToken(), depth + 1));
+          }
+          if (next != JsonToken.END_OBJECT) {
+            throw new Refusal(400, "malformed_json", "The request body is not valid JSON.");
+          }
+          return object;
+        }
+        case START_ARRAY: {
+          checkDepth(depth);
+          JsonArray array = new JsonArray();
+          JsonToken next;
+          while ((next = parser.nextToken()) != JsonToken.END_ARRAY) {
+            countField();
+            array.add(read(next, depth + 1));
+          }
+          return array;
+        }
+        case VALUE_STRING: {
+          String text = parser.getText();
+          if (text.indexOf('\0') >= 0) {
+            throw nulCharacter(parser.currentName());
+          }
+          return text;
+        }
+        case VALUE_NUMBER_INT:
+          checkNumberLength();
+          return switch (parser.getNumberType()) {
+            case INT -> parser.getIntValue();
+            case LONG -> parser.getLongValue();
+            default -> parser.getBigIntegerValue();
+          };
+        case VALUE_NUMBER_FLOAT:
+          checkNumberLength();
+          // BigDecimal from the literal keeps its scale: "1.50" is not turned into 1.5.
+          try {
+            return plainSized(parser.getDecimalValue());
+          } catch (NumberFormatException e) {
+            // An exponent beyond what BigDecimal can hold, e.g. 1e9999999999.
+            throw numberOutOfRange(parser.currentName());
+          }
+        case VALUE_TRUE:
+          return Boolean.TRUE;
+        case VALUE_FALSE:
+          return Boolean.FALSE;
+        case VALUE_NULL:
+          return null;
+        default:
+          throw new Refusal(400, "malformed_json", "The request body is not valid JSON.");
+      }
+    }
+
+    private void checkDepth(int depth) {
+      if (depth > MAX_DEPTH) {
+        throw new Refusal(400, "nesting_too_deep", "The JSON body is nested deeper than " + MAX_DEPTH + " levels.");
+      }
+    }
+
+    private void countField() {
+      if (++fields > MAX_FIELDS) {
+        throw tooManyFields();
+      }
+    }
+
+    private void checkNumberLength() throws IOException {
+      if (parser.getTextLength() > MAX_NUMBER_LENGTH) {
+        throw numberOutOfRange(parser.currentName());
+      }
+    }
+
+    /** A short literal can still stand for a huge number: 1e999999999 has a billion digits written out. */
+    private BigDecimal plainSized(BigDecimal number) throws IOException {
+      long plainDigits = number.scale() < 0 ? (long) number.precision() - number.scale() : number.scale();
+      if (plainDigits > MAX_NUMBER_LENGTH) {
+        throw numberOutOfRange(parser.currentName());
+      }
+      return number;
+    }
+  }
+
+  static void checkKey(String key) {
+    if (key.length() > MAX_KEY_LENGTH) {
+      throw new Refusal(400, "field_name_too_long", "The payload has a field name of " + key.length()
+          + " characters; at most " + MAX_KEY_LENGTH + " are accepted.");
+    }
+    if (key.indexOf('\0') >= 0) {
+      throw nulCharacter(key);
+    }
+  }
+
+  static Refusal tooManyFields() {
+    return new Refusal(400, "too_many_fields", "The payload has more than " + MAX_FIELDS
+        + " fields (keys and list items, nested ones included).");
+  }
+
+  static Refusal nulCharacter(String key) {
+    return new Refusal(400, "nul_character", "The payload has a NUL character (U+0000)"
+        + (key == null ? "" : " in field '" + abbreviate(key) + "'")
+        + "; databases and Bitrix24 cut text at NUL, so it is refused rather than stored half.");
+  }
+
+  private static Refusal numberOutOfRange(String key) {
+    return new Refusal(400, "number_out_of_range", "The payload has a number"
+        + (key == null ? "" : " in field '" + abbreviate(key) + "'") + " with more than " + MAX_NUMBER_LENGTH
+        + " digits written out; send such values as strings.");
   }
 
   private static String jacksonReason(JsonProcessingException e) {

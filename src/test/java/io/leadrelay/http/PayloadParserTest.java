@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -90,11 +91,94 @@ class PayloadParserTest {
   }
 
   @Test
-  void refusesDeepNestingAndHugeNumbers() {
+  void refusesDeepNestingWithItsOwnCode() {
     String deep = "{\"a\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
-    assertEquals(400, refusal("application/json", deep.getBytes()).status());
-    String huge = "{\"n\":" + "9".repeat(5000) + "}";
-    assertEquals(400, refusal("application/json", huge.getBytes()).status());
+    Refusal r = refusal("application/json", deep.getBytes());
+    assertEquals(400, r.status());
+    assertEquals("nesting_too_deep", r.code());
+    // Exactly the limit is still read: the top-level object is level 1.
+    String atLimit = "{\"a\":" + "[".repeat(PayloadParser.MAX_DEPTH - 1) + "]".repeat(PayloadParser.MAX_DEPTH - 1) + "}";
+    assertTrue(json(atLimit).containsKey("a"));
+    String overLimit = "{\"a\":" + "[".repeat(PayloadParser.MAX_DEPTH) + "]".repeat(PayloadParser.MAX_DEPTH) + "}";
+    assertEquals("nesting_too_deep", refusal("application/json", overLimit.getBytes()).code());
+  }
+
+  @Test
+  void refusesNumbersTooLongOrTooLargeToWriteOut() {
+    for (String number : List.of("9".repeat(5000), "-" + "9".repeat(101), "0." + "1".repeat(200), "1e999999999",
+        "1e-999999999", "1e9999999999", "1.5E+101")) {
+      Refusal r = refusal("application/json", ("{\"n\":" + number + "}").getBytes());
+      assertEquals(400, r.status(), number);
+      assertEquals("number_out_of_range", r.code(), number);
+      assertTrue(r.getMessage().contains("'n'"), r.getMessage());
+    }
+    assertEquals(new BigInteger("9".repeat(100)), json("{\"n\":" + "9".repeat(100) + "}").getValue("n"));
+    assertEquals(new BigDecimal("1E+99"), json("{\"n\":1e99}").getValue("n"));
+    assertEquals(new BigDecimal("0.000001"), json("{\"n\":1e-6}").getValue("n"));
+  }
+
+  @Test
+  void refusesNulCharactersInKeysAndValues() {
+    for (String body : List.of("{\"name\":\"a\\u0000b\"}", "{\"a\\u0000\":\"x\"}",
+        "{\"o\":{\"list\":[\"ok\",\"\\u0000\"]}}")) {
+      Refusal r = refusal("application/json", body.getBytes());
+      assertEquals(400, r.status(), body);
+      assertEquals("nul_character", r.code(), body);
+      assertTrue(r.getMessage().contains("NUL"), r.getMessage());
+      assertFalse(r.getMessage().contains("\0"), "the message itself carries no NUL");
+    }
+    String form = "application/x-www-form-urlencoded";
+    assertEquals("nul_character", refusal(form, "name=a%00b".getBytes()).code());
+    assertEquals("nul_character", refusal(form, "na%00me=x".getBytes()).code());
+    assertEquals("nul_character", refusal(form, "name=a\0b".getBytes()).code());
+  }
+
+  @Test
+  void refusesRawControlCharactersInJsonStringsAsMalformed() {
+    byte[] rawNul = {'{', '"', 'a', '"', ':', '"', 'x', 0, 'y', '"', '}'};
+    assertEquals("malformed_json", refusal("application/json", rawNul).code());
+    byte[] rawNewline = {'{', '"', 'a', '"', ':', '"', 'x', '\n', 'y', '"', '}'};
+    assertEquals("malformed_json", refusal("application/json", rawNewline).code());
+  }
+
+  @Test
+  void refusesMoreFieldsThanTheLimitCountingNestedKeysAndListItems() {
+    StringBuilder many = new StringBuilder("{");
+    for (int i = 0; i < 10_000; i++) {
+      many.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":1");
+    }
+    Refusal r = refusal("application/json", many.append('}').toString().getBytes());
+    assertEquals(400, r.status());
+    assertEquals("too_many_fields", r.code());
+
+    String nested = "{\"a\":{\"b\":[" + "1,".repeat(PayloadParser.MAX_FIELDS) + "1]}}";
+    assertEquals("too_many_fields", refusal("application/json", nested.getBytes()).code());
+
+    StringBuilder exactly = new StringBuilder("{");
+    for (int i = 0; i < PayloadParser.MAX_FIELDS; i++) {
+      exactly.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":1");
+    }
+    assertEquals(PayloadParser.MAX_FIELDS, json(exactly.append('}').toString()).size());
+
+    StringBuilder form = new StringBuilder();
+    for (int i = 0; i < 10_000; i++) {
+      form.append(i == 0 ? "" : "&").append("k").append(i).append("=1");
+    }
+    assertEquals("too_many_fields",
+        refusal("application/x-www-form-urlencoded", form.toString().getBytes()).code());
+  }
+
+  @Test
+  void refusesOverlongKeys() {
+    String longKey = "k".repeat(64 * 1024);
+    Refusal r = refusal("application/json", ("{\"" + longKey + "\":1}").getBytes());
+    assertEquals(400, r.status());
+    assertEquals("field_name_too_long", r.code());
+    assertTrue(r.getMessage().length() < 200, "the message does not echo the key");
+    assertEquals("field_name_too_long",
+        refusal("application/x-www-form-urlencoded", (longKey + "=1").getBytes()).code());
+    String atLimit = "k".repeat(PayloadParser.MAX_KEY_LENGTH);
+    assertTrue(json("{\"" + atLimit + "\":1}").containsKey(atLimit));
   }
 
   @Test

@@ -63,17 +63,22 @@ public final class TestRelay {
   }
 
   public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, MappingConfig mapping) {
-    return start(vertx, dir, portalUrl, mapping, FAST);
+    return start(vertx, dir, portalUrl, mapping, http(), FAST);
+  }
+
+  /** A relay with its own HTTP settings, e.g. a bigger body limit or a shorter request timeout. */
+  public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, HttpConfig http) {
+    return start(vertx, dir, portalUrl, MappingConfig.defaults(), http, FAST);
   }
 
   public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, MappingConfig mapping,
-                                        DeliveryConfig delivery) {
+                                        HttpConfig http, DeliveryConfig delivery) {
     Optional<PortalConfig> portal = portalUrl == null ? Optional.empty()
         : Optional.of(PortalConfig.parse("test", portalUrl));
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
     RelayConfig config = new RelayConfig(
-        new HttpConfig("127.0.0.1", 0, 1, 64 * 1024, 5),
+        http,
         dir.resolve("data"),
         new LogConfig(dir.resolve("logs"), "10MB", 7, "100MB"),
         new BitrixHttpConfig(500, 1_000, 2),
@@ -89,6 +94,11 @@ public final class TestRelay {
 
   public Relay relay() {
     return relay;
+  }
+
+  /** The HTTP settings test relays use unless told otherwise: one instance, 64 KiB bodies, short timeouts. */
+  public static HttpConfig http() {
+    return new HttpConfig("127.0.0.1", 0, 1, 64 * 1024, 5, 10);
   }
 
   public int port() {
