@@ -110,8 +110,12 @@ public class BitrixVerticle extends VerticleBase {
     if (portal.insecure()) {
       LOG.warn("Bitrix24 portal {} is plain http: its webhook code travels unencrypted", portal.masked());
     }
-    Duration firstProbe = delivery.retryBase().multipliedBy(15);
-    PortalState state = new PortalState(firstProbe, delivery.retryMax());
+    // A refused request is retried after about a second (the bucket drains 2 per second), a broken portal is
+    // probed after 15 retry bases (30 s by default); both grow up to their caps.
+    Duration firstRefusalHold = delivery.retryBase().compareTo(Duration.ofSeconds(1)) < 0
+        ? delivery.retryBase() : Duration.ofSeconds(1);
+    PortalState state = new PortalState(firstRefusalHold, delivery.retryBase().multipliedBy(15),
+        delivery.retryMax());
     PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(),
         command -> send(portal, state, command));
     return new Portal(portal, queue, state, new java.util.ArrayList<>());

@@ -21,6 +21,7 @@ public final class PortalState {
 
   private static final Duration MAX_REFUSAL_HOLD = Duration.ofSeconds(60);
 
+  private final Duration firstRefusalHold;
   private final Duration firstProbeDelay;
   private final Duration maxProbeDelay;
 
@@ -33,7 +34,14 @@ public final class PortalState {
   private Duration probeDelay;
   private boolean probing;
 
-  public PortalState(Duration firstProbeDelay, Duration maxProbeDelay) {
+  /**
+   * @param firstRefusalHold how long the first refusal holds the portal; each further one in a row doubles it,
+   *                         up to a minute
+   * @param firstProbeDelay  how long after a pause the first probe goes; each failed probe doubles it
+   * @param maxProbeDelay    the longest wait between probes
+   */
+  public PortalState(Duration firstRefusalHold, Duration firstProbeDelay, Duration maxProbeDelay) {
+    this.firstRefusalHold = firstRefusalHold;
     this.firstProbeDelay = firstProbeDelay;
     this.maxProbeDelay = maxProbeDelay.compareTo(firstProbeDelay) < 0 ? firstProbeDelay : maxProbeDelay;
   }
@@ -43,15 +51,15 @@ public final class PortalState {
     refusalStreak++;
     Instant until = error.retryAt() != null && error.retryAt().isAfter(now)
         ? error.retryAt()
-        : now.plus(refusalHold(refusalStreak));
+        : now.plus(refusalHold());
     if (until.isAfter(heldUntil)) {
       heldUntil = until;
     }
     return heldUntil;
   }
 
-  private static Duration refusalHold(int streak) {
-    Duration hold = Duration.ofSeconds(1L << Math.min(streak - 1, 6));
+  private Duration refusalHold() {
+    Duration hold = firstRefusalHold.multipliedBy(1L << Math.min(refusalStreak - 1, 20));
     return hold.compareTo(MAX_REFUSAL_HOLD) > 0 ? MAX_REFUSAL_HOLD : hold;
   }
 

@@ -19,7 +19,8 @@ class PortalStateTest {
   private static final BitrixError LIMIT = new BitrixError(ErrorClass.REFUSED, 503, "QUERY_LIMIT_EXCEEDED",
       "Too many requests");
 
-  private final PortalState state = new PortalState(Duration.ofSeconds(30), Duration.ofMinutes(10));
+  private final PortalState state = new PortalState(Duration.ofSeconds(1), Duration.ofSeconds(30),
+      Duration.ofMinutes(10));
 
   @Test
   void refusalsHoldThePortalForGrowingTimesAndASuccessResetsThem() {
