@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * The embedded delivery store: one SQLite file in WAL mode, written by one thread that group-commits whatever the
@@ -128,6 +129,20 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     }
   }
 
+  /**
+   * Prepares a job on the caller's thread (reading the arguments there, before the caller can change them) and
+   * queues it. A bad argument fails the returned future rather than throwing into the caller's handler.
+   */
+  private <T> Future<T> submit(Callable<GroupCommitWriter.Job<T>> prepare) {
+    GroupCommitWriter.Job<T> job;
+    try {
+      job = prepare.call();
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
+    return writer.submit(job);
+  }
+
   /** Transactions committed so far; far fewer than calls when callers are concurrent (group commit). */
   long commits() {
     return writer.commits();
@@ -140,219 +155,235 @@ public final class SqliteDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Accepted> accept(NewDelivery newDelivery, Duration repeatWindow, Instant leaseUntil) {
-    Delivery d = newDelivery.delivery();
-    String bodyHash = Objects.requireNonNull(newDelivery.bodyHash(), "bodyHash");
-    long receivedAt = d.receivedAt().toEpochMilli();
-    // Encoded here, on the caller's thread, so a payload that cannot be written fails the caller, not the batch.
-    String payload = d.payload().encode();
-    return writer.submit(connection -> {
-      if (repeatWindow != null && !repeatWindow.isNegative() && !repeatWindow.isZero()) {
-        // Inside the transaction, so a repeat queued in the same batch sees the earlier job's insert.
-        try (PreparedStatement find = connection.prepareStatement("SELECT id FROM deliveries "
-            + "WHERE integration = ? AND body_hash = ? AND received_at >= ? "
-            + "ORDER BY received_at DESC, id DESC LIMIT 1")) {
-          find.setString(1, d.integration());
-          find.setString(2, bodyHash);
-          find.setLong(3, d.receivedAt().minus(repeatWindow).toEpochMilli());
-          try (ResultSet rows = find.executeQuery()) {
-            if (rows.next()) {
-              return new Accepted(rows.getString(1), true);
+    return submit(() -> {
+      Delivery d = newDelivery.delivery();
+      String bodyHash = Objects.requireNonNull(newDelivery.bodyHash(), "bodyHash");
+      long receivedAt = d.receivedAt().toEpochMilli();
+      // Encoded on the caller's thread: the writer must not read a JsonObject its owner may still be changing.
+      String payload = d.payload().encode();
+      return connection -> {
+        if (repeatWindow != null && !repeatWindow.isNegative() && !repeatWindow.isZero()) {
+          // Inside the transaction, so a repeat queued in the same batch sees the earlier job's insert.
+          try (PreparedStatement find = connection.prepareStatement("SELECT id FROM deliveries "
+              + "WHERE integration = ? AND body_hash = ? AND received_at >= ? "
+              + "ORDER BY received_at DESC, id DESC LIMIT 1")) {
+            find.setString(1, d.integration());
+            find.setString(2, bodyHash);
+            find.setLong(3, d.receivedAt().minus(repeatWindow).toEpochMilli());
+            try (ResultSet rows = find.executeQuery()) {
+              if (rows.next()) {
+                return new Accepted(rows.getString(1), true);
+              }
             }
           }
         }
-      }
-      try (PreparedStatement insert = connection.prepareStatement("INSERT INTO deliveries (id, integration, "
-          + "received_at, remote_address, payload, body_hash, state, attempts, uncertain, first_failed_at, "
-          + "next_attempt_at, lease_until, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)")) {
-        insert.setString(1, d.id());
-        insert.setString(2, d.integration());
-        insert.setLong(3, receivedAt);
-        insert.setString(4, d.remoteAddress());
-        insert.setString(5, payload);
-        insert.setString(6, bodyHash);
-        insert.setInt(7, d.attempts());
-        insert.setInt(8, d.uncertain() ? 1 : 0);
-        setInstant(insert, 9, d.firstFailedAt());
-        insert.setLong(10, receivedAt);
-        setInstant(insert, 11, leaseUntil);
-        insert.setLong(12, receivedAt);
-        insert.executeUpdate();
-      }
-      return new Accepted(d.id(), false);
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO deliveries (id, integration, "
+            + "received_at, remote_address, payload, body_hash, state, attempts, uncertain, first_failed_at, "
+            + "next_attempt_at, lease_until, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)")) {
+          insert.setString(1, d.id());
+          insert.setString(2, d.integration());
+          insert.setLong(3, receivedAt);
+          insert.setString(4, d.remoteAddress());
+          insert.setString(5, payload);
+          insert.setString(6, bodyHash);
+          insert.setInt(7, d.attempts());
+          insert.setInt(8, d.uncertain() ? 1 : 0);
+          setInstant(insert, 9, d.firstFailedAt());
+          insert.setLong(10, receivedAt);
+          setInstant(insert, 11, leaseUntil);
+          insert.setLong(12, receivedAt);
+          insert.executeUpdate();
+        }
+        return new Accepted(d.id(), false);
+      };
     });
   }
 
   @Override
   public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit) {
-    long nowMillis = now.toEpochMilli();
-    long leaseUntil = now.plus(lease).toEpochMilli();
-    return writer.submit(connection -> {
-      List<Delivery> claimed = new ArrayList<>();
-      List<Boolean> wasLeased = new ArrayList<>();
-      try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM deliveries "
-          + "WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
-          + "ORDER BY next_attempt_at, id LIMIT ?")) {
-        select.setLong(1, nowMillis);
-        select.setLong(2, nowMillis);
-        select.setInt(3, limit);
-        try (ResultSet rows = select.executeQuery()) {
-          while (rows.next()) {
-            boolean expired = rows.getObject("lease_until") != null;
-            Delivery d = delivery(rows);
-            // An expired lease means its driver was lost, maybe mid-call: the lead may exist already.
-            claimed.add(expired ? withUncertain(d) : d);
-            wasLeased.add(expired);
+    return submit(() -> {
+      long nowMillis = now.toEpochMilli();
+      long leaseUntil = now.plus(lease).toEpochMilli();
+      return connection -> {
+        List<Delivery> claimed = new ArrayList<>();
+        List<Boolean> wasLeased = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM deliveries "
+            + "WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+            + "ORDER BY next_attempt_at, id LIMIT ?")) {
+          select.setLong(1, nowMillis);
+          select.setLong(2, nowMillis);
+          select.setInt(3, limit);
+          try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+              boolean expired = rows.getObject("lease_until") != null;
+              Delivery d = delivery(rows);
+              // An expired lease means its driver was lost, maybe mid-call: the lead may exist already.
+              claimed.add(expired ? withUncertain(d) : d);
+              wasLeased.add(expired);
+            }
           }
         }
-      }
-      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = ?, "
-          + "uncertain = CASE WHEN ? THEN 1 ELSE uncertain END WHERE id = ?")) {
-        for (int i = 0; i < claimed.size(); i++) {
-          update.setLong(1, leaseUntil);
-          update.setBoolean(2, wasLeased.get(i));
-          update.setString(3, claimed.get(i).id());
-          update.addBatch();
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = ?, "
+            + "uncertain = CASE WHEN ? THEN 1 ELSE uncertain END WHERE id = ?")) {
+          for (int i = 0; i < claimed.size(); i++) {
+            update.setLong(1, leaseUntil);
+            update.setBoolean(2, wasLeased.get(i));
+            update.setString(3, claimed.get(i).id());
+            update.addBatch();
+          }
+          if (!claimed.isEmpty()) {
+            update.executeBatch();
+          }
         }
-        if (!claimed.isEmpty()) {
-          update.executeBatch();
-        }
-      }
-      return claimed;
+        return claimed;
+      };
     });
   }
 
   @Override
   public Future<Void> renewLeases(Collection<String> ids, Instant until) {
-    List<String> copy = List.copyOf(ids);
-    long untilMillis = until.toEpochMilli();
-    return writer.submit(connection -> {
-      // Only rows still leased: one whose outcome was recorded meanwhile (lease released) must stay free.
-      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = ? "
-          + "WHERE id = ? AND state = 'PENDING' AND lease_until IS NOT NULL")) {
-        for (String id : copy) {
-          update.setLong(1, untilMillis);
-          update.setString(2, id);
-          update.addBatch();
+    return submit(() -> {
+      List<String> copy = List.copyOf(ids);
+      long untilMillis = until.toEpochMilli();
+      return connection -> {
+        // Only rows still leased: one whose outcome was recorded meanwhile (lease released) must stay free.
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = ? "
+            + "WHERE id = ? AND state = 'PENDING' AND lease_until IS NOT NULL")) {
+          for (String id : copy) {
+            update.setLong(1, untilMillis);
+            update.setString(2, id);
+            update.addBatch();
+          }
+          if (!copy.isEmpty()) {
+            update.executeBatch();
+          }
         }
-        if (!copy.isEmpty()) {
-          update.executeBatch();
-        }
-      }
-      return null;
+        return null;
+      };
     });
   }
 
   @Override
   public Future<Integer> releaseAllLeases(Instant now) {
-    long nowMillis = now.toEpochMilli();
-    return writer.submit(connection -> {
-      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = NULL, "
-          + "uncertain = 1, next_attempt_at = MIN(next_attempt_at, ?), updated_at = ? "
-          + "WHERE state = 'PENDING' AND lease_until IS NOT NULL")) {
-        update.setLong(1, nowMillis);
-        update.setLong(2, nowMillis);
-        return update.executeUpdate();
-      }
+    return submit(() -> {
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = NULL, "
+            + "uncertain = 1, next_attempt_at = MIN(next_attempt_at, ?), updated_at = ? "
+            + "WHERE state = 'PENDING' AND lease_until IS NOT NULL")) {
+          update.setLong(1, nowMillis);
+          update.setLong(2, nowMillis);
+          return update.executeUpdate();
+        }
+      };
     });
   }
 
   @Override
   public Future<Void> markDelivered(String id, long leadId, Attempt attempt) {
-    long at = attempt.at().toEpochMilli();
-    String fields = encodeOrNull(attempt.fields());
-    return writer.submit(connection -> {
-      // From PENDING or DEAD alike: the lead exists, whatever was decided before. Already DELIVERED: nothing
-      // changes, so a repeated report neither replaces the lead id nor adds to the history.
-      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DELIVERED', "
-          + "lead_id = ?, delivered_at = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), "
-          + "updated_at = ? WHERE id = ? AND state <> 'DELIVERED'")) {
-        update.setLong(1, leadId);
-        update.setLong(2, at);
-        update.setString(3, fields);
-        update.setLong(4, at);
-        update.setString(5, id);
-        if (update.executeUpdate() == 1) {
-          log(connection, id, attempt);
-        } else {
-          requireExists(connection, id);
+    return submit(() -> {
+      long at = attempt.at().toEpochMilli();
+      String fields = encodeOrNull(attempt.fields());
+      return connection -> {
+        // From PENDING or DEAD alike: the lead exists, whatever was decided before. Already DELIVERED: nothing
+        // changes, so a repeated report neither replaces the lead id nor adds to the history.
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DELIVERED', "
+            + "lead_id = ?, delivered_at = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), "
+            + "updated_at = ? WHERE id = ? AND state <> 'DELIVERED'")) {
+          update.setLong(1, leadId);
+          update.setLong(2, at);
+          update.setString(3, fields);
+          update.setLong(4, at);
+          update.setString(5, id);
+          if (update.executeUpdate() == 1) {
+            log(connection, id, attempt);
+          } else {
+            requireExists(connection, id);
+          }
         }
-      }
-      return null;
+        return null;
+      };
     });
   }
 
   @Override
   public Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
                                  boolean uncertain, Attempt attempt) {
-    long at = attempt.at().toEpochMilli();
-    String fields = encodeOrNull(attempt.fields());
-    return writer.submit(connection -> {
-      // Only a PENDING row: a late outcome must not bring a DELIVERED or DEAD delivery back to life.
-      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET "
-          + "attempts = attempts + ?, "
-          + "first_failed_at = CASE WHEN ? THEN COALESCE(first_failed_at, ?) ELSE first_failed_at END, "
-          + "uncertain = CASE WHEN ? THEN 1 ELSE uncertain END, "
-          + "lease_until = NULL, next_attempt_at = ?, last_error = ?, last_fields = COALESCE(?, last_fields), "
-          + "updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
-        update.setInt(1, countAttempt ? 1 : 0);
-        update.setBoolean(2, failing);
-        update.setLong(3, at);
-        update.setBoolean(4, uncertain);
-        update.setLong(5, nextAttemptAt.toEpochMilli());
-        update.setString(6, attempt.description() != null ? attempt.description() : attempt.outcome());
-        update.setString(7, fields);
-        update.setLong(8, at);
-        update.setString(9, id);
-        if (update.executeUpdate() == 1) {
-          log(connection, id, attempt);
-        } else {
-          requireExists(connection, id);
+    return submit(() -> {
+      long at = attempt.at().toEpochMilli();
+      String fields = encodeOrNull(attempt.fields());
+      return connection -> {
+        // Only a PENDING row: a late outcome must not bring a DELIVERED or DEAD delivery back to life.
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET "
+            + "attempts = attempts + ?, "
+            + "first_failed_at = CASE WHEN ? THEN COALESCE(first_failed_at, ?) ELSE first_failed_at END, "
+            + "uncertain = CASE WHEN ? THEN 1 ELSE uncertain END, "
+            + "lease_until = NULL, next_attempt_at = ?, last_error = ?, last_fields = COALESCE(?, last_fields), "
+            + "updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
+          update.setInt(1, countAttempt ? 1 : 0);
+          update.setBoolean(2, failing);
+          update.setLong(3, at);
+          update.setBoolean(4, uncertain);
+          update.setLong(5, nextAttemptAt.toEpochMilli());
+          update.setString(6, attempt.description() != null ? attempt.description() : attempt.outcome());
+          update.setString(7, fields);
+          update.setLong(8, at);
+          update.setString(9, id);
+          if (update.executeUpdate() == 1) {
+            log(connection, id, attempt);
+          } else {
+            requireExists(connection, id);
+          }
         }
-      }
-      return null;
+        return null;
+      };
     });
   }
 
   @Override
   public Future<Void> markDead(String id, String reason, Attempt attempt) {
-    long at = attempt.at().toEpochMilli();
-    String fields = encodeOrNull(attempt.fields());
-    return writer.submit(connection -> {
-      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DEAD', "
-          + "last_error = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), updated_at = ? "
-          + "WHERE id = ? AND state = 'PENDING'")) {
-        update.setString(1, reason);
-        update.setString(2, fields);
-        update.setLong(3, at);
-        update.setString(4, id);
-        if (update.executeUpdate() == 1) {
-          log(connection, id, attempt);
-        } else {
-          requireExists(connection, id);
+    return submit(() -> {
+      long at = attempt.at().toEpochMilli();
+      String fields = encodeOrNull(attempt.fields());
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DEAD', "
+            + "last_error = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), updated_at = ? "
+            + "WHERE id = ? AND state = 'PENDING'")) {
+          update.setString(1, reason);
+          update.setString(2, fields);
+          update.setLong(3, at);
+          update.setString(4, id);
+          if (update.executeUpdate() == 1) {
+            log(connection, id, attempt);
+          } else {
+            requireExists(connection, id);
+          }
         }
-      }
-      return null;
+        return null;
+      };
     });
   }
 
   @Override
   public Future<Integer> wake(Collection<String> integrations, Instant now) {
-    List<String> copy = List.copyOf(integrations);
-    long nowMillis = now.toEpochMilli();
-    return writer.submit(connection -> {
-      int woken = 0;
-      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET next_attempt_at = ?, "
-          + "updated_at = ? WHERE integration = ? AND state = 'PENDING' AND lease_until IS NULL "
-          + "AND next_attempt_at > ?")) {
-        for (String integration : copy) {
-          update.setLong(1, nowMillis);
-          update.setLong(2, nowMillis);
-          update.setString(3, integration);
-          update.setLong(4, nowMillis);
-          woken += update.executeUpdate();
+    return submit(() -> {
+      List<String> copy = List.copyOf(integrations);
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        int woken = 0;
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET next_attempt_at = ?, "
+            + "updated_at = ? WHERE integration = ? AND state = 'PENDING' AND lease_until IS NULL "
+            + "AND next_attempt_at > ?")) {
+          for (String integration : copy) {
+            update.setLong(1, nowMillis);
+            update.setLong(2, nowMillis);
+            update.setString(3, integration);
+            update.setLong(4, nowMillis);
+            woken += update.executeUpdate();
+          }
         }
-      }
-      return woken;
+        return woken;
+      };
     });
   }
 
@@ -376,62 +407,68 @@ public final class SqliteDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM deliveries WHERE 1 = 1");
-    if (state != null) {
-      sql.append(" AND state = ?");
-    }
-    if (beforeId != null) {
-      sql.append(" AND id < ?");
-    }
-    sql.append(" ORDER BY id DESC LIMIT ?");
-    return writer.submit(connection -> {
-      List<DeliveryRecord> records = new ArrayList<>();
-      try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
-        int index = 1;
-        if (state != null) {
-          select.setString(index++, state.name());
-        }
-        if (beforeId != null) {
-          select.setString(index++, beforeId);
-        }
-        select.setInt(index, limit);
-        try (ResultSet rows = select.executeQuery()) {
-          while (rows.next()) {
-            records.add(record(rows, List.of()));
+    return submit(() -> {
+      StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM deliveries WHERE 1 = 1");
+      if (state != null) {
+        sql.append(" AND state = ?");
+      }
+      if (beforeId != null) {
+        sql.append(" AND id < ?");
+      }
+      sql.append(" ORDER BY id DESC LIMIT ?");
+      return connection -> {
+        List<DeliveryRecord> records = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+          int index = 1;
+          if (state != null) {
+            select.setString(index++, state.name());
+          }
+          if (beforeId != null) {
+            select.setString(index++, beforeId);
+          }
+          select.setInt(index, limit);
+          try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+              records.add(record(rows, List.of()));
+            }
           }
         }
-      }
-      return records;
+        return records;
+      };
     });
   }
 
   @Override
   public Future<Boolean> retry(String id, Instant now) {
-    long nowMillis = now.toEpochMilli();
-    return writer.submit(connection -> {
-      try (PreparedStatement update = connection.prepareStatement(RETRY + " AND id = ?")) {
-        update.setLong(1, nowMillis);
-        update.setLong(2, nowMillis);
-        update.setString(3, id);
-        return update.executeUpdate() == 1;
-      }
+    return submit(() -> {
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement(RETRY + " AND id = ?")) {
+          update.setLong(1, nowMillis);
+          update.setLong(2, nowMillis);
+          update.setString(3, id);
+          return update.executeUpdate() == 1;
+        }
+      };
     });
   }
 
   @Override
   public Future<Integer> retryAll(DeliveryState state, Instant now) {
-    if (state != DeliveryState.DEAD && state != DeliveryState.PENDING) {
-      return Future.failedFuture(new IllegalArgumentException(
-          "Only DEAD or PENDING deliveries can be replayed, not " + state + ": a DELIVERED one would make a second lead."));
-    }
-    long nowMillis = now.toEpochMilli();
-    return writer.submit(connection -> {
-      try (PreparedStatement update = connection.prepareStatement(RETRY + " AND state = ?")) {
-        update.setLong(1, nowMillis);
-        update.setLong(2, nowMillis);
-        update.setString(3, state.name());
-        return update.executeUpdate();
+    return submit(() -> {
+      if (state != DeliveryState.DEAD && state != DeliveryState.PENDING) {
+        throw new IllegalArgumentException("Only DEAD or PENDING deliveries can be replayed, not " + state
+            + ": a DELIVERED one would make a second lead.");
       }
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement(RETRY + " AND state = ?")) {
+          update.setLong(1, nowMillis);
+          update.setLong(2, nowMillis);
+          update.setString(3, state.name());
+          return update.executeUpdate();
+        }
+      };
     });
   }
 
@@ -445,14 +482,16 @@ public final class SqliteDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Integer> purgeDelivered(Instant deliveredBefore) {
-    long before = deliveredBefore.toEpochMilli();
-    return writer.submit(connection -> {
-      // The attempt history goes with its delivery (ON DELETE CASCADE, foreign keys are on).
-      try (PreparedStatement delete = connection.prepareStatement(
-          "DELETE FROM deliveries WHERE state = 'DELIVERED' AND delivered_at < ?")) {
-        delete.setLong(1, before);
-        return delete.executeUpdate();
-      }
+    return submit(() -> {
+      long before = deliveredBefore.toEpochMilli();
+      return connection -> {
+        // The attempt history goes with its delivery (ON DELETE CASCADE, foreign keys are on).
+        try (PreparedStatement delete = connection.prepareStatement(
+            "DELETE FROM deliveries WHERE state = 'DELIVERED' AND delivered_at < ?")) {
+          delete.setLong(1, before);
+          return delete.executeUpdate();
+        }
+      };
     });
   }
 
