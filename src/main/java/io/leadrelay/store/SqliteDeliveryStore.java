@@ -45,6 +45,14 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       + "uncertain, first_failed_at, next_attempt_at, lease_until, lead_id, last_error, last_fields, updated_at, "
       + "delivered_at";
 
+  /**
+   * Replays DEAD or PENDING rows. A row still leased may be in flight right now; releasing its lease lets it be
+   * claimed again, so it is marked uncertain and the next attempt looks the lead up before adding it.
+   */
+  private static final String RETRY = "UPDATE deliveries SET state = 'PENDING', next_attempt_at = ?, "
+      + "uncertain = CASE WHEN lease_until IS NOT NULL THEN 1 ELSE uncertain END, "
+      + "lease_until = NULL, first_failed_at = NULL, updated_at = ? WHERE state IN ('DEAD', 'PENDING')";
+
   private final GroupCommitWriter writer;
 
   private SqliteDeliveryStore(Vertx vertx, Connection connection) {
@@ -471,14 +479,6 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       };
     });
   }
-
-  /**
-   * Replays DEAD or PENDING rows. A row still leased may be in flight right now; releasing its lease lets it be
-   * claimed again, so it is marked uncertain and the next attempt looks the lead up before adding it.
-   */
-  private static final String RETRY = "UPDATE deliveries SET state = 'PENDING', next_attempt_at = ?, "
-      + "uncertain = CASE WHEN lease_until IS NOT NULL THEN 1 ELSE uncertain END, "
-      + "lease_until = NULL, first_failed_at = NULL, updated_at = ? WHERE state IN ('DEAD', 'PENDING')";
 
   @Override
   public Future<Integer> purgeDelivered(Instant deliveredBefore) {
