@@ -1,0 +1,631 @@
+package io.leadrelay.store;
+
+import io.leadrelay.http.PayloadParser;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * The embedded delivery store: one SQLite file in WAL mode, written by one thread that group-commits whatever the
+ * event loops asked for meanwhile (see {@link GroupCommitWriter}). Every future completes on the caller's context
+ * after the change is committed with the configured {@code synchronous} level (FULL by default: an accepted
+ * webhook survives a power cut). Reads go through the same writer so they see every committed change in order.
+ */
+public final class SqliteDeliveryStore implements DeliveryStore {
+
+  /** The levels of {@code PRAGMA synchronous} a user may choose; FULL is the one that keeps "accepted" durable. */
+  public static final Set<String> SYNCHRONOUS_MODES = Set.of("FULL", "NORMAL", "OFF");
+
+  /** How long a statement waits for another process (a backup, the sqlite3 shell) to release the file. */
+  static final int BUSY_TIMEOUT_MILLIS = 5_000;
+
+  private static final String COLUMNS = "id, integration, received_at, remote_address, payload, state, attempts, "
+      + "uncertain, first_failed_at, next_attempt_at, lease_until, lead_id, last_error, last_fields, updated_at, "
+      + "delivered_at";
+
+  /**
+   * Replays DEAD or PENDING rows. A row still leased may be in flight right now; releasing its lease lets it be
+   * claimed again, so it is marked uncertain and the next attempt looks the lead up before adding it.
+   */
+  private static final String RETRY = "UPDATE deliveries SET state = 'PENDING', next_attempt_at = ?, "
+      + "uncertain = CASE WHEN lease_until IS NOT NULL THEN 1 ELSE uncertain END, "
+      + "lease_until = NULL, first_failed_at = NULL, updated_at = ? WHERE state IN ('DEAD', 'PENDING')";
+
+  private final GroupCommitWriter writer;
+
+  private SqliteDeliveryStore(Vertx vertx, Connection connection) {
+    this.writer = new GroupCommitWriter(vertx, connection, "leadrelay-store", GroupCommitWriter.DEFAULT_MAX_BATCH);
+  }
+
+  /**
+   * Opens (creating it and its directories if needed) the store at {@code dbFile} and brings its schema up to date.
+   * {@code synchronous} is FULL, NORMAL or OFF (any case). The future fails with an IllegalArgumentException for
+   * another mode, and with an IllegalStateException naming the file and the reason when the file cannot be used.
+   */
+  public static Future<SqliteDeliveryStore> open(Vertx vertx, Path dbFile, String synchronous) {
+    String mode = synchronous == null ? "" : synchronous.trim().toUpperCase(Locale.ROOT);
+    if (!SYNCHRONOUS_MODES.contains(mode)) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "The store's synchronous mode must be FULL, NORMAL or OFF, got '" + synchronous + "'."));
+    }
+    Path file = dbFile.toAbsolutePath().normalize();
+    return vertx.executeBlocking(() -> connect(file, mode), false)
+        .map(connection -> new SqliteDeliveryStore(vertx, connection));
+  }
+
+  private static Connection connect(Path file, String synchronous) {
+    Path directory = file.getParent();
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw cannotOpen(file, "its directory cannot be created (" + e.getClass().getSimpleName() + ")", e);
+    }
+    if (Files.isDirectory(file)) {
+      throw cannotOpen(file, "it is a directory", null);
+    }
+    if (!Files.isWritable(directory)) {
+      throw cannotOpen(file, "its directory is not writable", null);
+    }
+    if (Files.exists(file) && !Files.isWritable(file)) {
+      throw cannotOpen(file, "the file is not writable", null);
+    }
+    Connection connection;
+    try {
+      connection = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
+    } catch (SQLException e) {
+      throw cannotOpen(file, e.getMessage(), e);
+    }
+    try {
+      configure(connection, synchronous);
+      SqliteMigrations.apply(connection, file, System.currentTimeMillis());
+      return connection;
+    } catch (SQLException | RuntimeException e) {
+      closeQuietly(connection);
+      if (e instanceof IllegalStateException refused) {
+        throw refused;
+      }
+      throw cannotOpen(file, e.getMessage(), e);
+    }
+  }
+
+  private static void configure(Connection connection, String synchronous) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
+      try (ResultSet mode = statement.executeQuery("PRAGMA journal_mode = WAL")) {
+        String journal = mode.next() ? mode.getString(1) : null;
+        if (!"wal".equalsIgnoreCase(journal)) {
+          // Without WAL every commit blocks readers and the group commit loses most of its point.
+          throw new SQLException("the file system does not support WAL mode (journal mode is " + journal + ")");
+        }
+      }
+      statement.execute("PRAGMA synchronous = " + synchronous);
+      statement.execute("PRAGMA foreign_keys = ON");
+    }
+  }
+
+  private static IllegalStateException cannotOpen(Path file, String reason, Throwable cause) {
+    return new IllegalStateException("Cannot open the delivery store " + file + ": " + reason + ".", cause);
+  }
+
+  private static void closeQuietly(Connection connection) {
+    try {
+      connection.close();
+    } catch (SQLException ignored) {
+      // Already failing to open; the first reason is the one to report.
+    }
+  }
+
+  /**
+   * Prepares a job on the caller's thread (reading the arguments there, before the caller can change them) and
+   * queues it. A bad argument fails the returned future rather than throwing into the caller's handler.
+   */
+  private <T> Future<T> submit(Callable<GroupCommitWriter.Job<T>> prepare) {
+    GroupCommitWriter.Job<T> job;
+    try {
+      job = prepare.call();
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
+    return writer.submit(job);
+  }
+
+  /** Transactions committed so far; far fewer than calls when callers are concurrent (group commit). */
+  long commits() {
+    return writer.commits();
+  }
+
+  /** Runs a job on the store's connection in its turn, for tests that look at what the file holds. */
+  <T> Future<T> inTransaction(GroupCommitWriter.Job<T> job) {
+    return writer.submit(job);
+  }
+
+  @Override
+  public Future<Accepted> accept(NewDelivery newDelivery, Duration repeatWindow, Instant leaseUntil) {
+    return submit(() -> {
+      Delivery d = newDelivery.delivery();
+      String bodyHash = Objects.requireNonNull(newDelivery.bodyHash(), "bodyHash");
+      long receivedAt = d.receivedAt().toEpochMilli();
+      // Encoded on the caller's thread: the writer must not read a JsonObject its owner may still be changing.
+      String payload = d.payload().encode();
+      return connection -> {
+        if (repeatWindow != null && !repeatWindow.isNegative() && !repeatWindow.isZero()) {
+          // Inside the transaction, so a repeat queued in the same batch sees the earlier job's insert.
+          try (PreparedStatement find = connection.prepareStatement("SELECT id FROM deliveries "
+              + "WHERE integration = ? AND body_hash = ? AND received_at >= ? "
+              + "ORDER BY received_at DESC, id DESC LIMIT 1")) {
+            find.setString(1, d.integration());
+            find.setString(2, bodyHash);
+            find.setLong(3, d.receivedAt().minus(repeatWindow).toEpochMilli());
+            try (ResultSet rows = find.executeQuery()) {
+              if (rows.next()) {
+                return new Accepted(rows.getString(1), true);
+              }
+            }
+          }
+        }
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO deliveries (id, integration, "
+            + "received_at, remote_address, payload, body_hash, state, attempts, uncertain, first_failed_at, "
+            + "next_attempt_at, lease_until, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)")) {
+          insert.setString(1, d.id());
+          insert.setString(2, d.integration());
+          insert.setLong(3, receivedAt);
+          insert.setString(4, d.remoteAddress());
+          insert.setString(5, payload);
+          insert.setString(6, bodyHash);
+          insert.setInt(7, d.attempts());
+          insert.setInt(8, d.uncertain() ? 1 : 0);
+          setInstant(insert, 9, d.firstFailedAt());
+          insert.setLong(10, receivedAt);
+          setInstant(insert, 11, leaseUntil);
+          insert.setLong(12, receivedAt);
+          insert.executeUpdate();
+        }
+        return new Accepted(d.id(), false);
+      };
+    });
+  }
+
+  @Override
+  public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit) {
+    return submit(() -> {
+      long nowMillis = now.toEpochMilli();
+      long leaseUntil = now.plus(lease).toEpochMilli();
+      return connection -> {
+        List<Delivery> claimed = new ArrayList<>();
+        List<Boolean> wasLeased = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM deliveries "
+            + "WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+            + "ORDER BY next_attempt_at, id LIMIT ?")) {
+          select.setLong(1, nowMillis);
+          select.setLong(2, nowMillis);
+          select.setInt(3, limit);
+          try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+              boolean expired = rows.getObject("lease_until") != null;
+              Delivery d = delivery(rows);
+              // An expired lease means its driver was lost, maybe mid-call: the lead may exist already.
+              claimed.add(expired ? withUncertain(d) : d);
+              wasLeased.add(expired);
+            }
+          }
+        }
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = ?, "
+            + "uncertain = CASE WHEN ? THEN 1 ELSE uncertain END WHERE id = ?")) {
+          for (int i = 0; i < claimed.size(); i++) {
+            update.setLong(1, leaseUntil);
+            update.setBoolean(2, wasLeased.get(i));
+            update.setString(3, claimed.get(i).id());
+            update.addBatch();
+          }
+          if (!claimed.isEmpty()) {
+            update.executeBatch();
+          }
+        }
+        return claimed;
+      };
+    });
+  }
+
+  @Override
+  public Future<Void> renewLeases(Collection<String> ids, Instant until) {
+    return submit(() -> {
+      List<String> copy = List.copyOf(ids);
+      long untilMillis = until.toEpochMilli();
+      return connection -> {
+        // Only rows still leased: one whose outcome was recorded meanwhile (lease released) must stay free.
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = ? "
+            + "WHERE id = ? AND state = 'PENDING' AND lease_until IS NOT NULL")) {
+          for (String id : copy) {
+            update.setLong(1, untilMillis);
+            update.setString(2, id);
+            update.addBatch();
+          }
+          if (!copy.isEmpty()) {
+            update.executeBatch();
+          }
+        }
+        return null;
+      };
+    });
+  }
+
+  @Override
+  public Future<Integer> releaseAllLeases(Instant now) {
+    return submit(() -> {
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET lease_until = NULL, "
+            + "uncertain = 1, next_attempt_at = MIN(next_attempt_at, ?), updated_at = ? "
+            + "WHERE state = 'PENDING' AND lease_until IS NOT NULL")) {
+          update.setLong(1, nowMillis);
+          update.setLong(2, nowMillis);
+          return update.executeUpdate();
+        }
+      };
+    });
+  }
+
+  @Override
+  public Future<Void> markDelivered(String id, long leadId, Attempt attempt) {
+    return submit(() -> {
+      long at = attempt.at().toEpochMilli();
+      String fields = encodeOrNull(attempt.fields());
+      return connection -> {
+        // From PENDING or DEAD alike: the lead exists, whatever was decided before. Already DELIVERED: nothing
+        // changes, so a repeated report neither replaces the lead id nor adds to the history.
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DELIVERED', "
+            + "lead_id = ?, delivered_at = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), "
+            + "updated_at = ? WHERE id = ? AND state <> 'DELIVERED'")) {
+          update.setLong(1, leadId);
+          update.setLong(2, at);
+          update.setString(3, fields);
+          update.setLong(4, at);
+          update.setString(5, id);
+          if (update.executeUpdate() == 1) {
+            log(connection, id, attempt);
+          } else {
+            requireExists(connection, id);
+          }
+        }
+        return null;
+      };
+    });
+  }
+
+  @Override
+  public Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
+                                 boolean uncertain, Attempt attempt) {
+    return submit(() -> {
+      long at = attempt.at().toEpochMilli();
+      String fields = encodeOrNull(attempt.fields());
+      return connection -> {
+        // Only a PENDING row: a late outcome must not bring a DELIVERED or DEAD delivery back to life.
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET "
+            + "attempts = attempts + ?, "
+            + "first_failed_at = CASE WHEN ? THEN COALESCE(first_failed_at, ?) ELSE first_failed_at END, "
+            + "uncertain = CASE WHEN ? THEN 1 ELSE uncertain END, "
+            + "lease_until = NULL, next_attempt_at = ?, last_error = ?, last_fields = COALESCE(?, last_fields), "
+            + "updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
+          update.setInt(1, countAttempt ? 1 : 0);
+          update.setBoolean(2, failing);
+          update.setLong(3, at);
+          update.setBoolean(4, uncertain);
+          update.setLong(5, nextAttemptAt.toEpochMilli());
+          update.setString(6, attempt.description() != null ? attempt.description() : attempt.outcome());
+          update.setString(7, fields);
+          update.setLong(8, at);
+          update.setString(9, id);
+          if (update.executeUpdate() == 1) {
+            log(connection, id, attempt);
+          } else {
+            requireExists(connection, id);
+          }
+        }
+        return null;
+      };
+    });
+  }
+
+  @Override
+  public Future<Void> markDead(String id, String reason, Attempt attempt) {
+    return submit(() -> {
+      long at = attempt.at().toEpochMilli();
+      String fields = encodeOrNull(attempt.fields());
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DEAD', "
+            + "last_error = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), updated_at = ? "
+            + "WHERE id = ? AND state = 'PENDING'")) {
+          update.setString(1, reason);
+          update.setString(2, fields);
+          update.setLong(3, at);
+          update.setString(4, id);
+          if (update.executeUpdate() == 1) {
+            log(connection, id, attempt);
+          } else {
+            requireExists(connection, id);
+          }
+        }
+        return null;
+      };
+    });
+  }
+
+  @Override
+  public Future<Integer> wake(Collection<String> integrations, Instant now) {
+    return submit(() -> {
+      List<String> copy = List.copyOf(integrations);
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        int woken = 0;
+        try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET next_attempt_at = ?, "
+            + "updated_at = ? WHERE integration = ? AND state = 'PENDING' AND lease_until IS NULL "
+            + "AND next_attempt_at > ?")) {
+          for (String integration : copy) {
+            update.setLong(1, nowMillis);
+            update.setLong(2, nowMillis);
+            update.setString(3, integration);
+            update.setLong(4, nowMillis);
+            woken += update.executeUpdate();
+          }
+        }
+        return woken;
+      };
+    });
+  }
+
+  @Override
+  public Future<Optional<DeliveryRecord>> find(String id) {
+    return writer.submit(connection -> {
+      DeliveryRecord found;
+      try (PreparedStatement select = connection.prepareStatement(
+          "SELECT " + COLUMNS + " FROM deliveries WHERE id = ?")) {
+        select.setString(1, id);
+        try (ResultSet rows = select.executeQuery()) {
+          if (!rows.next()) {
+            return Optional.empty();
+          }
+          found = record(rows, history(connection, id));
+        }
+      }
+      return Optional.of(found);
+    });
+  }
+
+  @Override
+  public Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit) {
+    return submit(() -> {
+      StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM deliveries WHERE 1 = 1");
+      if (state != null) {
+        sql.append(" AND state = ?");
+      }
+      if (beforeId != null) {
+        sql.append(" AND id < ?");
+      }
+      sql.append(" ORDER BY id DESC LIMIT ?");
+      return connection -> {
+        List<DeliveryRecord> records = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+          int index = 1;
+          if (state != null) {
+            select.setString(index++, state.name());
+          }
+          if (beforeId != null) {
+            select.setString(index++, beforeId);
+          }
+          select.setInt(index, limit);
+          try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+              records.add(record(rows, List.of()));
+            }
+          }
+        }
+        return records;
+      };
+    });
+  }
+
+  @Override
+  public Future<Boolean> retry(String id, Instant now) {
+    return submit(() -> {
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement(RETRY + " AND id = ?")) {
+          update.setLong(1, nowMillis);
+          update.setLong(2, nowMillis);
+          update.setString(3, id);
+          return update.executeUpdate() == 1;
+        }
+      };
+    });
+  }
+
+  @Override
+  public Future<Integer> retryAll(DeliveryState state, Instant now) {
+    return submit(() -> {
+      if (state != DeliveryState.DEAD && state != DeliveryState.PENDING) {
+        throw new IllegalArgumentException("Only DEAD or PENDING deliveries can be replayed, not " + state
+            + ": a DELIVERED one would make a second lead.");
+      }
+      long nowMillis = now.toEpochMilli();
+      return connection -> {
+        try (PreparedStatement update = connection.prepareStatement(RETRY + " AND state = ?")) {
+          update.setLong(1, nowMillis);
+          update.setLong(2, nowMillis);
+          update.setString(3, state.name());
+          return update.executeUpdate();
+        }
+      };
+    });
+  }
+
+  @Override
+  public Future<Integer> purgeDelivered(Instant deliveredBefore) {
+    return submit(() -> {
+      long before = deliveredBefore.toEpochMilli();
+      return connection -> {
+        // The attempt history goes with its delivery (ON DELETE CASCADE, foreign keys are on).
+        try (PreparedStatement delete = connection.prepareStatement(
+            "DELETE FROM deliveries WHERE state = 'DELIVERED' AND delivered_at < ?")) {
+          delete.setLong(1, before);
+          return delete.executeUpdate();
+        }
+      };
+    });
+  }
+
+  @Override
+  public Future<List<Backlog>> backlog() {
+    return writer.submit(connection -> {
+      List<Backlog> backlog = new ArrayList<>();
+      try (Statement statement = connection.createStatement();
+           ResultSet rows = statement.executeQuery("SELECT integration, "
+               + "SUM(CASE WHEN state = 'PENDING' THEN 1 ELSE 0 END), "
+               + "MIN(CASE WHEN state = 'PENDING' THEN received_at END), "
+               + "SUM(CASE WHEN state = 'DEAD' THEN 1 ELSE 0 END) "
+               + "FROM deliveries WHERE state IN ('PENDING', 'DEAD') GROUP BY integration ORDER BY integration")) {
+        while (rows.next()) {
+          backlog.add(new Backlog(rows.getString(1), rows.getLong(2), instant(rows, 3), rows.getLong(4)));
+        }
+      }
+      return backlog;
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    return writer.close();
+  }
+
+  private static void log(Connection connection, String id, Attempt attempt) throws SQLException {
+    try (PreparedStatement insert = connection.prepareStatement("INSERT INTO attempts_log (delivery_id, at, "
+        + "outcome, error_class, http_status, code, description) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      insert.setString(1, id);
+      insert.setLong(2, attempt.at().toEpochMilli());
+      insert.setString(3, attempt.outcome());
+      insert.setString(4, attempt.errorClass());
+      if (attempt.httpStatus() == null) {
+        insert.setNull(5, Types.INTEGER);
+      } else {
+        insert.setInt(5, attempt.httpStatus());
+      }
+      insert.setString(6, attempt.code());
+      insert.setString(7, attempt.description());
+      insert.executeUpdate();
+    }
+  }
+
+  /** An outcome for a delivery the store never had is a caller's bug; say so instead of dropping it. */
+  private static void requireExists(Connection connection, String id) throws SQLException {
+    try (PreparedStatement select = connection.prepareStatement("SELECT 1 FROM deliveries WHERE id = ?")) {
+      select.setString(1, id);
+      try (ResultSet rows = select.executeQuery()) {
+        if (!rows.next()) {
+          throw new java.util.NoSuchElementException("No delivery " + id + " in the store.");
+        }
+      }
+    }
+  }
+
+  private static List<Attempt> history(Connection connection, String id) throws SQLException {
+    List<Attempt> history = new ArrayList<>();
+    try (PreparedStatement select = connection.prepareStatement("SELECT at, outcome, error_class, http_status, "
+        + "code, description FROM attempts_log WHERE delivery_id = ? ORDER BY rowid")) {
+      select.setString(1, id);
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          int status = rows.getInt(4);
+          Integer httpStatus = rows.wasNull() ? null : status;
+          history.add(new Attempt(instant(rows, 1), rows.getString(2), rows.getString(3), httpStatus,
+              rows.getString(5), rows.getString(6), null));
+        }
+      }
+    }
+    return history;
+  }
+
+  private static DeliveryRecord record(ResultSet rows, List<Attempt> history) throws SQLException {
+    long leadId = rows.getLong("lead_id");
+    Long lead = rows.wasNull() ? null : leadId;
+    String lastFields = rows.getString("last_fields");
+    return new DeliveryRecord(
+        delivery(rows),
+        DeliveryState.valueOf(rows.getString("state")),
+        instant(rows, "next_attempt_at"),
+        instant(rows, "lease_until"),
+        lead,
+        rows.getString("last_error"),
+        instant(rows, "updated_at"),
+        instant(rows, "delivered_at"),
+        lastFields == null ? null : decode(lastFields),
+        history);
+  }
+
+  private static Delivery delivery(ResultSet rows) throws SQLException {
+    return new Delivery(
+        rows.getString("id"),
+        rows.getString("integration"),
+        instant(rows, "received_at"),
+        rows.getString("remote_address"),
+        decode(rows.getString("payload")),
+        rows.getInt("attempts"),
+        rows.getInt("uncertain") != 0,
+        instant(rows, "first_failed_at"));
+  }
+
+  private static Delivery withUncertain(Delivery d) {
+    return new Delivery(d.id(), d.integration(), d.receivedAt(), d.remoteAddress(), d.payload(), d.attempts(),
+        true, d.firstFailedAt());
+  }
+
+  /**
+   * The payload is mapped again from what is stored, so it must come back exactly as it arrived: the webhook
+   * parser keeps key order and decimals as written ("1.50"), where {@code new JsonObject(text)} would not.
+   */
+  private static JsonObject decode(String json) {
+    return PayloadParser.parse(PayloadParser.JSON, json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String encodeOrNull(JsonObject json) {
+    return json == null ? null : json.encode();
+  }
+
+  private static Instant instant(ResultSet rows, String column) throws SQLException {
+    long millis = rows.getLong(column);
+    return rows.wasNull() ? null : Instant.ofEpochMilli(millis);
+  }
+
+  private static Instant instant(ResultSet rows, int column) throws SQLException {
+    long millis = rows.getLong(column);
+    return rows.wasNull() ? null : Instant.ofEpochMilli(millis);
+  }
+
+  private static void setInstant(PreparedStatement statement, int index, Instant instant) throws SQLException {
+    if (instant == null) {
+      statement.setNull(index, Types.INTEGER);
+    } else {
+      statement.setLong(index, instant.toEpochMilli());
+    }
+  }
+}
