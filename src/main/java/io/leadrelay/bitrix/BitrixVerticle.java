@@ -213,38 +213,34 @@ public class BitrixVerticle extends VerticleBase {
         error.code(), error.description(), command.fields());
     Instant heldUntil = error.errorClass() == ErrorClass.REFUSED ? state.refused(error, now) : state.heldUntil();
     RetryPolicy.Decision decision = policy.decide(error, command.attempts(), command.firstFailedAt(), now, heldUntil);
-    switch (decision) {
-      case RetryPolicy.Retry retry -> {
-        if (probe) {
-          state.probeInconclusive();
+    if (decision instanceof RetryPolicy.Retry retry) {
+      if (probe) {
+        state.probeInconclusive();
+      }
+      String next = "retry at " + retry.at();
+      record(store.reschedule(command.deliveryId(), retry.at(), retry.counts(), retry.counts(), retry.uncertain(),
+          attempt), command, () -> publishFailure(command, error, error.reason(), next));
+    } else if (decision instanceof RetryPolicy.Dead dead) {
+      if (probe) {
+        // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
+        resume(portal, now);
+      }
+      dead(command, error, dead.reason(), attempt, error.errorClass().eventCode());
+    } else {
+      // Requests already in flight when the portal broke fail too: only the first one and probes count.
+      boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
+      Instant probeAt = state.nextProbeAt(now);
+      record(store.reschedule(command.deliveryId(), probeAt, false, false, false, attempt), command, () -> {
+        if (newlyPaused) {
+          LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
+              portal.config().masked(), error.reason(), probeAt);
+          publishFailure(command, error, "Portal paused: " + error.reason()
+              + " Its deliveries wait and it is tried again with growing intervals.", "waiting for the portal");
+        } else {
+          LOG.warn("Bitrix24 portal {} is still failing: {} Next try at {}.", portal.config().masked(),
+              error.reason(), probeAt);
         }
-        String next = "retry at " + retry.at();
-        record(store.reschedule(command.deliveryId(), retry.at(), retry.counts(), retry.counts(), retry.uncertain(),
-            attempt), command, () -> publishFailure(command, error, error.reason(), next));
-      }
-      case RetryPolicy.Dead dead -> {
-        if (probe) {
-          // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
-          resume(portal, now);
-        }
-        dead(command, error, dead.reason(), attempt, error.errorClass().eventCode());
-      }
-      case RetryPolicy.PausePortal pause -> {
-        // Requests already in flight when the portal broke fail too: only the first one and probes count.
-        boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
-        Instant probeAt = state.nextProbeAt(now);
-        record(store.reschedule(command.deliveryId(), probeAt, false, false, false, attempt), command, () -> {
-          if (newlyPaused) {
-            LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
-                portal.config().masked(), error.reason(), probeAt);
-            publishFailure(command, error, "Portal paused: " + error.reason()
-                + " Its deliveries wait and it is tried again with growing intervals.", "waiting for the portal");
-          } else {
-            LOG.warn("Bitrix24 portal {} is still failing: {} Next try at {}.", portal.config().masked(),
-                error.reason(), probeAt);
-          }
-        });
-      }
+      });
     }
   }
 

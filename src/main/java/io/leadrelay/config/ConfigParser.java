@@ -117,8 +117,8 @@ public final class ConfigParser {
     String synchronous = read.string(delivery, "storeSynchronous", "delivery.storeSynchronous",
         defaults.storeSynchronous()).toUpperCase(java.util.Locale.ROOT);
     if (!Set.of("FULL", "NORMAL", "OFF").contains(synchronous)) {
-      throw new ConfigException(read.name("delivery.storeSynchronous") + " must be FULL, NORMAL or OFF, got ""
-          + synchronous + "".");
+      throw new ConfigException(read.name("delivery.storeSynchronous") + " must be FULL, NORMAL or OFF, got \""
+          + synchronous + "\".");
     }
     return new DeliveryConfig(
         synchronous,

@@ -288,7 +288,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   }
 
   @Override
-  public Future<Void> markDelivered(String id, long leadId, Attempt attempt) {
+  public Future<Void> markDelivered(String id, Long leadId, Attempt attempt) {
     return submit(() -> {
       long at = attempt.at().toEpochMilli();
       String fields = encodeOrNull(attempt.fields());
@@ -298,7 +298,11 @@ public final class SqliteDeliveryStore implements DeliveryStore {
         try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DELIVERED', "
             + "lead_id = ?, delivered_at = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), "
             + "updated_at = ? WHERE id = ? AND state <> 'DELIVERED'")) {
-          update.setLong(1, leadId);
+          if (leadId == null) {
+            update.setNull(1, java.sql.Types.INTEGER);
+          } else {
+            update.setLong(1, leadId);
+          }
           update.setLong(2, at);
           update.setString(3, fields);
           update.setLong(4, at);
@@ -318,27 +322,32 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   public Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
                                  boolean uncertain, Attempt attempt) {
     return submit(() -> {
-      long at = attempt.at().toEpochMilli();
-      String fields = encodeOrNull(attempt.fields());
+      // No attempt: nothing was tried (portal held or paused); no history row, the last error stays.
+      long at = attempt != null ? attempt.at().toEpochMilli() : System.currentTimeMillis();
+      String fields = attempt == null ? null : encodeOrNull(attempt.fields());
+      String error = attempt == null ? null
+          : attempt.description() != null ? attempt.description() : attempt.outcome();
       return connection -> {
         // Only a PENDING row: a late outcome must not bring a DELIVERED or DEAD delivery back to life.
         try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET "
             + "attempts = attempts + ?, "
             + "first_failed_at = CASE WHEN ? THEN COALESCE(first_failed_at, ?) ELSE first_failed_at END, "
             + "uncertain = CASE WHEN ? THEN 1 ELSE uncertain END, "
-            + "lease_until = NULL, next_attempt_at = ?, last_error = ?, last_fields = COALESCE(?, last_fields), "
-            + "updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
+            + "lease_until = NULL, next_attempt_at = ?, last_error = COALESCE(?, last_error), "
+            + "last_fields = COALESCE(?, last_fields), updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
           update.setInt(1, countAttempt ? 1 : 0);
           update.setBoolean(2, failing);
           update.setLong(3, at);
           update.setBoolean(4, uncertain);
           update.setLong(5, nextAttemptAt.toEpochMilli());
-          update.setString(6, attempt.description() != null ? attempt.description() : attempt.outcome());
+          update.setString(6, error);
           update.setString(7, fields);
           update.setLong(8, at);
           update.setString(9, id);
           if (update.executeUpdate() == 1) {
-            log(connection, id, attempt);
+            if (attempt != null) {
+              log(connection, id, attempt);
+            }
           } else {
             requireExists(connection, id);
           }

@@ -10,6 +10,14 @@ import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.store.Delivery;
+import io.leadrelay.store.NewDelivery;
+import io.leadrelay.store.SqliteDeliveryStore;
+import io.leadrelay.testing.TestRelay;
+import io.vertx.core.Future;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Path;
+import java.time.Duration;
 import io.leadrelay.mapping.MappingConfig;
 import io.leadrelay.testing.FakeBitrixPortal;
 import io.leadrelay.testing.FakeBitrixPortal.Reply;
@@ -51,16 +59,25 @@ class BitrixVerticleTest {
   private FakeBitrixPortal portal;
 
   @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
+  void deploy(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) {
     logged.start();
     log.addAppender(logged);
     FakeBitrixPortal.start(vertx).compose(started -> {
       portal = started;
+      return SqliteDeliveryStore.open(vertx, dir.resolve("leadrelay.db"), "OFF");
+    }).compose(store -> {
+      // The verticle records every outcome against a stored delivery: store the ones the tests send.
+      List<Future<?>> stored = new java.util.ArrayList<>();
+      for (int i = 1; i <= 5; i++) {
+        Delivery delivery = new Delivery("d-" + i, "main", Instant.now(), "127.0.0.1", new JsonObject());
+        stored.add(store.accept(new NewDelivery(delivery, "hash-" + i), Duration.ZERO, Instant.now()));
+      }
       Map<String, IntegrationConfig> integrations = Map.of(
           "main", new IntegrationConfig("main", "s3cret", Optional.of(PortalConfig.parse("test", portal.webhookUrl())),
               MappingConfig.defaults()),
           "trial", new IntegrationConfig("trial", "s3cret2", Optional.empty(), MappingConfig.defaults()));
-      return vertx.deployVerticle(new BitrixVerticle(integrations, new BitrixHttpConfig(300, 300, MAX_IN_FLIGHT)));
+      return Future.all(stored).compose(all -> vertx.deployVerticle(new BitrixVerticle(integrations,
+          new BitrixHttpConfig(300, 300, MAX_IN_FLIGHT), TestRelay.FAST, store)));
     }).onComplete(ctx.succeedingThenComplete());
   }
 

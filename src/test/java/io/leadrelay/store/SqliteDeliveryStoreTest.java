@@ -159,7 +159,7 @@ class SqliteDeliveryStoreTest {
   @Test
   void aRepeatOfADeliveredDeliveryIsStillARepeat() {
     await(store.accept(webhook("d-01", "main", T0, "same"), WINDOW, null));
-    await(store.markDelivered("d-01", 42, attempt(T0.plusSeconds(1), "created", null)));
+    await(store.markDelivered("d-01", 42L, attempt(T0.plusSeconds(1), "created", null)));
 
     Accepted repeat = await(store.accept(webhook("d-02", "main", T0.plusSeconds(2), "same"), WINDOW, null));
 
@@ -270,8 +270,8 @@ class SqliteDeliveryStoreTest {
     await(store.accept(webhook("d-01", "main", T0, "h"), WINDOW, T0.plus(LEASE)));
     Instant at = T0.plusSeconds(2);
 
-    await(store.markDelivered("d-01", 4711, new Attempt(at, "created", null, 200, null, null, null)));
-    await(store.markDelivered("d-01", 9999, new Attempt(at.plusSeconds(1), "found", null, 200, null, null, null)));
+    await(store.markDelivered("d-01", 4711L, new Attempt(at, "created", null, 200, null, null, null)));
+    await(store.markDelivered("d-01", 9999L, new Attempt(at.plusSeconds(1), "found", null, 200, null, null, null)));
     await(store.reschedule("d-01", T0.plusSeconds(60), true, true, true,
         attempt(at.plusSeconds(2), "ambiguous", "reset")));
     await(store.markDead("d-01", "too old", attempt(at.plusSeconds(3), "expired", null)));
@@ -308,7 +308,7 @@ class SqliteDeliveryStoreTest {
   void outcomesForAnUnknownDeliveryFail() {
     Attempt attempt = attempt(T0, "created", null);
 
-    assertTrue(awaitFailure(store.markDelivered("nope", 1, attempt)) instanceof NoSuchElementException);
+    assertTrue(awaitFailure(store.markDelivered("nope", 1L, attempt)) instanceof NoSuchElementException);
     assertTrue(awaitFailure(store.reschedule("nope", T0, true, true, false, attempt))
         instanceof NoSuchElementException);
     assertTrue(awaitFailure(store.markDead("nope", "x", attempt)) instanceof NoSuchElementException);
@@ -321,7 +321,7 @@ class SqliteDeliveryStoreTest {
     acceptFree("d-03", "main", T0);
     failedOnce("d-01", T0.plusSeconds(1), T0.plusSeconds(60));
     await(store.markDead("d-01", "kept failing", attempt(T0.plusSeconds(61), "expired", null)));
-    await(store.markDelivered("d-02", 7, attempt(T0.plusSeconds(1), "created", null)));
+    await(store.markDelivered("d-02", 7L, attempt(T0.plusSeconds(1), "created", null)));
     Instant now = T0.plusSeconds(3600);
 
     assertTrue(await(store.retry("d-01", now)));
@@ -400,7 +400,7 @@ class SqliteDeliveryStoreTest {
     acceptFree("b-1", "beta", T0);
     acceptFree("c-1", "gamma", T0);
     await(store.markDead("a-3", "refused", attempt(T0.plusSeconds(9), "rejected", null)));
-    await(store.markDelivered("b-1", 1, attempt(T0.plusSeconds(9), "created", null)));
+    await(store.markDelivered("b-1", 1L, attempt(T0.plusSeconds(9), "created", null)));
     await(store.markDead("c-1", "refused", attempt(T0.plusSeconds(9), "rejected", null)));
 
     assertEquals(List.of(
@@ -415,8 +415,8 @@ class SqliteDeliveryStoreTest {
     acceptFree("d-02", "main", T0);
     acceptFree("d-03", "main", T0);
     failedOnce("d-01", T0.plusSeconds(1), T0.plusSeconds(10));
-    await(store.markDelivered("d-01", 1, attempt(T0.plusSeconds(10), "created", null)));
-    await(store.markDelivered("d-02", 2, attempt(T0.plusSeconds(100), "created", null)));
+    await(store.markDelivered("d-01", 1L, attempt(T0.plusSeconds(10), "created", null)));
+    await(store.markDelivered("d-02", 2L, attempt(T0.plusSeconds(100), "created", null)));
     await(store.markDead("d-03", "refused", attempt(T0.plusSeconds(1), "rejected", null)));
 
     assertEquals(1, await(store.purgeDelivered(T0.plusSeconds(50))));
@@ -598,7 +598,7 @@ class SqliteDeliveryStoreTest {
     Delivery noPayload = new Delivery("d-01", "main", T0, null, null);
 
     Future<Accepted> accepted = store.accept(new NewDelivery(noPayload, "h"), WINDOW, null);
-    Future<Void> noAttempt = store.markDelivered("d-01", 1, null);
+    Future<Void> noAttempt = store.markDelivered("d-01", 1L, null);
 
     assertTrue(awaitFailure(accepted) instanceof NullPointerException);
     assertTrue(awaitFailure(noAttempt) instanceof NullPointerException);

@@ -152,10 +152,10 @@ public final class TestRelay {
     });
   }
 
-  /** Everything written to any file under the log and data directories, for secret-leak checks. */
+  /** Everything written to any log file (rolled ones too), for secret-leak checks. */
   public String allFileContents() {
     StringBuilder all = new StringBuilder();
-    try (Stream<Path> files = Files.walk(dir)) {
+    try (Stream<Path> files = Files.walk(logDir())) {
       for (Path file : files.filter(Files::isRegularFile).toList()) {
         if (!file.getFileName().toString().startsWith("secret-")) {
           all.append(Files.readString(file, StandardCharsets.ISO_8859_1));
