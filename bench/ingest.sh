@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Ingest benchmark: accepted webhooks per second in dry-run (no portal), with wrk on loopback.
+# Ingest benchmark: accepted webhooks per second in dry-run (no portal), with wrk on loopback. Every accepted
+# webhook is committed to the delivery store (STORE_SYNCHRONOUS, FULL by default) before its 200.
 # Usage: bench/ingest.sh [duration=30s] [connections=64] [threads=2]
 # Needs wrk (apt-get install wrk) and a built jar (mvn -q -DskipTests package).
 set -euo pipefail
@@ -13,7 +14,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" 
 work=$(mktemp -d)
 port=${BENCH_PORT:-18080}
 secret=bench-secret-0123456789
-HTTP_HOST=127.0.0.1 HTTP_PORT=$port BOTHELP_SECRET=$secret DATA_DIR="$work/data" LOG_DIR="$work/logs" \
+STORE_SYNCHRONOUS=${STORE_SYNCHRONOUS:-FULL} HTTP_HOST=127.0.0.1 HTTP_PORT=$port BOTHELP_SECRET=$secret DATA_DIR="$work/data" LOG_DIR="$work/logs" \
   java ${JAVA_OPTS:--Xmx512m} -jar target/leadrelay.jar > "$work/relay.out" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
@@ -23,10 +24,10 @@ for _ in $(seq 1 100); do
 done
 
 url="http://127.0.0.1:$port/webhook/default/$secret"
-wrk -t1 -c8 -d3s -s bench/ingest.lua "$url" > /dev/null   # warm-up: let the JIT compile the hot path
+wrk -t1 -c8 -d3s -s bench/ingest.lua "$url" -- 1 > /dev/null   # warm-up: let the JIT compile the hot path
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
 echo "wrk -t$threads -c$connections -d$duration -s bench/ingest.lua $url"
-wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/ingest.lua "$url"
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/ingest.lua "$url" -- 2
 echo "relay RSS right after the run: $(ps -o rss= -p $pid | awk '{printf "%.0f MB", $1/1024}')"
 # Logs are written asynchronously: wait until webhook.log and success.log stop growing, to see how far behind
 # the log writer was when the load stopped.
@@ -37,4 +38,5 @@ while :; do
   last=$now; sleep 1
 done
 echo "log lines written (rolled files included): webhook $(cat "$work"/logs/webhook*.log | wc -l), success $(cat "$work"/logs/success*.log | wc -l); settled $(echo "$(date +%s.%N) - $start - 1" | bc) s after the load stopped"
+echo "store: $(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(dict(c.execute('select state, count(*) from deliveries group by state').fetchall()))" "$work/data/leadrelay.db" 2>/dev/null)"
 echo "relay RSS after the logs settled: $(ps -o rss= -p $pid | awk '{printf "%.0f MB", $1/1024}')"
