@@ -1,0 +1,75 @@
+package io.leadrelay.bitrix;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The relay's model of a portal's request budget: Bitrix24 counts every HTTP request into a leaky bucket that drains
+ * at {@code rate} per second and refuses requests (503 QUERY_LIMIT_EXCEEDED) while it holds more than {@code burst}.
+ * Asking here before each request keeps the relay just under that line, so a backlog drains at the portal's
+ * ceiling without being refused. Other applications share the bucket, so a refusal the model did not predict means
+ * the bucket is fuller than thought: the model then takes it as full and waits for it to drain.
+ * Not thread-safe: used on one event loop; time is passed in, so it is tested on a fake clock.
+ */
+public final class PortalLimiter {
+
+  /** Bitrix24's documented plans: burst and drain rate per second. */
+  public enum Plan {
+    STANDARD(50, 2), ENTERPRISE(250, 5);
+
+    public final int burst;
+    public final double rate;
+
+    Plan(int burst, double rate) {
+      this.burst = burst;
+      this.rate = rate;
+    }
+  }
+
+  private final double burst;
+  private final double ratePerMilli;
+  private double level;
+  private Instant updatedAt = Instant.EPOCH;
+
+  public PortalLimiter(int burst, double ratePerSecond) {
+    if (burst < 1 || !(ratePerSecond > 0)) {
+      throw new IllegalArgumentException("burst must be at least 1 and rate above 0");
+    }
+    this.burst = burst;
+    this.ratePerMilli = ratePerSecond / 1000.0;
+  }
+
+  /**
+   * Takes a permit for one request if the bucket has room now and returns zero; otherwise takes nothing and returns
+   * how long until it will have room.
+   */
+  public Duration tryAcquire(Instant now) {
+    drain(now);
+    if (level + 1 <= burst) {
+      level += 1;
+      return Duration.ZERO;
+    }
+    double waitMillis = (level + 1 - burst) / ratePerMilli;
+    return Duration.ofMillis((long) Math.ceil(waitMillis));
+  }
+
+  /** Bitrix24 refused a request the model let through: the bucket is full, whoever filled it. */
+  public void refused(Instant now) {
+    drain(now);
+    level = Math.max(level, burst);
+  }
+
+  /** How full the model thinks the bucket is, in requests. */
+  public double level(Instant now) {
+    drain(now);
+    return level;
+  }
+
+  private void drain(Instant now) {
+    if (now.isAfter(updatedAt)) {
+      long elapsed = Duration.between(updatedAt, now).toMillis();
+      level = Math.max(0, level - elapsed * ratePerMilli);
+      updatedAt = now;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.leadrelay.bitrix;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PortalLimiterTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-23T12:00:00Z");
+
+  /** A reference leaky bucket like Bitrix24's, to check the limiter against. */
+  private static final class Bucket {
+    double level;
+    Instant at = T0;
+
+    boolean request(Instant now, int burst, double rate) {
+      level = Math.max(0, level - Duration.between(at, now).toMillis() * rate / 1000.0);
+      at = now;
+      if (level + 1 > burst) {
+        return false;
+      }
+      level += 1;
+      return true;
+    }
+  }
+
+  @Test
+  void aBurstGoesAtOnceThenTheDrainRatePaces() {
+    PortalLimiter limiter = new PortalLimiter(50, 2);
+    for (int i = 0; i < 50; i++) {
+      assertEquals(Duration.ZERO, limiter.tryAcquire(T0), "request " + i + " of the burst");
+    }
+    assertEquals(Duration.ofMillis(500), limiter.tryAcquire(T0));
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusMillis(500)));
+    assertEquals(Duration.ofMillis(500), limiter.tryAcquire(T0.plusMillis(500)));
+  }
+
+  @Test
+  void drivenAsFastAsItAllowsItIsNeverRefusedAndMatchesTheTheoreticalMinimum() {
+    for (PortalLimiter.Plan plan : PortalLimiter.Plan.values()) {
+      PortalLimiter limiter = new PortalLimiter(plan.burst, plan.rate);
+      Bucket portal = new Bucket();
+      Instant now = T0;
+      int requests = 1000;
+      for (int i = 0; i < requests; i++) {
+        Duration wait;
+        while (!(wait = limiter.tryAcquire(now)).isZero()) {
+          now = now.plus(wait);
+        }
+        assertTrue(portal.request(now, plan.burst, plan.rate), plan + ": request " + i + " refused");
+      }
+      double minimumSeconds = (requests - plan.burst) / plan.rate;
+      double tookSeconds = Duration.between(T0, now).toMillis() / 1000.0;
+      assertTrue(tookSeconds <= minimumSeconds * 1.01 + 0.01, plan + ": took " + tookSeconds + " s, minimum "
+          + minimumSeconds);
+    }
+  }
+
+  @Test
+  void anUnpredictedRefusalMakesItWaitForTheBucketToDrain() {
+    PortalLimiter limiter = new PortalLimiter(50, 2);
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0));
+    // Another application emptied the budget: Bitrix24 refused although the model thought it had room.
+    limiter.refused(T0);
+    assertEquals(50.0, limiter.level(T0), 0.001);
+    assertEquals(Duration.ofMillis(500), limiter.tryAcquire(T0));
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusSeconds(1)));
+  }
+
+  @Test
+  void anIdleBucketEmpties() {
+    PortalLimiter limiter = new PortalLimiter(5, 1);
+    for (int i = 0; i < 5; i++) {
+      limiter.tryAcquire(T0);
+    }
+    assertEquals(0.0, limiter.level(T0.plusSeconds(60)), 0.001);
+  }
+
+  @Test
+  void nonsenseLimitsAreRefused() {
+    assertThrows(IllegalArgumentException.class, () -> new PortalLimiter(0, 2));
+    assertThrows(IllegalArgumentException.class, () -> new PortalLimiter(50, 0));
+  }
+}
