@@ -34,9 +34,12 @@ public final class OperatingTimePacer {
   /** Records what an answer said about a method (a batch reports each command's method in result_time). */
   public void observe(String method, double operatingSeconds, Instant resetAt) {
     Usage known = usage.get(method);
-    // Answers can arrive out of order: within one window the larger figure is the later one.
-    if (known == null || resetAt == null || known.resetAt() == null || !resetAt.isBefore(known.resetAt())
-        || operatingSeconds > known.operatingSeconds()) {
+    // Answers can arrive out of order. A later reset time means a later window (usage may have dropped);
+    // within the same window the larger figure is the later one; an earlier window is old news.
+    boolean newer = known == null || resetAt == null || known.resetAt() == null
+        || resetAt.isAfter(known.resetAt())
+        || (resetAt.equals(known.resetAt()) && operatingSeconds > known.operatingSeconds());
+    if (newer) {
       usage.put(method, new Usage(operatingSeconds, resetAt));
     }
   }
