@@ -299,7 +299,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
             + "lead_id = ?, delivered_at = ?, lease_until = NULL, last_fields = COALESCE(?, last_fields), "
             + "updated_at = ? WHERE id = ? AND state <> 'DELIVERED'")) {
           if (leadId == null) {
-            update.setNull(1, java.sql.Types.INTEGER);
+            update.setNull(1, Types.INTEGER);
           } else {
             update.setLong(1, leadId);
           }
@@ -307,11 +307,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           update.setString(3, fields);
           update.setLong(4, at);
           update.setString(5, id);
-          if (update.executeUpdate() == 1) {
-            log(connection, id, attempt);
-          } else {
-            requireExists(connection, id);
-          }
+          applyOutcome(connection, update, id, attempt);
         }
         return null;
       };
@@ -344,13 +340,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           update.setString(7, fields);
           update.setLong(8, at);
           update.setString(9, id);
-          if (update.executeUpdate() == 1) {
-            if (attempt != null) {
-              log(connection, id, attempt);
-            }
-          } else {
-            requireExists(connection, id);
-          }
+          applyOutcome(connection, update, id, attempt);
         }
         return null;
       };
@@ -370,15 +360,26 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           update.setString(2, fields);
           update.setLong(3, at);
           update.setString(4, id);
-          if (update.executeUpdate() == 1) {
-            log(connection, id, attempt);
-          } else {
-            requireExists(connection, id);
-          }
+          applyOutcome(connection, update, id, attempt);
         }
         return null;
       };
     });
+  }
+
+  /**
+   * Runs an outcome's update: when it changed the row, the attempt (if any) joins the history; when it changed
+   * nothing, the row must at least exist (a known delivery in a final state is left as it is).
+   */
+  private static void applyOutcome(Connection connection, PreparedStatement update, String id, Attempt attempt)
+      throws SQLException {
+    if (update.executeUpdate() == 1) {
+      if (attempt != null) {
+        log(connection, id, attempt);
+      }
+    } else {
+      requireExists(connection, id);
+    }
   }
 
   @Override
