@@ -116,8 +116,9 @@ public class BitrixVerticle extends VerticleBase {
         ? delivery.retryBase() : Duration.ofSeconds(1);
     PortalState state = new PortalState(firstRefusalHold, delivery.retryBase().multipliedBy(15),
         delivery.retryMax());
-    PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(),
-        command -> send(portal, state, command));
+    PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(), 1, PortalQueue.Gate.ALWAYS_OPEN,
+        leads -> List.of(send(portal, state, leads.get(0))), (delay, task) -> vertx.setTimer(delay, id -> task.run()),
+        java.time.Clock.systemUTC());
     return new Portal(portal, queue, state, new java.util.ArrayList<>());
   }
 

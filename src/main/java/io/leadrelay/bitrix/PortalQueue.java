@@ -4,37 +4,70 @@ import io.leadrelay.mapping.LeadCommand;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Queue;
-import java.util.function.Function;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
 
 /**
- * The leads waiting for one portal, sent in arrival order with at most {@code maxInFlight} requests open at
- * once. This is the one place that decides when a lead goes out, so a rate limiter (wait for a permit before
- * dispatching) and a batch packer (take up to 50 waiting leads per dispatch) fit in here later.
+ * The leads waiting for one portal and the one place that decides when they go out: in arrival order, at most
+ * {@code maxInFlight} requests open at once, each request only when the {@link Gate} lets it through (the portal's
+ * request budget, its operating time, a hold after a refusal), and several waiting leads packed into one request
+ * (a Bitrix24 {@code batch}) of up to {@code maxBatch}. A lone lead goes out at once on its own: nothing waits for a
+ * batch to fill. A lead that may already exist in Bitrix24 ({@link LeadCommand#uncertain()}) always goes alone: it
+ * is looked up before it is added, which takes two requests.
  * Not thread-safe: used from the owning verticle's event loop only.
+ *
+ * @param <R> what a sent lead yields (its Bitrix24 id, and whether it was found rather than created)
  */
 public final class PortalQueue<R> {
+
+  /** Sends one request for these leads (one lead, or a batch) and yields one outcome per lead, in their order. */
+  public interface Sender<R> {
+    List<Future<R>> send(List<LeadCommand> leads);
+  }
+
+  /** Whether {@code requests} HTTP requests may go now: zero if so (and they are counted), else how long to wait. */
+  public interface Gate {
+    Duration open(java.time.Instant now, int requests);
+
+    Gate ALWAYS_OPEN = (now, requests) -> Duration.ZERO;
+  }
+
+  /** Runs a task after a delay (Vert.x's timer in production, a manual clock in tests). */
+  public interface Timer {
+    void schedule(long delayMillis, Runnable task);
+  }
 
   private record Waiting<R>(LeadCommand command, Promise<R> promise) {
   }
 
   private final int maxInFlight;
-  private final Function<LeadCommand, Future<R>> sender;
-  private final Queue<Waiting<R>> waiting = new ArrayDeque<>();
+  private final int maxBatch;
+  private final Gate gate;
+  private final Sender<R> sender;
+  private final Timer timer;
+  private final Clock clock;
+  private final Deque<Waiting<R>> waiting = new ArrayDeque<>();
   private int inFlight;
   private boolean dispatching;
+  private boolean timerSet;
 
-  /** {@code sender} sends one lead and yields its outcome; the queue only decides when it is called. */
-  public PortalQueue(int maxInFlight, Function<LeadCommand, Future<R>> sender) {
-    if (maxInFlight < 1) {
-      throw new IllegalArgumentException("maxInFlight must be at least 1");
+  public PortalQueue(int maxInFlight, int maxBatch, Gate gate, Sender<R> sender, Timer timer, Clock clock) {
+    if (maxInFlight < 1 || maxBatch < 1) {
+      throw new IllegalArgumentException("maxInFlight and maxBatch must be at least 1");
     }
     this.maxInFlight = maxInFlight;
+    this.maxBatch = maxBatch;
+    this.gate = gate;
     this.sender = sender;
+    this.timer = timer;
+    this.clock = clock;
   }
 
-  /** Queues a lead; the future completes with the sender's outcome once the lead has had its turn. */
+  /** Queues a lead; the future completes with its outcome once it has had its turn. */
   public Future<R> submit(LeadCommand command) {
     Promise<R> promise = Promise.promise();
     waiting.add(new Waiting<>(command, promise));
@@ -60,26 +93,58 @@ public final class PortalQueue<R> {
     }
     dispatching = true;
     try {
-      while (inFlight < maxInFlight && !waiting.isEmpty()) {
-        Waiting<R> next = waiting.poll();
-        inFlight++;
-        send(next.command()).onComplete(ar -> {
-          inFlight--;
-          next.promise().handle(ar);
-          dispatch();
-        });
+      while (inFlight < maxInFlight && !waiting.isEmpty() && !timerSet) {
+        int size = nextRequestSize();
+        boolean alone = size == 1 && waiting.peek().command().uncertain();
+        Duration wait = gate.open(clock.instant(), alone ? 2 : 1);
+        if (!wait.isZero()) {
+          timerSet = true;
+          timer.schedule(Math.max(1, wait.toMillis()), () -> {
+            timerSet = false;
+            dispatch();
+          });
+          return;
+        }
+        List<Waiting<R>> batch = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+          batch.add(waiting.poll());
+        }
+        send(batch);
       }
     } finally {
       dispatching = false;
     }
   }
 
-  private Future<R> send(LeadCommand command) {
-    try {
-      Future<R> sent = sender.apply(command);
-      return sent != null ? sent : Future.failedFuture(new IllegalStateException("sender returned no future"));
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
+  /** How many leads from the head go in the next request: an uncertain head alone, else certain leads up to a batch. */
+  private int nextRequestSize() {
+    int size = 0;
+    for (Waiting<R> next : waiting) {
+      if (size == maxBatch || next.command().uncertain()) {
+        break;
+      }
+      size++;
     }
+    return Math.max(size, 1);
+  }
+
+  private void send(List<Waiting<R>> batch) {
+    inFlight++;
+    List<Future<R>> outcomes;
+    try {
+      outcomes = sender.send(batch.stream().map(Waiting::command).toList());
+      if (outcomes == null || outcomes.size() != batch.size()) {
+        throw new IllegalStateException("the sender must yield one outcome per lead");
+      }
+    } catch (RuntimeException e) {
+      outcomes = batch.stream().map(w -> Future.<R>failedFuture(e)).toList();
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      outcomes.get(i).onComplete(batch.get(i).promise());
+    }
+    Future.join(new ArrayList<>(outcomes)).onComplete(done -> {
+      inFlight--;
+      dispatch();
+    });
   }
 }

@@ -6,7 +6,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,45 +20,116 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PortalQueueTest {
 
-  /** A sender whose requests stay open until the test answers them. */
-  private final Map<String, Promise<Long>> open = new LinkedHashMap<>();
-  private final List<String> sent = new ArrayList<>();
+  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC);
 
-  private Future<Long> send(LeadCommand command) {
-    sent.add(command.deliveryId());
-    Promise<Long> answer = Promise.promise();
-    open.put(command.deliveryId(), answer);
-    return answer.future();
+  /** A sender whose requests stay open until the test answers them; each request is recorded as its lead ids. */
+  private final Map<String, Promise<Long>> open = new LinkedHashMap<>();
+  private final List<List<String>> requests = new ArrayList<>();
+  /** Tasks the queue asked to run later, with their delays. */
+  private final List<Runnable> timers = new ArrayList<>();
+  private final List<Long> delays = new ArrayList<>();
+
+  private List<Future<Long>> send(List<LeadCommand> leads) {
+    requests.add(leads.stream().map(LeadCommand::deliveryId).toList());
+    List<Future<Long>> outcomes = new ArrayList<>();
+    for (LeadCommand lead : leads) {
+      Promise<Long> answer = Promise.promise();
+      open.put(lead.deliveryId(), answer);
+      outcomes.add(answer.future());
+    }
+    return outcomes;
+  }
+
+  private PortalQueue<Long> queue(int maxInFlight, int maxBatch, PortalQueue.Gate gate,
+                                  PortalQueue.Sender<Long> sender) {
+    return new PortalQueue<>(maxInFlight, maxBatch, gate, sender, (delay, task) -> {
+      delays.add(delay);
+      timers.add(task);
+    }, CLOCK);
   }
 
   private static LeadCommand lead(String deliveryId) {
     return new LeadCommand(deliveryId, "main", Instant.now(), new JsonObject(), new JsonObject());
   }
 
+  private static LeadCommand uncertain(String deliveryId) {
+    return new LeadCommand(deliveryId, "main", Instant.now(), new JsonObject(), new JsonObject(), 1, true, null);
+  }
+
   @Test
   void sendsInArrivalOrderWithAtMostTheLimitInFlight() {
-    PortalQueue<Long> queue = new PortalQueue<Long>(2, this::send);
+    PortalQueue<Long> queue = queue(2, 1, PortalQueue.Gate.ALWAYS_OPEN, this::send);
 
     Future<Long> first = queue.submit(lead("d-1"));
     queue.submit(lead("d-2"));
     queue.submit(lead("d-3"));
     queue.submit(lead("d-4"));
 
-    assertEquals(List.of("d-1", "d-2"), sent);
+    assertEquals(List.of(List.of("d-1"), List.of("d-2")), requests);
     assertEquals(2, queue.inFlight());
     assertEquals(2, queue.queued());
 
     open.get("d-1").complete(101L);
 
     assertEquals(101L, first.result());
-    assertEquals(List.of("d-1", "d-2", "d-3"), sent);
+    assertEquals(List.of(List.of("d-1"), List.of("d-2"), List.of("d-3")), requests);
     assertEquals(2, queue.inFlight());
     assertEquals(1, queue.queued());
   }
 
   @Test
-  void aFailureFreesItsSlotAndReachesOnlyItsLead() {
-    PortalQueue<Long> queue = new PortalQueue<Long>(1, this::send);
+  void aLoneLeadGoesAtOnceAndWaitingLeadsArePackedIntoBatches() {
+    PortalQueue<Long> queue = queue(1, 3, PortalQueue.Gate.ALWAYS_OPEN, this::send);
+    queue.submit(lead("d-1"));
+    for (int i = 2; i <= 6; i++) {
+      queue.submit(lead("d-" + i));
+    }
+    assertEquals(List.of(List.of("d-1")), requests, "the first lead did not wait for company");
+
+    open.get("d-1").complete(1L);
+    assertEquals(List.of("d-2", "d-3", "d-4"), requests.get(1), "up to the batch size");
+    open.get("d-2").complete(2L);
+    open.get("d-3").complete(3L);
+    assertEquals(2, requests.size(), "the request is in flight until every lead in it has its outcome");
+    open.get("d-4").complete(4L);
+    assertEquals(List.of("d-5", "d-6"), requests.get(2));
+  }
+
+  @Test
+  void anUncertainLeadGoesAloneAndCountsTwoRequests() {
+    List<Integer> asked = new ArrayList<>();
+    PortalQueue<Long> queue = queue(1, 50, (now, n) -> {
+      asked.add(n);
+      return Duration.ZERO;
+    }, this::send);
+    queue.submit(lead("d-0"));
+    queue.submit(lead("d-1"));
+    queue.submit(uncertain("d-2"));
+    queue.submit(lead("d-3"));
+    open.get("d-0").complete(0L);
+    open.get("d-1").complete(1L);
+    open.get("d-2").complete(2L);
+    assertEquals(List.of(List.of("d-0"), List.of("d-1"), List.of("d-2"), List.of("d-3")), requests);
+    assertEquals(List.of(1, 1, 2, 1), asked);
+  }
+
+  @Test
+  void aClosedGateHoldsTheQueueUntilItsTimerFires() {
+    Duration[] wait = {Duration.ofMillis(500)};
+    PortalQueue<Long> queue = queue(2, 50, (now, n) -> wait[0], this::send);
+    queue.submit(lead("d-1"));
+    queue.submit(lead("d-2"));
+    assertTrue(requests.isEmpty());
+    assertEquals(List.of(500L), delays, "one timer for the whole queue");
+
+    wait[0] = Duration.ZERO;
+    timers.get(0).run();
+    assertEquals(List.of(List.of("d-1", "d-2")), requests);
+  }
+
+  @Test
+  void aFailureReachesOnlyItsLeadAndTheQueueGoesOn() {
+    PortalQueue<Long> queue = queue(1, 1, PortalQueue.Gate.ALWAYS_OPEN, this::send);
     Future<Long> failing = queue.submit(lead("d-1"));
     Future<Long> next = queue.submit(lead("d-2"));
 
@@ -69,12 +143,12 @@ class PortalQueueTest {
   }
 
   @Test
-  void senderThatThrowsFailsTheLeadAndTheQueueGoesOn() {
-    PortalQueue<Long> queue = new PortalQueue<Long>(1, command -> {
-      if (command.deliveryId().equals("d-1")) {
+  void aSenderThatThrowsFailsItsLeadsAndTheQueueGoesOn() {
+    PortalQueue<Long> queue = queue(1, 1, PortalQueue.Gate.ALWAYS_OPEN, leads -> {
+      if (leads.get(0).deliveryId().equals("d-1")) {
         throw new IllegalStateException("boom");
       }
-      return Future.succeededFuture(2L);
+      return List.of(Future.succeededFuture(2L));
     });
 
     Future<Long> first = queue.submit(lead("d-1"));
@@ -87,8 +161,8 @@ class PortalQueueTest {
   @Test
   void aLongBacklogOfInstantAnswersDoesNotOverflowTheStack() {
     Promise<Long> firstAnswer = Promise.promise();
-    PortalQueue<Long> queue = new PortalQueue<Long>(1,
-        command -> command.deliveryId().equals("d-0") ? firstAnswer.future() : Future.succeededFuture(1L));
+    PortalQueue<Long> queue = queue(1, 1, PortalQueue.Gate.ALWAYS_OPEN, leads -> List.of(
+        leads.get(0).deliveryId().equals("d-0") ? firstAnswer.future() : Future.succeededFuture(1L)));
     List<Future<Long>> results = new ArrayList<>();
     for (int i = 0; i < 50_000; i++) {
       results.add(queue.submit(lead("d-" + i)));
