@@ -72,8 +72,8 @@ public final class BatchEncoder {
    * The body of a {@code batch} call: {@code {"halt":0,"cmd":{name: command}}} with the commands in the map's
    * iteration order. {@code halt: 0} runs every command even after one fails, so each lead gets its own outcome.
    *
-   * @throws IllegalArgumentException for no commands or more than {@link #MAX_COMMANDS}, a null or unusual
-   *     command name (see {@link #COMMAND_NAME}), a blank command, or a nested {@code batch}
+   * @throws IllegalArgumentException for no commands or more than {@link #MAX_COMMANDS}, a command name that is
+   *     not 1-100 letters, digits or {@code _ . : -}, a blank command, or a nested {@code batch}
    */
   public JsonObject batchBody(Map<String, String> commands) {
     if (commands == null || commands.isEmpty()) {
