@@ -12,6 +12,14 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
 /**
  * Calls Bitrix24 REST methods through a portal's inbound webhook: HTTP only, no queueing or retries. Every
  * failure is a failed future holding a {@link BitrixException} whose texts never contain the webhook's code.
@@ -102,6 +110,88 @@ public final class BitrixClient {
     return sent.transform(ar -> ar.succeeded()
         ? answer(portal, ar.result())
         : Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(ar.cause()))));
+  }
+
+  /**
+   * Sends up to {@link BatchEncoder#MAX_COMMANDS} commands (name → command string from
+   * {@link BatchEncoder#command}) as one {@code batch} call with {@code halt: 0}, and yields each command's
+   * outcome. A failure of the batch request itself is the usual classified {@link BitrixException}; when that is
+   * {@link ErrorClass#AMBIGUOUS} any command may have run, so the caller looks the leads up (see
+   * {@link #findLeads}) and never re-sends the batch as it was. Commands that are not a valid batch (none, more
+   * than 50, a bad name) fail the future with an {@link IllegalArgumentException} before anything is sent.
+   */
+  public Future<BatchResult> batch(PortalConfig portal, Map<String, String> commands) {
+    JsonObject body;
+    try {
+      body = new BatchEncoder().batchBody(commands);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    List<String> names = List.copyOf(commands.keySet());
+    return call(portal, "batch", body)
+        .map(answer -> BatchResult.parse(answer, names).redact(portal.secretCode()));
+  }
+
+  /**
+   * Finds the leads earlier attempts of several deliveries may have created, with one crm.lead.list call filtered
+   * by ORIGINATOR_ID and {@code @ORIGIN_ID} (any of the ids), following its pages of 50. Yields ORIGIN_ID → lead
+   * id for the ids that have a lead (the oldest lead when there are several); an id missing from the map has
+   * none. No ids: an empty map without a call, since an empty {@code @} filter is not a safe question to ask.
+   * A page without a readable lead list or lead ID fails as {@link ErrorClass#AMBIGUOUS}: a partial answer must
+   * not make a lead look absent and be added twice.
+   */
+  public Future<Map<String, Long>> findLeads(PortalConfig portal, String originatorId,
+                                             Collection<String> originIds) {
+    Set<String> wanted = new LinkedHashSet<>();
+    for (String originId : originIds) {
+      if (originId != null) {
+        wanted.add(originId);
+      }
+    }
+    if (wanted.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    JsonObject params = new JsonObject()
+        .put("filter", new JsonObject()
+            .put("ORIGINATOR_ID", originatorId)
+            .put("@ORIGIN_ID", new io.vertx.core.json.JsonArray(List.copyOf(wanted))))
+        .put("select", new io.vertx.core.json.JsonArray().add("ID").add("ORIGIN_ID"))
+        // A stable order keeps the pages from overlapping and makes "the oldest lead" the one kept.
+        .put("order", new JsonObject().put("ID", "ASC"));
+    return leadPages(portal, params, wanted, 0, 1, new LinkedHashMap<>());
+  }
+
+  /** More pages than this for one batch's ids means the portal is not answering the question asked. */
+  private static final int MAX_LEAD_PAGES = 100;
+
+  private Future<Map<String, Long>> leadPages(PortalConfig portal, JsonObject params, Set<String> wanted,
+                                              long start, int page, Map<String, Long> found) {
+    return call(portal, "crm.lead.list", params.copy().put("start", start)).compose(answer -> {
+      if (!(answer.getValue("result") instanceof io.vertx.core.json.JsonArray leads)) {
+        return Future.failedFuture(failure(portal, new BitrixError(ErrorClass.AMBIGUOUS, 200, null,
+            "crm.lead.list answered without a list of leads")));
+      }
+      for (Object row : leads) {
+        Long id = row instanceof JsonObject lead ? leadId(lead.getValue("ID")) : null;
+        if (id == null) {
+          return Future.failedFuture(failure(portal, new BitrixError(ErrorClass.AMBIGUOUS, 200, null,
+              "crm.lead.list answered a lead without an ID")));
+        }
+        Object originId = ((JsonObject) row).getValue("ORIGIN_ID");
+        if (originId != null && wanted.contains(String.valueOf(originId))) {
+          found.putIfAbsent(String.valueOf(originId), id);
+        }
+      }
+      Long next = leadId(answer.getValue("next"));
+      if (next == null || next <= start || leads.isEmpty()) {
+        return Future.succeededFuture(Collections.unmodifiableMap(found));
+      }
+      if (page >= MAX_LEAD_PAGES) {
+        return Future.failedFuture(failure(portal, new BitrixError(ErrorClass.AMBIGUOUS, 200, null,
+            "crm.lead.list kept answering more pages than " + MAX_LEAD_PAGES)));
+      }
+      return leadPages(portal, params, wanted, next, page + 1, found);
+    });
   }
 
   public void close() {
