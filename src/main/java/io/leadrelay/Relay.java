@@ -51,7 +51,7 @@ public final class Relay {
         .compose(id -> vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(id -> vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
-            config.delivery(), relay.store)))
+            config.limits(), config.delivery(), relay.store)))
         .compose(id -> vertx.deployVerticle(new MappingVerticle(mappings, relay.store)))
         .compose(id -> vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery())))
         .compose(id -> vertx.deployVerticle(

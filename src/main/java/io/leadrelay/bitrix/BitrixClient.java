@@ -11,6 +11,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Collection;
 import java.util.Collections;
@@ -19,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Calls Bitrix24 REST methods through a portal's inbound webhook: HTTP only, no queueing or retries. Every
@@ -32,8 +35,20 @@ public final class BitrixClient {
    */
   private static final int KEEP_ALIVE_SECONDS = 15;
 
+  private static final Logger LOG = LoggerFactory.getLogger("io.leadrelay.bitrix");
+  private static final int MAX_REDIRECTS = 3;
+
+  /** Told the {@code time} block of every successful answer, for operating-time pacing. */
+  public interface TimeListener {
+    void observed(PortalConfig portal, String method, JsonObject time);
+  }
+
   private final BitrixHttpConfig config;
   private final WebClient client;
+  /** Portals that answered 302 (renamed): the configured webhook URL → where it lives now. */
+  private final Map<String, PortalConfig> moved = new ConcurrentHashMap<>();
+  private volatile TimeListener timeListener = (portal, method, time) -> {
+  };
 
   public BitrixClient(Vertx vertx, BitrixHttpConfig config) {
     this.config = config;
@@ -95,6 +110,20 @@ public final class BitrixClient {
    * {@code result}; anything else fails with a classified error.
    */
   public Future<JsonObject> call(PortalConfig portal, String method, JsonObject params) {
+    return call(portal, moved.getOrDefault(portal.webhookUrl().toString(), portal), method, params, 0);
+  }
+
+  /** Where requests for a configured portal go now (itself, unless it answered a redirect). */
+  public PortalConfig current(PortalConfig portal) {
+    return moved.getOrDefault(portal.webhookUrl().toString(), portal);
+  }
+
+  public void onTime(TimeListener listener) {
+    this.timeListener = listener;
+  }
+
+  private Future<JsonObject> call(PortalConfig configured, PortalConfig portal, String method, JsonObject params,
+                                  int redirects) {
     Future<HttpResponse<Buffer>> sent;
     try {
       sent = client.postAbs(portal.methodUrl(method))
@@ -107,9 +136,42 @@ public final class BitrixClient {
     } catch (RuntimeException e) {
       return Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(e)));
     }
-    return sent.transform(ar -> ar.succeeded()
-        ? answer(portal, ar.result())
-        : Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(ar.cause()))));
+    return sent.transform(ar -> {
+      if (ar.failed()) {
+        return Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(ar.cause())));
+      }
+      HttpResponse<Buffer> response = ar.result();
+      PortalConfig next = redirects < MAX_REDIRECTS ? movedTo(portal, method, response) : null;
+      if (next != null) {
+        // A renamed portal answers 302. Re-POST the same body to the new address (a client following it by itself
+        // would turn the POST into a GET), and send there from now on.
+        moved.put(configured.webhookUrl().toString(), next);
+        LOG.warn("Bitrix24 portal {} has moved to {}: following it, and sending there from now on; update the"
+            + " configured webhook URL", configured.masked(), next.masked());
+        return call(configured, next, method, params, redirects + 1);
+      }
+      return answer(configured, portal, method, response);
+    });
+  }
+
+  /** The portal a redirect points to, or null if the answer is no redirect or points nowhere usable. */
+  private static PortalConfig movedTo(PortalConfig portal, String method, HttpResponse<Buffer> response) {
+    int status = response.statusCode();
+    String location = response.getHeader("Location");
+    if ((status != 301 && status != 302 && status != 307 && status != 308) || location == null) {
+      return null;
+    }
+    try {
+      java.net.URI target = java.net.URI.create(portal.methodUrl(method)).resolve(location.trim());
+      String path = target.getPath();
+      String suffix = "/" + method + ".json";
+      String base = path.endsWith(suffix) ? path.substring(0, path.length() - suffix.length() + 1) : path;
+      java.net.URI webhook = new java.net.URI(target.getScheme(), target.getUserInfo(), target.getHost(),
+          target.getPort(), base, null, null);
+      return PortalConfig.parse("the redirect", webhook.toString());
+    } catch (RuntimeException | java.net.URISyntaxException e) {
+      return null;
+    }
   }
 
   /**
@@ -198,12 +260,16 @@ public final class BitrixClient {
     client.close();
   }
 
-  private static Future<JsonObject> answer(PortalConfig portal, HttpResponse<Buffer> response) {
+  private Future<JsonObject> answer(PortalConfig configured, PortalConfig portal, String method,
+                                    HttpResponse<Buffer> response) {
     int status = response.statusCode();
     Buffer body = response.body();
     if (status >= 200 && status < 300) {
       JsonObject json = parseObject(body);
       if (json != null && json.containsKey("result") && !json.containsKey("error")) {
+        if (json.getValue("time") instanceof JsonObject time) {
+          timeListener.observed(configured, method, time);
+        }
         return Future.succeededFuture(json);
       }
     }

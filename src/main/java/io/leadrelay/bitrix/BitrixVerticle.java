@@ -2,6 +2,7 @@ package io.leadrelay.bitrix;
 
 import io.leadrelay.Addresses;
 import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
@@ -46,7 +47,9 @@ public class BitrixVerticle extends VerticleBase {
 
   private final Map<String, IntegrationConfig> integrations;
   private final BitrixHttpConfig http;
+  private final BitrixLimits limits;
   private final DeliveryConfig delivery;
+  private final BatchEncoder encoder = new BatchEncoder();
   private final DeliveryStore store;
   private final RetryPolicy policy;
   private final Map<PortalConfig, Portal> portals = new LinkedHashMap<>();
@@ -58,18 +61,25 @@ public class BitrixVerticle extends VerticleBase {
   private BitrixClient client;
   private long leaseTimer = -1;
 
-  /** One portal's queue and state, shared by the integrations that deliver to it. */
-  private record Portal(PortalConfig config, PortalQueue<LeadResult> queue, PortalState state, List<String> users) {
+  /**
+   * One portal's queue, state and model of its limits, shared by the integrations that deliver to it (Bitrix24
+   * counts limits per portal and webhook, whoever calls).
+   */
+  private record Portal(PortalConfig config, PortalQueue<LeadResult> queue, PortalState state,
+                        PortalLimiter limiter, OperatingTimePacer pacer, List<String> users) {
   }
+
+  private static final String ADD = "crm.lead.add";
 
   /** A lead that exists: created now, or found from an earlier attempt. */
   private record LeadResult(long id, boolean found) {
   }
 
-  public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, DeliveryConfig delivery,
-                        DeliveryStore store) {
+  public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
+                        DeliveryConfig delivery, DeliveryStore store) {
     this.integrations = Map.copyOf(integrations);
     this.http = http;
+    this.limits = limits;
     this.delivery = delivery;
     this.store = store;
     this.policy = new RetryPolicy(delivery, RandomGenerator.getDefault());
@@ -78,6 +88,7 @@ public class BitrixVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     client = new BitrixClient(vertx, http);
+    client.onTime(this::observeTime);
     integrations.keySet().stream().sorted().forEach(name -> {
       IntegrationConfig integration = integrations.get(name);
       statuses.put(name, new IntegrationStatus());
@@ -116,10 +127,110 @@ public class BitrixVerticle extends VerticleBase {
         ? delivery.retryBase() : Duration.ofSeconds(1);
     PortalState state = new PortalState(firstRefusalHold, delivery.retryBase().multipliedBy(15),
         delivery.retryMax());
-    PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(), 1, PortalQueue.Gate.ALWAYS_OPEN,
-        leads -> List.of(send(portal, state, leads.get(0))), (delay, task) -> vertx.setTimer(delay, id -> task.run()),
-        java.time.Clock.systemUTC());
-    return new Portal(portal, queue, state, new java.util.ArrayList<>());
+    PortalLimiter limiter = new PortalLimiter(limits.burst(), limits.ratePerSecond());
+    OperatingTimePacer pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
+    PortalQueue.Gate gate = (now, requests) -> {
+      // A hold after a refusal and the operating-time window come first: no permit is spent while they last.
+      Instant clear = pacer.clearAt(ADD, now);
+      if (state.heldUntil().isAfter(clear)) {
+        clear = state.heldUntil();
+      }
+      return clear.isAfter(now) ? Duration.between(now, clear) : limiter.tryAcquire(now, requests);
+    };
+    PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), gate,
+        leads -> leads.size() == 1
+            ? List.of(send(portal, state, leads.get(0)))
+            : sendBatch(portal, state, limiter, pacer, leads),
+        (delay, task) -> vertx.setTimer(delay, id -> task.run()), java.time.Clock.systemUTC());
+    return new Portal(portal, queue, state, limiter, pacer, new java.util.ArrayList<>());
+  }
+
+  /**
+   * Several waiting leads in one {@code batch} request: one request against the portal's budget instead of up to
+   * 50. Each command's own outcome goes to its lead. If the batch's answer is lost, every lead in it is looked up
+   * (one crm.lead.list for all): those found are delivered, the others go again on their own. A whole batch is
+   * never sent again.
+   */
+  private List<Future<LeadResult>> sendBatch(PortalConfig portal, PortalState state, PortalLimiter limiter,
+                                             OperatingTimePacer pacer, List<LeadCommand> leads) {
+    Instant now = Instant.now();
+    if (state.paused()) {
+      return leads.stream().map(lead -> probes.contains(lead.deliveryId())
+          ? send(portal, state, lead)
+          : Future.<LeadResult>failedFuture(new HeldException(state.nextProbeAt(now)))).toList();
+    }
+    Map<String, String> commands = new LinkedHashMap<>();
+    Map<String, Future<LeadResult>> outcomes = new LinkedHashMap<>();
+    for (LeadCommand lead : leads) {
+      try {
+        commands.put(lead.deliveryId(), encoder.command(ADD, lead.addRequestBody()));
+      } catch (IllegalArgumentException e) {
+        // A field the batch encoding cannot carry: that lead goes on its own, as plain JSON, later.
+        outcomes.put(lead.deliveryId(), Future.failedFuture(new BitrixException(new BitrixError(
+            ErrorClass.AMBIGUOUS, null, null, "It cannot be sent in a batch (" + e.getMessage()
+            + "); it is sent on its own next time."))));
+      }
+    }
+    Future<Map<String, Future<LeadResult>>> sent = commands.isEmpty() ? Future.succeededFuture(Map.of())
+        : client.batch(portal, commands)
+            .map(result -> perCommand(result, pacer))
+            .recover(failure -> afterFailedBatch(portal, limiter, leads, commands.keySet(), failure));
+    return leads.stream().map(lead -> outcomes.containsKey(lead.deliveryId())
+        ? outcomes.get(lead.deliveryId())
+        : sent.compose(byId -> byId.get(lead.deliveryId()))).toList();
+  }
+
+  private Map<String, Future<LeadResult>> perCommand(BatchResult result, OperatingTimePacer pacer) {
+    Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+    result.outcomes().forEach((id, outcome) -> {
+      if (outcome.time() != null && outcome.time().operating() != null) {
+        pacer.observe(ADD, outcome.time().operating(), outcome.time().operatingResetAt());
+      }
+      BitrixError error = outcome.leadAddError();
+      byId.put(id, error == null
+          ? Future.succeededFuture(new LeadResult(outcome.leadId(), false))
+          : Future.failedFuture(new BitrixException(error)));
+    });
+    return byId;
+  }
+
+  private Future<Map<String, Future<LeadResult>>> afterFailedBatch(PortalConfig portal, PortalLimiter limiter,
+                                                                   List<LeadCommand> leads, java.util.Set<String> ids,
+                                                                   Throwable failure) {
+    BitrixError error = errorOf(failure, portal).error();
+    if (error == null || error.errorClass() == ErrorClass.REFUSED || error.errorClass() == ErrorClass.PORTAL_FAILURE) {
+      // Nothing ran (refused), or nothing will (broken portal): every lead shares the batch's fate.
+      return Future.succeededFuture(allFailWith(ids, failure));
+    }
+    limiter.record(Instant.now());
+    return client.findLeads(portal, leads.get(0).originatorId(), ids).map(found -> {
+      Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+      for (String id : ids) {
+        Long lead = found.get(id);
+        byId.put(id, lead != null
+            ? Future.succeededFuture(new LeadResult(lead, true))
+            : Future.failedFuture(new BitrixException(new BitrixError(ErrorClass.AMBIGUOUS, error.httpStatus(),
+                error.code(), "The batch failed (" + error.summary() + ") and this lead was not found; it is"
+                + " sent again on its own."))));
+      }
+      return byId;
+    }).otherwise(lookupFailed -> allFailWith(ids, failure));
+  }
+
+  private static Map<String, Future<LeadResult>> allFailWith(java.util.Set<String> ids, Throwable failure) {
+    Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+    ids.forEach(id -> byId.put(id, Future.failedFuture(failure)));
+    return byId;
+  }
+
+  private void observeTime(PortalConfig portal, String method, JsonObject time) {
+    Portal known = portals.get(portal);
+    Object operating = time.getValue("operating");
+    if (known != null && operating instanceof Number seconds) {
+      Object reset = time.getValue("operating_reset_at");
+      known.pacer().observe(method, seconds.doubleValue(),
+          reset instanceof Number at ? Instant.ofEpochSecond(at.longValue()) : null);
+    }
   }
 
   private void deliver(Message<JsonObject> message) {
@@ -212,6 +323,10 @@ public class BitrixVerticle extends VerticleBase {
     statuses.get(command.integration()).failed(error, now);
     Attempt attempt = new Attempt(now, error.errorClass().eventCode(), error.errorClass().name(), error.httpStatus(),
         error.code(), error.description(), command.fields());
+    if ("QUERY_LIMIT_EXCEEDED".equalsIgnoreCase(error.code())) {
+      // The bucket is fuller than modelled (another application shares it): re-learn it as full.
+      portal.limiter().refused(now);
+    }
     Instant heldUntil = error.errorClass() == ErrorClass.REFUSED ? state.refused(error, now) : state.heldUntil();
     RetryPolicy.Decision decision = policy.decide(error, command.attempts(), command.firstFailedAt(), now, heldUntil);
     if (decision instanceof RetryPolicy.Retry retry) {

@@ -44,13 +44,24 @@ public final class PortalLimiter {
    * how long until it will have room.
    */
   public Duration tryAcquire(Instant now) {
+    return tryAcquire(now, 1);
+  }
+
+  /** {@link #tryAcquire(Instant)} for several requests that must go together (all or none). */
+  public Duration tryAcquire(Instant now, int requests) {
     drain(now);
-    if (level + 1 <= burst) {
-      level += 1;
+    if (level + requests <= burst) {
+      level += requests;
       return Duration.ZERO;
     }
-    double waitMillis = (level + 1 - burst) / ratePerMilli;
+    double waitMillis = (level + requests - burst) / ratePerMilli;
     return Duration.ofMillis((long) Math.ceil(waitMillis));
+  }
+
+  /** Counts a request that must go regardless (a look-up after a lost batch answer). */
+  public void record(Instant now) {
+    drain(now);
+    level += 1;
   }
 
   /** Bitrix24 refused a request the model let through: the bucket is full, whoever filled it. */

@@ -73,7 +73,7 @@ public final class ConfigLoader {
       integrations.put(resolved.name(), resolved);
     }
     RelayConfig withSecrets = new RelayConfig(config.http(), config.dataDir(), config.logs(), config.bitrix(),
-        config.delivery(), config.admin(), Collections.unmodifiableMap(integrations));
+        config.limits(), config.delivery(), config.admin(), Collections.unmodifiableMap(integrations));
     return new Loaded(withSecrets, created);
   }
 

@@ -47,6 +47,11 @@ public final class ConfigParser {
     keys.put("BITRIX_CONNECT_TIMEOUT_MS", "bitrix.connectTimeoutMs");
     keys.put("BITRIX_REQUEST_TIMEOUT_MS", "bitrix.requestTimeoutMs");
     keys.put("BITRIX_MAX_CONCURRENT", "bitrix.maxConcurrentPerPortal");
+    keys.put("BITRIX_PLAN", "bitrix.plan");
+    keys.put("BITRIX_BURST", "bitrix.burst");
+    keys.put("BITRIX_RATE", "bitrix.ratePerSecond");
+    keys.put("BITRIX_OPERATING_LIMIT_SECONDS", "bitrix.operatingLimitSeconds");
+    keys.put("BITRIX_BATCH_SIZE", "bitrix.batchSize");
     keys.put("STORE_SYNCHRONOUS", "delivery.storeSynchronous");
     keys.put("RETRY_BASE_MS", "delivery.retryBaseMs");
     keys.put("RETRY_MAX_SECONDS", "delivery.retryMaxSeconds");
@@ -99,13 +104,14 @@ public final class ConfigParser {
         size(read, logsJson, "totalSizeCap", "logs.totalSizeCap", "1GB"));
 
     JsonObject bitrixJson = read.object(json, "bitrix", "bitrix");
-    read.rejectUnknown(bitrixJson, "bitrix", Set.of("connectTimeoutMs", "requestTimeoutMs", "maxConcurrentPerPortal"));
+    read.rejectUnknown(bitrixJson, "bitrix", Set.of("connectTimeoutMs", "requestTimeoutMs", "maxConcurrentPerPortal",
+        "plan", "burst", "ratePerSecond", "operatingLimitSeconds", "batchSize"));
     BitrixHttpConfig bitrix = new BitrixHttpConfig(
         read.integer(bitrixJson, "connectTimeoutMs", "bitrix.connectTimeoutMs", 5_000, 100, 120_000),
         read.integer(bitrixJson, "requestTimeoutMs", "bitrix.requestTimeoutMs", 30_000, 100, 600_000),
         read.integer(bitrixJson, "maxConcurrentPerPortal", "bitrix.maxConcurrentPerPortal", 2, 1, 50));
 
-    return new RelayConfig(http, dataDir, logs, bitrix, delivery(read, json), admin(read, json),
+    return new RelayConfig(http, dataDir, logs, bitrix, limits(read, bitrixJson), delivery(read, json), admin(read, json),
         integrations(read, json));
   }
 
@@ -136,6 +142,35 @@ public final class ConfigParser {
             (int) defaults.sweepInterval().toMillis(), 50, 60_000)),
         read.integer(delivery, "sweepBatch", "delivery.sweepBatch", defaults.sweepBatch(), 1, 5000),
         read.integer(delivery, "retentionDays", "delivery.retentionDays", defaults.retentionDays(), 1, 3650));
+  }
+
+  private static BitrixLimits limits(ConfigReader read, JsonObject bitrix) {
+    String plan = read.string(bitrix, "plan", "bitrix.plan", "standard").toLowerCase(java.util.Locale.ROOT);
+    BitrixLimits preset = switch (plan) {
+      case "standard" -> BitrixLimits.standard();
+      case "enterprise" -> BitrixLimits.enterprise();
+      default -> throw new ConfigException(read.name("bitrix.plan") + " must be standard or enterprise, got \""
+          + plan + "\".");
+    };
+    Object value = bitrix.getValue("ratePerSecond");
+    double ratePerSecond = preset.ratePerSecond();
+    if (value != null && !(value instanceof String text && text.isBlank())) {
+      try {
+        ratePerSecond = value instanceof Number n ? n.doubleValue() : Double.parseDouble(value.toString().trim());
+      } catch (NumberFormatException e) {
+        ratePerSecond = -1;
+      }
+      if (!(ratePerSecond >= 0.1 && ratePerSecond <= 1000)) {
+        throw new ConfigException(read.name("bitrix.ratePerSecond") + " must be a number of requests per second"
+            + " from 0.1 to 1000, got " + ConfigReader.quote(value) + ".");
+      }
+    }
+    return new BitrixLimits(
+        read.integer(bitrix, "burst", "bitrix.burst", preset.burst(), 1, 10_000),
+        ratePerSecond,
+        read.integer(bitrix, "operatingLimitSeconds", "bitrix.operatingLimitSeconds",
+            (int) preset.operatingLimitSeconds(), 10, 6000),
+        read.integer(bitrix, "batchSize", "bitrix.batchSize", preset.batchSize(), 1, 50));
   }
 
   private static AdminConfig admin(ConfigReader read, JsonObject json) {

@@ -5,7 +5,7 @@ import java.util.Map;
 
 /** The whole configuration, parsed and checked once at start-up. */
 public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix,
-                          DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations) {
+                          BitrixLimits limits, DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations) {
 
   /** The delivery store's file. */
   public Path databaseFile() {

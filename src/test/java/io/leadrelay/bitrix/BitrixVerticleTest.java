@@ -6,6 +6,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.leadrelay.Addresses;
 import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.logging.ErrorEvent;
@@ -77,7 +78,7 @@ class BitrixVerticleTest {
               MappingConfig.defaults()),
           "trial", new IntegrationConfig("trial", "s3cret2", Optional.empty(), MappingConfig.defaults()));
       return Future.all(stored).compose(all -> vertx.deployVerticle(new BitrixVerticle(integrations,
-          new BitrixHttpConfig(300, 300, MAX_IN_FLIGHT), TestRelay.FAST, store)));
+          new BitrixHttpConfig(300, 300, MAX_IN_FLIGHT), BitrixLimits.standard(), TestRelay.FAST, store)));
     }).onComplete(ctx.succeedingThenComplete());
   }
 

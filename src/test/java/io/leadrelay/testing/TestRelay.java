@@ -3,6 +3,7 @@ package io.leadrelay.testing;
 import io.leadrelay.Relay;
 import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
@@ -82,6 +83,7 @@ public final class TestRelay {
         dir.resolve("data"),
         new LogConfig(dir.resolve("logs"), "10MB", 7, "100MB"),
         new BitrixHttpConfig(500, 1_000, 2),
+        BitrixLimits.standard(),
         delivery,
         new AdminConfig(ADMIN_TOKEN),
         integrations);
