@@ -1,7 +1,6 @@
 package io.leadrelay.cli;
 
 import io.leadrelay.config.ConfigException;
-import io.leadrelay.config.ConfigLoader;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.RelayConfig;
 import io.leadrelay.mapping.LeadMapper;
@@ -26,7 +25,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * {@code java -jar leadrelay.jar deliveries ...}: the admin API's list, show and replay for a shell on the relay's
- * host. It reads the relay's configuration and opens the SQLite store file itself; WAL mode lets it do so while the
+ * host. It reads the relay's configuration (writing nothing) and opens the SQLite store file itself; WAL mode lets it do so while the
  * relay runs, and the relay's scheduler picks replayed rows up on its next sweep. It runs on the caller's thread
  * and may block: it is a short-lived command, not part of the service.
  */
@@ -75,7 +74,7 @@ public final class DeliveriesCli {
   private int execute(CliCommand command) {
     Vertx vertx = Vertx.vertx();
     try {
-      RelayConfig config = configuration(vertx);
+      RelayConfig config = await(CliConfig.read(vertx, env));
       Path file = config.databaseFile().toAbsolutePath().normalize();
       if (!Files.isRegularFile(file)) {
         // Opening would create an empty store: almost always DATA_DIR or the working directory is not the relay's.
@@ -105,18 +104,6 @@ public final class DeliveriesCli {
       vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null)
           .join();
     }
-  }
-
-  private RelayConfig configuration(Vertx vertx) {
-    ConfigLoader.Loaded loaded = await(ConfigLoader.load(vertx, env));
-    // Loading generates a secret for an integration that has none yet (as the relay would at its first start).
-    // The relay then does not show that URL, so say where the secret is, without printing it.
-    for (IntegrationConfig integration : loaded.newSecrets()) {
-      err.println("Note: generated the webhook secret of integration '" + integration.name() + "' in "
-          + loaded.config().dataDir().resolve("secret-" + integration.name() + ".txt") + "; its URL is "
-          + "/webhook/" + integration.name() + "/<that secret>.");
-    }
-    return loaded.config();
   }
 
   private int list(DeliveryStore store, CliCommand command) {
