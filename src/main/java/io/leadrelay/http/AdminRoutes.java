@@ -94,8 +94,8 @@ final class AdminRoutes {
         .onSuccess(records -> {
           List<DeliveryRecord> page = records.subList(0, Math.min(query.limit(), records.size()));
           String next = records.size() > query.limit() ? page.get(page.size() - 1).delivery().id() : null;
-          audit(ctx, "listed deliveries (state " + (query.state() == null ? "any" : query.state())
-              + ", before " + query.before() + ")", page.size());
+          audit(ctx, "listed " + (query.state() == null ? "" : query.state() + " ") + "deliveries"
+              + (query.before() == null ? "" : " before " + query.before()), page.size());
           json(ctx, 200, new JsonObject()
               .put("deliveries", new JsonArray(page.stream().map(DeliveryRecord::toJson).toList()))
               .put("next", next));
