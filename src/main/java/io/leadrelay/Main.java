@@ -1,5 +1,7 @@
 package io.leadrelay;
 
+import ch.qos.logback.classic.Level;
+import io.leadrelay.cli.DeliveriesCli;
 import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.ConfigLoader;
 import io.leadrelay.config.IntegrationConfig;
@@ -12,7 +14,10 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
-/** Start-up: read the configuration, start Vert.x, deploy the relay, and say where BotHelp should send webhooks. */
+/**
+ * Start-up: read the configuration, start Vert.x, deploy the relay, and say where BotHelp should send webhooks.
+ * With arguments it is the command line instead ({@code deliveries list|show|retry}, {@code --help}).
+ */
 public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -21,6 +26,10 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0) {
+      quietConsole();
+      System.exit(DeliveriesCli.run(args, System.getenv(), System.out, System.err));
+    }
     Vertx vertx = Vertx.vertx();
     try {
       ConfigLoader.Loaded loaded = await(ConfigLoader.load(vertx, System.getenv()));
@@ -50,6 +59,13 @@ public final class Main {
               + "    http://localhost:%d/webhook/%s/%s%n%n",
           integration.name(), config.dataDir().resolve("secret-" + integration.name() + ".txt"),
           relay.httpPort(), integration.name(), integration.secret());
+    }
+  }
+
+  /** A command's output is its answer: the service's start-up and diagnostic lines would only clutter it. */
+  private static void quietConsole() {
+    if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+      root.setLevel(Level.WARN);
     }
   }
 

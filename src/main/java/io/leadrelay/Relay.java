@@ -56,7 +56,7 @@ public final class Relay {
         .compose(id -> vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery())))
         .compose(id -> vertx.deployVerticle(
             () -> new HttpVerticle(config.http(), config.delivery(), relay.store, config.integrations(),
-                relay.httpPort::set),
+                config.admin(), relay.httpPort::set),
             new DeploymentOptions().setInstances(config.http().instances())))
         .map(relay);
   }

@@ -1,6 +1,7 @@
 package io.leadrelay.http;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
@@ -49,17 +50,22 @@ public class HttpVerticle extends VerticleBase {
   private final DeliveryConfig delivery;
   private final DeliveryStore store;
   private final Map<String, SecretMatcher> secrets = new LinkedHashMap<>();
+  private final Map<String, IntegrationConfig> integrations;
+  private final AdminConfig admin;
   private final IntConsumer onListening;
   private final DeliveryIds ids = new DeliveryIds();
   private HealthReport health;
   private HttpServer server;
 
   /**
+   * @param admin       the admin API is mounted under /admin only when it is enabled
    * @param onListening told the actual port once listening (tests listen on port 0)
    */
   public HttpVerticle(HttpConfig config, DeliveryConfig delivery, DeliveryStore store,
-                      Map<String, IntegrationConfig> integrations, IntConsumer onListening) {
+                      Map<String, IntegrationConfig> integrations, AdminConfig admin, IntConsumer onListening) {
     this.config = config;
+    this.integrations = integrations;
+    this.admin = admin;
     this.delivery = delivery;
     this.store = store;
     this.onListening = onListening;
@@ -74,6 +80,10 @@ public class HttpVerticle extends VerticleBase {
     router.route("/webhook/:integration/:secret").handler(this::methodNotAllowed);
     router.get("/health").handler(this::health);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    if (admin.enabled()) {
+      // Disabled, /admin is not there at all: it answers 404 like any unknown path.
+      new AdminRoutes(admin, store, integrations, (ctx, refusal) -> refuse(ctx, null, refusal)).mount(router);
+    }
     router.route().last().handler(this::notFound);
     router.errorHandler(500, this::internalError);
 

@@ -1,0 +1,221 @@
+package io.leadrelay.http;
+
+import io.leadrelay.config.AdminConfig;
+import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.mapping.LeadMapper;
+import io.leadrelay.store.DeliveryRecord;
+import io.leadrelay.store.DeliveryState;
+import io.leadrelay.store.DeliveryStore;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The operator's view of deliveries under {@code /admin}: list them, look at one (with the fields the current
+ * mapping would send), and replay DEAD or stuck ones. Replaying only makes the stored row due now; the delivery
+ * scheduler sends it on its next sweep, so an admin call can never race the scheduler into a second lead.
+ * Every call needs {@code Authorization: Bearer <ADMIN_TOKEN>}.
+ */
+final class AdminRoutes {
+
+  /** Who did what from where, one line per admin action; kept apart from the service's own diagnostics. */
+  private static final Logger AUDIT = LoggerFactory.getLogger("io.leadrelay.admin");
+  private static final String JSON_UTF8 = "application/json; charset=utf-8";
+  private static final String BEARER = "bearer ";
+  /** Admin calls carry no body; one that sends a big one anyway is cut off rather than read. */
+  private static final long MAX_IGNORED_BODY = 64 * 1024;
+
+  /** How the HTTP verticle answers and records a refusal (error.log), shared with the webhook path. */
+  @FunctionalInterface
+  interface Refuser {
+    Future<Void> refuse(RoutingContext ctx, Refusal refusal);
+  }
+
+  private final SecretMatcher token;
+  private final DeliveryStore store;
+  private final Map<String, LeadMapper> mappers = new HashMap<>();
+  private final Refuser refuser;
+
+  /** @param admin must be enabled */
+  AdminRoutes(AdminConfig admin, DeliveryStore store, Map<String, IntegrationConfig> integrations, Refuser refuser) {
+    this.token = new SecretMatcher(admin.token());
+    this.store = store;
+    this.refuser = refuser;
+    integrations.forEach((name, integration) -> mappers.put(name, new LeadMapper(integration.mapping())));
+  }
+
+  void mount(Router router) {
+    router.route("/admin/*").handler(this::authenticate);
+    router.get("/admin/deliveries").handler(this::list);
+    router.post("/admin/deliveries/retry").handler(this::retryAll);
+    router.get("/admin/deliveries/:id").handler(this::show);
+    router.post("/admin/deliveries/:id/retry").handler(this::retry);
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    ignoreBody(ctx.request());
+    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    String presented = header != null && header.length() > BEARER.length()
+        && header.substring(0, BEARER.length()).toLowerCase(Locale.ROOT).equals(BEARER)
+        ? header.substring(BEARER.length()).trim() : null;
+    if (token.matches(presented)) {
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    // The sentence says which case it was, never what was presented.
+    refuser.refuse(ctx, new Refusal(401, "unauthorized", presented == null
+        ? "The admin API needs the header Authorization: Bearer <ADMIN_TOKEN>."
+        : "The admin token is wrong."));
+  }
+
+  private void list(RoutingContext ctx) {
+    DeliveryQuery query;
+    try {
+      query = DeliveryQuery.parse(param(ctx, "state"), param(ctx, "limit"), param(ctx, "before"));
+    } catch (IllegalArgumentException e) {
+      badRequest(ctx, e.getMessage());
+      return;
+    }
+    // One more than asked tells whether another page exists, so "next" is null on the last page.
+    store.list(query.state(), query.before(), query.limit() + 1)
+        .onSuccess(records -> {
+          List<DeliveryRecord> page = records.subList(0, Math.min(query.limit(), records.size()));
+          String next = records.size() > query.limit() ? page.get(page.size() - 1).delivery().id() : null;
+          audit(ctx, "listed " + (query.state() == null ? "" : query.state() + " ") + "deliveries"
+              + (query.before() == null ? "" : " before " + query.before()), page.size());
+          json(ctx, 200, new JsonObject()
+              .put("deliveries", new JsonArray(page.stream().map(DeliveryRecord::toJson).toList()))
+              .put("next", next));
+        })
+        .onFailure(failure -> storeFailed(ctx, failure));
+  }
+
+  private void show(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    store.find(id)
+        .onSuccess(found -> {
+          if (found.isEmpty()) {
+            notFound(ctx, id);
+            return;
+          }
+          DeliveryRecord record = found.get();
+          audit(ctx, "looked at delivery " + id, 1);
+          json(ctx, 200, record.toDetailJson().put("mappedFields", mappedFields(record)));
+        })
+        .onFailure(failure -> storeFailed(ctx, failure));
+  }
+
+  /**
+   * What the mapping configured now would send for this delivery, so an operator sees the effect of a mapping fix
+   * before replaying. Null when the delivery's integration is no longer configured.
+   */
+  private JsonObject mappedFields(DeliveryRecord record) {
+    LeadMapper mapper = mappers.get(record.delivery().integration());
+    return mapper == null ? null : mapper.fields(record.delivery().payload(), record.delivery().id());
+  }
+
+  private void retry(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    store.retry(id, Instant.now())
+        .onSuccess(retried -> {
+          if (retried) {
+            audit(ctx, "replayed delivery " + id, 1);
+            json(ctx, 202, new JsonObject().put("ok", true).put("id", id).put("state", DeliveryState.PENDING.name()));
+            return;
+          }
+          // Not replayed: either there is no such delivery or it is DELIVERED; the answer differs.
+          store.find(id)
+              .onSuccess(found -> found.ifPresentOrElse(record -> notRetryable(ctx, record), () -> notFound(ctx, id)))
+              .onFailure(failure -> storeFailed(ctx, failure));
+        })
+        .onFailure(failure -> storeFailed(ctx, failure));
+  }
+
+  private void retryAll(RoutingContext ctx) {
+    DeliveryState state;
+    try {
+      state = DeliveryQuery.replayableState(param(ctx, "state"));
+    } catch (IllegalArgumentException e) {
+      badRequest(ctx, e.getMessage());
+      return;
+    }
+    store.retryAll(state, Instant.now())
+        .onSuccess(count -> {
+          audit(ctx, "replayed every " + state + " delivery", count);
+          json(ctx, 200, new JsonObject().put("ok", true).put("state", state.name()).put("retried", count));
+        })
+        .onFailure(failure -> storeFailed(ctx, failure));
+  }
+
+  private void notRetryable(RoutingContext ctx, DeliveryRecord record) {
+    String lead = record.leadId() == null ? "" : " (lead " + record.leadId() + ")";
+    json(ctx, 409, error("not_retryable", "Delivery " + record.delivery().id() + " is " + record.state() + lead
+        + ": replaying it would create a second lead."));
+  }
+
+  private void notFound(RoutingContext ctx, String id) {
+    json(ctx, 404, error("not_found", "No delivery with id '" + PayloadParser.abbreviate(id) + "'."));
+  }
+
+  private void badRequest(RoutingContext ctx, String message) {
+    json(ctx, 400, error("bad_request", message));
+  }
+
+  private void storeFailed(RoutingContext ctx, Throwable failure) {
+    AUDIT.warn("Admin request {} {} failed in the delivery store: {}", ctx.request().method(), ctx.request().path(),
+        failure.toString());
+    json(ctx, 503, error("store_unavailable", "The delivery store could not answer; try again."));
+  }
+
+  private static void audit(RoutingContext ctx, String what, int count) {
+    AUDIT.info("Admin {} {}: {}", remoteAddress(ctx), what, count);
+  }
+
+  private static JsonObject error(String code, String message) {
+    return new JsonObject().put("ok", false).put("error", code).put("message", message);
+  }
+
+  private static String param(RoutingContext ctx, String name) {
+    List<String> values = ctx.queryParam(name);
+    return values.isEmpty() ? null : values.get(0);
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (!ctx.response().ended()) {
+      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON_UTF8).end(body.encode());
+    }
+  }
+
+  /** Lets a stray body drain so the answer can be read, and hangs up on one that keeps coming. */
+  private static void ignoreBody(HttpServerRequest request) {
+    if (request.isEnded()) {
+      return;
+    }
+    long[] seen = {0};
+    request.handler(chunk -> {
+      seen[0] += chunk.length();
+      if (seen[0] > MAX_IGNORED_BODY) {
+        request.handler(null);
+        request.connection().close();
+      }
+    });
+    request.resume();
+  }
+
+  private static String remoteAddress(RoutingContext ctx) {
+    return ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+  }
+}
