@@ -17,8 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,7 +28,8 @@ import java.util.regex.Pattern;
  * A Bitrix24 portal for tests, reached through an inbound webhook: POST {@code /rest/1/<code>/<method>.json}
  * with a JSON body. It checks the code, creates leads with increasing ids (crm.lead.add), finds them again
  * (crm.lead.list, filters on exact fields and {@code @FIELD} lists) and answers errors the way the real portal
- * does. Scripted {@link Reply replies} make the next crm.lead.add calls fail in any way a real portal can.
+ * does. Scripted {@link Reply replies} make the next crm.lead.add calls fail in any way a real portal can;
+ * {@link #faults(Supplier) faults} make any share of all later ones fail, for load and crash tests.
  */
 public final class FakeBitrixPortal {
 
@@ -78,6 +81,7 @@ public final class FakeBitrixPortal {
   private final List<Lead> leads = new CopyOnWriteArrayList<>();
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final Queue<Reply> script = new ConcurrentLinkedQueue<>();
+  private volatile Supplier<Reply> faults = () -> null;
   private long nextId = 1;
 
   private FakeBitrixPortal(Vertx vertx, String code) {
@@ -148,6 +152,31 @@ public final class FakeBitrixPortal {
     script.addAll(List.of(replies));
   }
 
+  /**
+   * Answers every crm.lead.add call that the {@link #enqueue script} does not with what {@code faults} supplies;
+   * null from it creates the lead normally.
+   */
+  public void faults(Supplier<Reply> faults) {
+    this.faults = faults;
+  }
+
+  /**
+   * A seeded mix of the failures a busy portal shows: each of {@link Reply#createThenDrop()}, {@link Reply#hang()},
+   * {@link Reply#html(int) html(500)} and {@code error(503, "QUERY_LIMIT_EXCEEDED")} with probability
+   * {@code sharePerKind}, otherwise null (create). The same seed gives the same sequence, so a failing run can be
+   * replayed.
+   */
+  public static Supplier<Reply> randomFaults(long seed, double sharePerKind) {
+    Random random = new Random(seed);
+    List<Reply> kinds = List.of(Reply.createThenDrop(), Reply.hang(), Reply.html(500),
+        Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"));
+    return () -> {
+      double roll = random.nextDouble();
+      int kind = (int) (roll / sharePerKind);
+      return kind < kinds.size() ? kinds.get(kind) : null;
+    };
+  }
+
   public Future<Void> close() {
     return server.close();
   }
@@ -167,7 +196,8 @@ public final class FakeBitrixPortal {
         answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"), body);
       } else if (method.equals("crm.lead.add")) {
         Reply scripted = script.poll();
-        answer(request, scripted == null ? Reply.created() : scripted, body);
+        Reply reply = scripted != null ? scripted : faults.get();
+        answer(request, reply == null ? Reply.created() : reply, body);
       } else if (method.equals("crm.lead.list")) {
         list(request, body);
       } else {
