@@ -140,6 +140,8 @@ public class BitrixVerticle extends VerticleBase {
     PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), gate,
         leads -> leads.size() == 1
             ? List.of(send(portal, state, leads.get(0)))
+            : leads.get(0).uncertain()
+            ? lookUpThenBatch(portal, state, limiter, pacer, leads)
             : sendBatch(portal, state, limiter, pacer, leads),
         (delay, task) -> vertx.setTimer(delay, id -> task.run()), java.time.Clock.systemUTC());
     return new Portal(portal, queue, state, limiter, pacer, new java.util.ArrayList<>());
@@ -178,6 +180,41 @@ public class BitrixVerticle extends VerticleBase {
     return leads.stream().map(lead -> outcomes.containsKey(lead.deliveryId())
         ? outcomes.get(lead.deliveryId())
         : sent.compose(byId -> byId.get(lead.deliveryId()))).toList();
+  }
+
+  /**
+   * Leads whose earlier attempt may have created them: one crm.lead.list finds those that exist, and only the rest
+   * are added, in one batch. If the look-up fails, none is added (each keeps its failure and is tried again).
+   */
+  private List<Future<LeadResult>> lookUpThenBatch(PortalConfig portal, PortalState state, PortalLimiter limiter,
+                                                   OperatingTimePacer pacer, List<LeadCommand> leads) {
+    Instant now = Instant.now();
+    if (state.held(now)) {
+      return leads.stream().map(lead -> Future.<LeadResult>failedFuture(new HeldException(state.heldUntil())))
+          .toList();
+    }
+    if (state.paused()) {
+      return sendBatch(portal, state, limiter, pacer, leads);
+    }
+    List<String> ids = leads.stream().map(LeadCommand::deliveryId).toList();
+    Future<Map<String, Long>> found = client.findLeads(portal, leads.get(0).originatorId(), ids);
+    Future<Map<String, Future<LeadResult>>> outcomes = found.compose(existing -> {
+      List<LeadCommand> missing = leads.stream().filter(lead -> !existing.containsKey(lead.deliveryId())).toList();
+      List<Future<LeadResult>> added = missing.isEmpty() ? List.of()
+          : missing.size() == 1 ? List.of(addOne(portal, missing.get(0)))
+          : sendBatch(portal, state, limiter, pacer, missing);
+      Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+      existing.forEach((id, lead) -> byId.put(id, Future.succeededFuture(new LeadResult(lead, true))));
+      for (int i = 0; i < missing.size(); i++) {
+        byId.put(missing.get(i).deliveryId(), added.get(i));
+      }
+      return Future.succeededFuture(byId);
+    });
+    return ids.stream().map(id -> outcomes.compose(byId -> byId.get(id))).toList();
+  }
+
+  private Future<LeadResult> addOne(PortalConfig portal, LeadCommand lead) {
+    return client.addLead(portal, lead.addRequestBody()).map(id -> new LeadResult(id, false));
   }
 
   private Map<String, Future<LeadResult>> perCommand(BatchResult result, OperatingTimePacer pacer) {

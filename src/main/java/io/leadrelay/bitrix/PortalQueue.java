@@ -16,8 +16,8 @@ import java.util.List;
  * {@code maxInFlight} requests open at once, each request only when the {@link Gate} lets it through (the portal's
  * request budget, its operating time, a hold after a refusal), and several waiting leads packed into one request
  * (a Bitrix24 {@code batch}) of up to {@code maxBatch}. A lone lead goes out at once on its own: nothing waits for a
- * batch to fill. A lead that may already exist in Bitrix24 ({@link LeadCommand#uncertain()}) always goes alone: it
- * is looked up before it is added, which takes two requests.
+ * batch to fill. Leads that may already exist in Bitrix24 ({@link LeadCommand#uncertain()}) go in groups of their
+ * own: they are looked up (one request for the whole group) before the missing ones are added (one more).
  * Not thread-safe: used from the owning verticle's event loop only.
  *
  * @param <R> what a sent lead yields (its Bitrix24 id, and whether it was found rather than created)
@@ -95,8 +95,7 @@ public final class PortalQueue<R> {
     try {
       while (inFlight < maxInFlight && !waiting.isEmpty() && !timerSet) {
         int size = nextRequestSize();
-        boolean alone = size == 1 && waiting.peek().command().uncertain();
-        Duration wait = gate.open(clock.instant(), alone ? 2 : 1);
+        Duration wait = gate.open(clock.instant(), waiting.peek().command().uncertain() ? 2 : 1);
         if (!wait.isZero()) {
           timerSet = true;
           timer.schedule(Math.max(1, wait.toMillis()), () -> {
@@ -116,16 +115,17 @@ public final class PortalQueue<R> {
     }
   }
 
-  /** How many leads from the head go in the next request: an uncertain head alone, else certain leads up to a batch. */
+  /** How many leads from the head go in the next request: those like the head (certain or not), up to a batch. */
   private int nextRequestSize() {
+    boolean uncertain = waiting.peek().command().uncertain();
     int size = 0;
     for (Waiting<R> next : waiting) {
-      if (size == maxBatch || next.command().uncertain()) {
+      if (size == maxBatch || next.command().uncertain() != uncertain) {
         break;
       }
       size++;
     }
-    return Math.max(size, 1);
+    return size;
   }
 
   private void send(List<Waiting<R>> batch) {

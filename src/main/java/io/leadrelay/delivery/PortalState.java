@@ -48,10 +48,13 @@ public final class PortalState {
 
   /** A refusal before execution: hold the portal until the time it names, or for a growing while. */
   public Instant refused(BitrixError error, Instant now) {
+    boolean named = error.retryAt() != null && error.retryAt().isAfter(now);
+    if (held(now) && !named) {
+      // Sent before the current hold began (several requests were in flight): the same refusal, not a new one.
+      return heldUntil;
+    }
     refusalStreak++;
-    Instant until = error.retryAt() != null && error.retryAt().isAfter(now)
-        ? error.retryAt()
-        : now.plus(refusalHold());
+    Instant until = named ? error.retryAt() : now.plus(refusalHold());
     if (until.isAfter(heldUntil)) {
       heldUntil = until;
     }

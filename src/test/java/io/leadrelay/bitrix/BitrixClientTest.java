@@ -107,6 +107,22 @@ class BitrixClientTest {
         })));
   }
 
+  @Test
+  void aRenamedPortalIsFollowedWithTheSameBodyAndRemembered(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx, 0, portal.code()).onComplete(ctx.succeeding(renamed -> {
+      portal.enqueue(Reply.redirect(renamed.webhookUrl() + "crm.lead.add.json"));
+      client.addLead(config, leadBody("d-1"))
+          .compose(first -> client.addLead(config, leadBody("d-2")).map(first))
+          .onComplete(ctx.succeeding(id -> ctx.verify(() -> {
+            assertEquals(1, portal.calls().size(), "the old address is asked once");
+            assertEquals(2, renamed.leads().size(), "the POST was repeated there, and the next one went there");
+            assertEquals("POST-d-1", "POST-" + renamed.leads().get(0).getString("ORIGIN_ID"));
+            assertEquals(renamed.webhookUrl(), client.current(config).webhookUrl().toString());
+            ctx.completeNow();
+          })));
+    }));
+  }
+
   static Stream<Arguments> failingReplies() {
     return Stream.of(
         arguments(Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), ErrorClass.REFUSED, 503),
@@ -120,8 +136,8 @@ class BitrixClientTest {
         arguments(Reply.html(404), ErrorClass.PORTAL_FAILURE, 404),
         arguments(Reply.empty(500), ErrorClass.AMBIGUOUS, 500),
         arguments(Reply.empty(200), ErrorClass.AMBIGUOUS, 200),
-        arguments(Reply.redirect("https://renamed.bitrix24.ru/rest/1/abc/crm.lead.add.json"),
-            ErrorClass.PORTAL_FAILURE, 302),
+        // A redirect to somewhere that is no webhook (a login page) cannot be followed.
+        arguments(Reply.redirect("/auth/?backurl=%2Frest%2F"), ErrorClass.PORTAL_FAILURE, 302),
         arguments(Reply.dropConnection(), ErrorClass.AMBIGUOUS, null));
   }
 

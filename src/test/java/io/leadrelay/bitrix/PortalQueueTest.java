@@ -96,7 +96,7 @@ class PortalQueueTest {
   }
 
   @Test
-  void anUncertainLeadGoesAloneAndCountsTwoRequests() {
+  void uncertainLeadsGoInGroupsOfTheirOwnCountingTwoRequests() {
     List<Integer> asked = new ArrayList<>();
     PortalQueue<Long> queue = queue(1, 50, (now, n) -> {
       asked.add(n);
@@ -105,12 +105,14 @@ class PortalQueueTest {
     queue.submit(lead("d-0"));
     queue.submit(lead("d-1"));
     queue.submit(uncertain("d-2"));
-    queue.submit(lead("d-3"));
+    queue.submit(uncertain("d-3"));
+    queue.submit(lead("d-4"));
     open.get("d-0").complete(0L);
     open.get("d-1").complete(1L);
     open.get("d-2").complete(2L);
-    assertEquals(List.of(List.of("d-0"), List.of("d-1"), List.of("d-2"), List.of("d-3")), requests);
-    assertEquals(List.of(1, 1, 2, 1), asked);
+    open.get("d-3").complete(3L);
+    assertEquals(List.of(List.of("d-0"), List.of("d-1"), List.of("d-2", "d-3"), List.of("d-4")), requests);
+    assertEquals(List.of(1, 1, 2, 1), asked, "a look-up and an add for the uncertain group");
   }
 
   @Test

@@ -27,14 +27,19 @@ class PortalStateTest {
     assertEquals(T0.plusSeconds(1), state.refused(LIMIT, T0));
     assertTrue(state.held(T0));
     assertFalse(state.held(T0.plusSeconds(1)));
-    assertEquals(T0.plusSeconds(2), state.refused(LIMIT, T0));
-    assertEquals(T0.plusSeconds(4), state.refused(LIMIT, T0));
+    assertEquals(T0.plusSeconds(1), state.refused(LIMIT, T0), "a request sent before the hold: same refusal");
+    Instant t = T0.plusSeconds(1);
+    assertEquals(t.plusSeconds(2), state.refused(LIMIT, t), "refused again after the hold: twice as long");
+    t = t.plusSeconds(2);
+    assertEquals(t.plusSeconds(4), state.refused(LIMIT, t));
     for (int i = 0; i < 10; i++) {
-      state.refused(LIMIT, T0);
+      t = state.heldUntil();
+      state.refused(LIMIT, t);
     }
-    assertEquals(T0.plusSeconds(60), state.heldUntil(), "capped at a minute");
+    assertEquals(t.plusSeconds(60), state.heldUntil(), "capped at a minute");
     state.succeeded();
-    assertEquals(T0.plusSeconds(61), state.refused(LIMIT, T0.plusSeconds(60)));
+    t = state.heldUntil();
+    assertEquals(t.plusSeconds(1), state.refused(LIMIT, t));
   }
 
   @Test

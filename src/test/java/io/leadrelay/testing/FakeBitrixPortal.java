@@ -83,6 +83,9 @@ public final class FakeBitrixPortal {
   private final Queue<Reply> script = new ConcurrentLinkedQueue<>();
   private volatile Supplier<Reply> faults = () -> null;
   private long nextId = 1;
+  private volatile FakeLimits limits;
+  private final java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger blocks = new java.util.concurrent.atomic.AtomicInteger();
 
   private FakeBitrixPortal(Vertx vertx, String code) {
     this.server = vertx.createHttpServer();
@@ -142,6 +145,25 @@ public final class FakeBitrixPortal {
     return leads.stream().map(Lead::id).toList();
   }
 
+  /**
+   * Enforces a real portal's limits from now on: the request bucket ({@code burst}, {@code ratePerSecond}) and
+   * crm.lead.add's operating time ({@code costPerLead} seconds per lead, blocked past {@code operatingLimit} within a
+   * sliding window of {@code windowMillis}; 10 minutes on a real portal, shorter in tests).
+   */
+  public void limits(int burst, double ratePerSecond, double operatingLimit, long windowMillis, double costPerLead) {
+    this.limits = new FakeLimits(burst, ratePerSecond, operatingLimit, windowMillis, costPerLead);
+  }
+
+  /** Requests refused for the limits: 503 QUERY_LIMIT_EXCEEDED plus 429 OPERATION_TIME_LIMIT (batch commands too). */
+  public int refusals() {
+    return refusals.get();
+  }
+
+  /** How many of those were 429 OPERATION_TIME_LIMIT. */
+  public int operatingTimeBlocks() {
+    return blocks.get();
+  }
+
   /** Every request received so far, in order. */
   public List<Call> calls() {
     return List.copyOf(calls);
@@ -192,12 +214,26 @@ public final class FakeBitrixPortal {
       String method = path.group(3);
       JsonObject body = parse(buffer);
       calls.add(new Call(method, request.path(), body));
+      FakeLimits limits = this.limits;
       if (!path.group(2).equals(code)) {
         answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"), body);
+      } else if (limits != null && !limits.request()) {
+        refusals.incrementAndGet();
+        answer(request, Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), body);
       } else if (method.equals("crm.lead.add")) {
-        Reply scripted = script.poll();
-        Reply reply = scripted != null ? scripted : faults.get();
-        answer(request, reply == null ? Reply.created() : reply, body);
+        if (limits != null && limits.blocked(method)) {
+          refusals.incrementAndGet();
+          blocks.incrementAndGet();
+          answer(request, Reply.error(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."),
+              body);
+          return;
+        }
+        if (limits != null) {
+          limits.charge(method);
+        }
+        answer(request, nextReply(), body);
+      } else if (method.equals("batch")) {
+        batch(request, body);
       } else if (method.equals("crm.lead.list")) {
         list(request, body);
       } else {
@@ -206,13 +242,113 @@ public final class FakeBitrixPortal {
     });
   }
 
+  private Reply nextReply() {
+    Reply scripted = script.poll();
+    Reply reply = scripted != null ? scripted : faults.get();
+    return reply == null ? Reply.created() : reply;
+  }
+
+  /**
+   * A batch of crm.lead.add commands, answered like the real portal: always 200, each command's result or error in
+   * its section, an empty section as {@code []}. A scripted reply that is about the connection (a drop, a hang, an
+   * HTML page, a request-level refusal) applies to the whole batch; an error reply applies to one command.
+   */
+  private void batch(HttpServerRequest request, JsonObject body) {
+    JsonObject cmd = body.getValue("cmd") instanceof JsonObject c ? c : new JsonObject();
+    Reply head = script.peek();
+    boolean scripted = head != null;
+    if (!scripted) {
+      // The fault mix hits a batch request as a whole, as a lost answer or a refusal would.
+      head = faults.get();
+    }
+    if (head != null && (head.kind() != Reply.Kind.CREATED && head.kind() != Reply.Kind.ERROR
+        || head.kind() == Reply.Kind.ERROR && head.status() >= 500 || head.kind() == Reply.Kind.ERROR && head.status() == 401)) {
+      if (scripted) {
+        script.poll();
+      }
+      if (head.kind() == Reply.Kind.CREATE_THEN_DROP) {
+        cmd.forEach(entry -> command(entry.getValue().toString(), new JsonObject(), new JsonObject(), new JsonObject()));
+        request.connection().close();
+      } else {
+        answer(request, head, body);
+      }
+      return;
+    }
+    JsonObject results = new JsonObject();
+    JsonObject errors = new JsonObject();
+    JsonObject times = new JsonObject();
+    cmd.forEach(entry -> {
+      JsonObject outcome = command(entry.getValue().toString(), results, errors, times);
+      if (outcome != null) {
+        errors.put(entry.getKey(), outcome);
+      }
+    });
+    // command() files results under a placeholder; move them under their command names.
+    JsonObject named = new JsonObject();
+    JsonObject namedTimes = new JsonObject();
+    int i = 0;
+    for (String name : cmd.fieldNames()) {
+      String slot = String.valueOf(i++);
+      if (results.containsKey(slot)) {
+        named.put(name, results.getValue(slot));
+      }
+      if (times.containsKey(slot)) {
+        namedTimes.put(name, times.getValue(slot));
+      }
+    }
+    JsonObject result = new JsonObject()
+        .put("result", named.isEmpty() ? new JsonArray() : named)
+        .put("result_error", errors.isEmpty() ? new JsonArray() : errors)
+        .put("result_total", new JsonArray())
+        .put("result_next", new JsonArray())
+        .put("result_time", namedTimes.isEmpty() ? new JsonArray() : namedTimes);
+    json(request, 200, new JsonObject().put("result", result).put("time", time(0.05, 0)));
+  }
+
+  /**
+   * Runs one batch command ({@code crm.lead.add?fields%5BTITLE%5D=...}); files its result or time under the next
+   * numeric slot and returns its error object, or null on success.
+   */
+  private JsonObject command(String command, JsonObject results, JsonObject errors, JsonObject times) {
+    String slot = String.valueOf(results.size() + errors.size());
+    int question = command.indexOf('?');
+    String method = question >= 0 ? command.substring(0, question) : command;
+    JsonObject params = PhpQuery.decode(question >= 0 ? command.substring(question + 1) : "");
+    if (!method.equals("crm.lead.add")) {
+      return new JsonObject().put("error", "ERROR_METHOD_NOT_FOUND").put("error_description", "Method not found!");
+    }
+    FakeLimits limits = this.limits;
+    if (limits != null && limits.blocked(method)) {
+      refusals.incrementAndGet();
+      blocks.incrementAndGet();
+      return new JsonObject().put("error", "OPERATION_TIME_LIMIT")
+          .put("error_description", "Method is blocked due to operation time limit.");
+    }
+    if (limits != null) {
+      limits.charge(method);
+    }
+    Reply reply = script.peek() != null && script.peek().kind() == Reply.Kind.ERROR ? script.poll() : null;
+    if (reply != null) {
+      return new JsonObject().put("error", reply.code()).put("error_description", reply.description());
+    }
+    Long id = store(params);
+    if (id == null) {
+      return new JsonObject().put("error", "").put("error_description", "Parameter 'fields' must be array.");
+    }
+    results.put(slot, id);
+    times.put(slot, time(limits == null ? 0.02 : limits.operating(method), 0));
+    return null;
+  }
+
   private void answer(HttpServerRequest request, Reply reply, JsonObject body) {
     switch (reply.kind()) {
       case CREATED -> create(request, body);
       case ERROR -> {
         JsonObject error = new JsonObject().put("error", reply.code()).put("error_description", reply.description());
+        FakeLimits limits = this.limits;
         if ("OPERATION_TIME_LIMIT".equalsIgnoreCase(reply.code())) {
-          error.put("time", time(480.5, 600));
+          error.put("time", limits == null ? time(480.5, 600)
+              : timeAt(limits.operating("crm.lead.add"), limits.resetAtEpochSecond("crm.lead.add")));
         }
         json(request, reply.status(), error);
       }
@@ -239,7 +375,9 @@ public final class FakeBitrixPortal {
     if (id == null) {
       answer(request, Reply.error(400, "", "Parameter 'fields' must be array."), body);
     } else {
-      json(request, 200, new JsonObject().put("result", id).put("time", time(0.02, 0)));
+      FakeLimits limits = this.limits;
+      json(request, 200, new JsonObject().put("result", id).put("time", limits == null ? time(0.02, 0)
+          : timeAt(limits.operating("crm.lead.add"), limits.resetAtEpochSecond("crm.lead.add"))));
     }
   }
 
@@ -297,12 +435,16 @@ public final class FakeBitrixPortal {
   }
 
   private static JsonObject time(double operating, long resetInSeconds) {
+    return timeAt(operating, OffsetDateTime.now().toEpochSecond() + resetInSeconds);
+  }
+
+  private static JsonObject timeAt(double operating, long resetAtEpochSecond) {
     OffsetDateTime now = OffsetDateTime.now(ZoneOffset.ofHours(3));
     String date = now.format(DATE);
     double start = System.currentTimeMillis() / 1000.0;
     return new JsonObject().put("start", start).put("finish", start + 0.02).put("duration", 0.02)
         .put("processing", 0.01).put("date_start", date).put("date_finish", date)
-        .put("operating", operating).put("operating_reset_at", now.toEpochSecond() + resetInSeconds);
+        .put("operating", operating).put("operating_reset_at", resetAtEpochSecond);
   }
 
   private static JsonObject parse(Buffer buffer) {

@@ -42,6 +42,12 @@ public final class TestRelay {
   public static final String SECRET = "test-secret-0123456789";
   public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
 
+  /**
+   * A portal budget for tests that are not about the budget: after a scripted refusal the limiter takes the bucket
+   * as full, and at the real 2 requests per second the tests would mostly wait.
+   */
+  public static final BitrixLimits LIMITS = new BitrixLimits(50, 50, 480, 50);
+
   /** Delivery timings for tests: fast retries, sweeps and probes, so recovery is seen in well under a second. */
   public static final DeliveryConfig FAST = new DeliveryConfig("NORMAL", Duration.ofMillis(50),
       Duration.ofSeconds(2), Duration.ofHours(72), Duration.ofMinutes(10), Duration.ofSeconds(5),
@@ -83,7 +89,7 @@ public final class TestRelay {
         dir.resolve("data"),
         new LogConfig(dir.resolve("logs"), "10MB", 7, "100MB"),
         new BitrixHttpConfig(500, 1_000, 2),
-        BitrixLimits.standard(),
+        LIMITS,
         delivery,
         new AdminConfig(ADMIN_TOKEN),
         integrations);
