@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +62,7 @@ class CrashIT {
   private static final int WEBHOOKS = 600;
   private static final int SENDERS = 8;
   /** Kills while webhooks arrive, by how many were accepted by then; one more follows the last webhook. */
-  private static final int[] KILL_AFTER_ACCEPTED = {150, 350};
+  private static final int[] KILL_AFTER_ACCEPTED = {150, 300, 450};
   /** Each sender's pause between webhooks: a stream over several seconds, so kills land mid-stream. */
   private static final long SENDER_PAUSE_MS = 60;
   private static final Pattern IN_FLIGHT =
@@ -81,6 +82,9 @@ class CrashIT {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(1)).build();
   private volatile boolean stopSending;
+  /** Armed before a kill: released when the portal next creates a lead, so the kill lands in that window. */
+  private volatile CountDownLatch leadBeingCreated;
+  private final AtomicInteger killsDuringLeadCreation = new AtomicInteger();
 
   @Test
   void webhooksAnswered200BecomeExactlyOneLeadEachThroughKillsAndPortalFaults(Vertx vertx) throws Exception {
@@ -106,15 +110,15 @@ class CrashIT {
       for (int killAt : KILL_AFTER_ACCEPTED) {
         waitUntil(Duration.ofSeconds(60), () -> accepted.size() >= killAt || next.get() >= WEBHOOKS,
             () -> "webhooks to be accepted before kill " + (killAt));
-        relay.kill();
+        killWhileALeadIsCreated(relay);
         kills++;
         relay.start();
       }
       for (java.util.concurrent.Future<?> sender : running) {
         sender.get(90, TimeUnit.SECONDS);
       }
-      // The last webhook is answered; deliveries are still being retried through the portal's faults. Kill again.
-      relay.kill();
+      // The last webhook is answered; deliveries may still be retried through the portal's faults. Kill again.
+      killWhileALeadIsCreated(relay);
       kills++;
       relay.start();
 
@@ -138,9 +142,10 @@ class CrashIT {
               + " seed=%d elapsed=%ds%n", sent.get(), accepted.size(), portal.leads().size(), duplicates,
           unacknowledged, kills, seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
       System.out.printf("CrashIT: posts=%d refused-connections=%d lost-answers=%d other-answers=%d faults=%s"
-              + " found-by-lookup=%d in-flight-at-restart=%s%n", attempts.get(), refusedConnections.get(),
-          lostAnswers.get(), otherAnswers.get(), new TreeMap<>(faultsServed), foundByLookup(),
-          relay.inFlightAtRestarts());
+              + " found-by-lookup=%d kills-while-a-lead-was-created=%d in-flight-at-restart=%s"
+              + " leads-without-success-line=%d%n", attempts.get(), refusedConnections.get(), lostAnswers.get(),
+          otherAnswers.get(), new TreeMap<>(faultsServed), foundByLookup(), killsDuringLeadCreation.get(),
+          relay.inFlightAtRestarts(), withoutSuccessLine(byOrigin.keySet()));
 
       try {
         assertTrue(acceptedTwice.isEmpty(), "one delivery id was given to two different webhooks: " + acceptedTwice);
@@ -161,6 +166,21 @@ class CrashIT {
       senders.shutdownNow();
       relay.kill();
     }
+  }
+
+  /**
+   * Kills the relay the moment the portal creates its next lead: the relay has sent crm.lead.add and is about to get
+   * (or lose) the answer and record it, the window where a crash could make a second lead. Kills anyway after 5 s
+   * (the backlog may be empty).
+   */
+  private void killWhileALeadIsCreated(RelayProcess relay) throws InterruptedException {
+    CountDownLatch trigger = new CountDownLatch(1);
+    leadBeingCreated = trigger;
+    if (trigger.await(5, TimeUnit.SECONDS)) {
+      killsDuringLeadCreation.incrementAndGet();
+    }
+    leadBeingCreated = null;
+    relay.kill();
   }
 
   /** One sender: takes the next webhook number, posts it until it gets an answer, pauses, repeats. */
@@ -213,6 +233,10 @@ class CrashIT {
     return () -> {
       Reply reply = faults.get();
       String name = reply == null ? "created" : names.getOrDefault(reply, "other");
+      CountDownLatch trigger = leadBeingCreated;
+      if (trigger != null && (reply == null || reply.equals(Reply.createThenDrop()))) {
+        trigger.countDown();
+      }
       faultsServed.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
       return reply;
     };
@@ -240,6 +264,12 @@ class CrashIT {
   /** success.log lines of leads found by ORIGIN_ID after an attempt whose answer was lost, across all runs. */
   private long foundByLookup() {
     return logLines("success").stream().filter(line -> line.contains("\"found\":true")).count();
+  }
+
+  /** Leads whose delivery has no success.log line: the log is written asynchronously, a kill can lose a line. */
+  private long withoutSuccessLine(Set<String> origins) {
+    List<String> success = logLines("success");
+    return origins.stream().filter(id -> success.stream().noneMatch(line -> line.contains(id))).count();
   }
 
   private List<String> logLines(String log) {
