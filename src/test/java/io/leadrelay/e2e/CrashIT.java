@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +40,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -61,7 +63,7 @@ class CrashIT {
   private static final int WEBHOOKS = 600;
   private static final int SENDERS = 8;
   /** Kills while webhooks arrive, by how many were accepted by then; one more follows the last webhook. */
-  private static final int[] KILL_AFTER_ACCEPTED = {150, 350};
+  private static final int[] KILL_AFTER_ACCEPTED = {150, 300, 450};
   /** Each sender's pause between webhooks: a stream over several seconds, so kills land mid-stream. */
   private static final long SENDER_PAUSE_MS = 60;
   private static final Pattern IN_FLIGHT =
@@ -81,6 +83,9 @@ class CrashIT {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(1)).build();
   private volatile boolean stopSending;
+  /** Armed before a kill: released when the portal next creates a lead, so the kill lands in that window. */
+  private volatile CountDownLatch leadBeingCreated;
+  private final AtomicInteger killsDuringLeadCreation = new AtomicInteger();
 
   @Test
   void webhooksAnswered200BecomeExactlyOneLeadEachThroughKillsAndPortalFaults(Vertx vertx) throws Exception {
@@ -105,16 +110,16 @@ class CrashIT {
       }
       for (int killAt : KILL_AFTER_ACCEPTED) {
         waitUntil(Duration.ofSeconds(60), () -> accepted.size() >= killAt || next.get() >= WEBHOOKS,
-            () -> "webhooks to be accepted before kill " + (killAt));
-        relay.kill();
+            () -> killAt + " webhooks to be accepted before a kill");
+        killWhileALeadIsCreated(relay);
         kills++;
         relay.start();
       }
       for (java.util.concurrent.Future<?> sender : running) {
         sender.get(90, TimeUnit.SECONDS);
       }
-      // The last webhook is answered; deliveries are still being retried through the portal's faults. Kill again.
-      relay.kill();
+      // The last webhook is answered; deliveries may still be retried through the portal's faults. Kill again.
+      killWhileALeadIsCreated(relay);
       kills++;
       relay.start();
 
@@ -124,12 +129,13 @@ class CrashIT {
       // several sweeps go by to catch a late second lead.
       waitUntil(Duration.ofSeconds(30), () -> relay.backlog() == 0, () -> "the relay's backlog to drain");
       int settled = portal.leads().size();
+      boolean backlogReappeared = false;
       long watchUntil = System.nanoTime() + Duration.ofMillis(1500).toNanos();
       while (System.nanoTime() < watchUntil) {
-        assertEquals(settled, portal.leads().size(), "no lead appears once the backlog is empty");
-        assertEquals(0, relay.backlog(), "the backlog stays empty");
+        backlogReappeared |= relay.backlog() > 0;
         Thread.sleep(100);
       }
+      int lateLeads = portal.leads().size() - settled;
 
       Map<String, List<JsonObject>> byOrigin = leadOrigins(portal);
       int duplicates = byOrigin.values().stream().mapToInt(leads -> leads.size() - 1).sum();
@@ -138,11 +144,15 @@ class CrashIT {
               + " seed=%d elapsed=%ds%n", sent.get(), accepted.size(), portal.leads().size(), duplicates,
           unacknowledged, kills, seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
       System.out.printf("CrashIT: posts=%d refused-connections=%d lost-answers=%d other-answers=%d faults=%s"
-              + " found-by-lookup=%d in-flight-at-restart=%s%n", attempts.get(), refusedConnections.get(),
-          lostAnswers.get(), otherAnswers.get(), new TreeMap<>(faultsServed), foundByLookup(),
-          relay.inFlightAtRestarts());
+              + " found-by-lookup=%d kills-while-a-lead-was-created=%d in-flight-at-restart=%s"
+              + " leads-without-success-line=%d accepted-without-webhook-line=%d%n", attempts.get(),
+          refusedConnections.get(), lostAnswers.get(), otherAnswers.get(), new TreeMap<>(faultsServed),
+          foundByLookup(), killsDuringLeadCreation.get(), relay.inFlightAtRestarts(),
+          withoutLine("success", byOrigin.keySet()), withoutLine("webhook", accepted.keySet()));
 
       try {
+        assertEquals(0, lateLeads, "no lead appears once the backlog is empty");
+        assertFalse(backlogReappeared, "the backlog stays empty once drained");
         assertTrue(acceptedTwice.isEmpty(), "one delivery id was given to two different webhooks: " + acceptedTwice);
         assertEquals(Map.of(), duplicateOrigins(byOrigin), "ORIGIN_IDs with more than one lead");
         assertEquals(List.of(), missing(portal), "accepted webhooks without a lead");
@@ -161,6 +171,21 @@ class CrashIT {
       senders.shutdownNow();
       relay.kill();
     }
+  }
+
+  /**
+   * Kills the relay the moment the portal creates its next lead: the relay has sent crm.lead.add and is about to get
+   * (or lose) the answer and record it, the window where a crash could make a second lead. Kills anyway after 5 s
+   * (the backlog may be empty).
+   */
+  private void killWhileALeadIsCreated(RelayProcess relay) throws InterruptedException {
+    CountDownLatch trigger = new CountDownLatch(1);
+    leadBeingCreated = trigger;
+    if (trigger.await(5, TimeUnit.SECONDS)) {
+      killsDuringLeadCreation.incrementAndGet();
+    }
+    leadBeingCreated = null;
+    relay.kill();
   }
 
   /** One sender: takes the next webhook number, posts it until it gets an answer, pauses, repeats. */
@@ -213,6 +238,10 @@ class CrashIT {
     return () -> {
       Reply reply = faults.get();
       String name = reply == null ? "created" : names.getOrDefault(reply, "other");
+      CountDownLatch trigger = leadBeingCreated;
+      if (trigger != null && (reply == null || reply.equals(Reply.createThenDrop()))) {
+        trigger.countDown();
+      }
       faultsServed.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
       return reply;
     };
@@ -240,6 +269,15 @@ class CrashIT {
   /** success.log lines of leads found by ORIGIN_ID after an attempt whose answer was lost, across all runs. */
   private long foundByLookup() {
     return logLines("success").stream().filter(line -> line.contains("\"found\":true")).count();
+  }
+
+  /**
+   * Deliveries without a line in the log: logs are written asynchronously, so a kill can lose the last lines (the
+   * store keeps the delivery either way). Reported, not asserted.
+   */
+  private long withoutLine(String log, Set<String> ids) {
+    String lines = String.join("\n", logLines(log));
+    return ids.stream().filter(id -> !lines.contains(id)).count();
   }
 
   private List<String> logLines(String log) {
