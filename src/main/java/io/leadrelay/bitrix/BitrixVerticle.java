@@ -70,6 +70,8 @@ public class BitrixVerticle extends VerticleBase {
   }
 
   private static final String ADD = "crm.lead.add";
+  /** Above this share of the burst in use, a request that would carry less than a full batch waits to fill. */
+  private static final double PARTIAL_BATCH_LEVEL = 0.1;
 
   /** A lead that exists: created now, or found from an earlier attempt. */
   private record LeadResult(long id, boolean found) {
@@ -129,13 +131,25 @@ public class BitrixVerticle extends VerticleBase {
         delivery.retryMax());
     PortalLimiter limiter = new PortalLimiter(limits.burst(), limits.ratePerSecond());
     OperatingTimePacer pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
-    PortalQueue.Gate gate = (now, requests) -> {
+    // One permit's worth of time: how long a partial batch may wait for company.
+    Duration permitInterval = Duration.ofMillis((long) Math.ceil(1000 / limits.ratePerSecond()));
+    PortalQueue.Gate gate = (now, requests, leadCount, waited) -> {
       // A hold after a refusal and the operating-time window come first: no permit is spent while they last.
       Instant clear = pacer.clearAt(ADD, now);
       if (state.heldUntil().isAfter(clear)) {
         clear = state.heldUntil();
       }
-      return clear.isAfter(now) ? Duration.between(now, clear) : limiter.tryAcquire(now, requests);
+      if (clear.isAfter(now)) {
+        return Duration.between(now, clear);
+      }
+      // Permits are the scarce thing under load: once the bucket is filling, a request that would carry less than
+      // a full batch waits up to one permit's time for more leads to join it. At idle the bucket is empty and a
+      // lone lead goes at once.
+      if (leadCount < limits.batchSize() && waited.compareTo(permitInterval) < 0
+          && limiter.level(now) >= limits.burst() * PARTIAL_BATCH_LEVEL) {
+        return permitInterval.minus(waited).dividedBy(4).plusMillis(1);
+      }
+      return limiter.tryAcquire(now, requests);
     };
     PortalQueue<LeadResult> queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), gate,
         leads -> leads.size() == 1

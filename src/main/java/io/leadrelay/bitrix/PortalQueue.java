@@ -29,11 +29,14 @@ public final class PortalQueue<R> {
     List<Future<R>> send(List<LeadCommand> leads);
   }
 
-  /** Whether {@code requests} HTTP requests may go now: zero if so (and they are counted), else how long to wait. */
+  /**
+   * Whether {@code requests} HTTP requests carrying {@code leads} leads, the first of which has waited
+   * {@code waited}, may go now: zero if so (and they are counted), else how long to wait before asking again.
+   */
   public interface Gate {
-    Duration open(java.time.Instant now, int requests);
+    Duration open(java.time.Instant now, int requests, int leads, Duration waited);
 
-    Gate ALWAYS_OPEN = (now, requests) -> Duration.ZERO;
+    Gate ALWAYS_OPEN = (now, requests, leads, waited) -> Duration.ZERO;
   }
 
   /** Runs a task after a delay (Vert.x's timer in production, a manual clock in tests). */
@@ -41,7 +44,7 @@ public final class PortalQueue<R> {
     void schedule(long delayMillis, Runnable task);
   }
 
-  private record Waiting<R>(LeadCommand command, Promise<R> promise) {
+  private record Waiting<R>(LeadCommand command, Promise<R> promise, java.time.Instant since) {
   }
 
   private final int maxInFlight;
@@ -70,7 +73,7 @@ public final class PortalQueue<R> {
   /** Queues a lead; the future completes with its outcome once it has had its turn. */
   public Future<R> submit(LeadCommand command) {
     Promise<R> promise = Promise.promise();
-    waiting.add(new Waiting<>(command, promise));
+    waiting.add(new Waiting<>(command, promise, clock.instant()));
     dispatch();
     return promise.future();
   }
@@ -95,7 +98,9 @@ public final class PortalQueue<R> {
     try {
       while (inFlight < maxInFlight && !waiting.isEmpty() && !timerSet) {
         int size = nextRequestSize();
-        Duration wait = gate.open(clock.instant(), waiting.peek().command().uncertain() ? 2 : 1);
+        java.time.Instant now = clock.instant();
+        Waiting<R> head = waiting.peek();
+        Duration wait = gate.open(now, head.command().uncertain() ? 2 : 1, size, Duration.between(head.since(), now));
         if (!wait.isZero()) {
           timerSet = true;
           timer.schedule(Math.max(1, wait.toMillis()), () -> {

@@ -98,7 +98,7 @@ class PortalQueueTest {
   @Test
   void uncertainLeadsGoInGroupsOfTheirOwnCountingTwoRequests() {
     List<Integer> asked = new ArrayList<>();
-    PortalQueue<Long> queue = queue(1, 50, (now, n) -> {
+    PortalQueue<Long> queue = queue(1, 50, (now, n, leads, waited) -> {
       asked.add(n);
       return Duration.ZERO;
     }, this::send);
@@ -118,7 +118,7 @@ class PortalQueueTest {
   @Test
   void aClosedGateHoldsTheQueueUntilItsTimerFires() {
     Duration[] wait = {Duration.ofMillis(500)};
-    PortalQueue<Long> queue = queue(2, 50, (now, n) -> wait[0], this::send);
+    PortalQueue<Long> queue = queue(2, 50, (now, n, leads, waited) -> wait[0], this::send);
     queue.submit(lead("d-1"));
     queue.submit(lead("d-2"));
     assertTrue(requests.isEmpty());

@@ -80,6 +80,16 @@ public final class TestRelay {
 
   public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, MappingConfig mapping,
                                         HttpConfig http, DeliveryConfig delivery) {
+    return start(vertx, dir, portalUrl, mapping, http, delivery, LIMITS);
+  }
+
+  /** A relay with its own model of the portal's limits (tests of the limiter, batching and pacing). */
+  public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, BitrixLimits limits) {
+    return start(vertx, dir, portalUrl, MappingConfig.defaults(), http(), FAST, limits);
+  }
+
+  public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, MappingConfig mapping,
+                                        HttpConfig http, DeliveryConfig delivery, BitrixLimits limits) {
     Optional<PortalConfig> portal = portalUrl == null ? Optional.empty()
         : Optional.of(PortalConfig.parse("test", portalUrl));
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
@@ -89,7 +99,7 @@ public final class TestRelay {
         dir.resolve("data"),
         new LogConfig(dir.resolve("logs"), "10MB", 7, "100MB"),
         new BitrixHttpConfig(500, 1_000, 2),
-        LIMITS,
+        limits,
         delivery,
         new AdminConfig(ADMIN_TOKEN),
         integrations);
