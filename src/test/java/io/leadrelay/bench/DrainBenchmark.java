@@ -1,0 +1,247 @@
+package io.leadrelay.bench;
+
+import io.leadrelay.testing.FakeBitrixPortal;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The drain benchmark (bench/drain.sh): the fat jar as a child process, as operators run it, against a fake portal
+ * that enforces Bitrix24's standard limits (bucket 50 at 2 per second; crm.lead.add's operating time in a sliding
+ * 10-minute window). Measures, on this machine:
+ * <ol>
+ *   <li>a lone lead at idle: webhook posted → lead exists at the portal, against one bare portal round trip;</li>
+ *   <li>a broadcast: N webhooks posted as fast as the relay takes them (accepted per second, latency percentiles),
+ *   then the time until the last lead exists, against the bucket's theoretical minimum; refusals; 429 blocks;
+ *   duplicates; the relay's peak RSS.</li>
+ * </ol>
+ * A measuring harness, not a test: it asserts nothing and never runs in {@code mvn verify}.
+ */
+public final class DrainBenchmark {
+
+  private static final String SECRET = "bench-secret-0123456789";
+
+  public static void main(String[] args) throws Exception {
+    double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 1;
+    double costPerLead = args.length > 1 ? Double.parseDouble(args[1]) : 0.02;
+    Path jar = Path.of("target/leadrelay.jar").toAbsolutePath();
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("Build the jar first: mvn -q -DskipTests package");
+    }
+    Path dir = Files.createTempDirectory("leadrelay-drain");
+    Vertx vertx = Vertx.vertx();
+    FakeBitrixPortal portal = await(FakeBitrixPortal.start(vertx));
+    portal.limits(50, 2, 480, 600_000, costPerLead);
+    Map<String, Long> createdAt = new ConcurrentHashMap<>();
+    AtomicInteger duplicates = new AtomicInteger();
+    portal.onLead(fields -> {
+      long now = System.nanoTime();
+      createdAt.putIfAbsent(fields.getString("NAME"), now);
+      String origin = fields.getString("ORIGIN_ID");
+      if (origin != null && createdAt.putIfAbsent("origin:" + origin, now) != null) {
+        duplicates.incrementAndGet();
+      }
+    });
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    String java = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toString()).directory(dir.toFile())
+        .redirectOutput(dir.resolve("relay.out").toFile()).redirectError(dir.resolve("relay.err").toFile());
+    builder.environment().put("HTTP_HOST", "127.0.0.1");
+    builder.environment().put("HTTP_PORT", String.valueOf(port));
+    builder.environment().put("BOTHELP_SECRET", SECRET);
+    builder.environment().put("BITRIX_WEBHOOK_URL", portal.webhookUrl());
+    builder.environment().put("DATA_DIR", dir.resolve("data").toString());
+    builder.environment().put("LOG_DIR", dir.resolve("logs").toString());
+    // A second, dry-run integration takes the warm-up traffic, so the JIT has compiled the hot path before the
+    // broadcast is timed (a relay in production runs for days) without sending warm-up leads to the portal.
+    Path config = dir.resolve("config.json");
+    Files.writeString(config, new JsonObject().put("integrations", new JsonObject()
+        .put("default", new JsonObject())
+        .put("warmup", new JsonObject().put("secret", SECRET))).encode());
+    builder.environment().put("CONFIG_PATH", config.toString());
+    Process relay = builder.start();
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      URI webhook = URI.create("http://127.0.0.1:" + port + "/webhook/default/" + SECRET);
+      waitLive(http, port);
+      System.out.printf("machine: %d cores, %s; relay: java -Xmx256m -jar target/leadrelay.jar (defaults:"
+          + " standard plan, batches of 50, STORE_SYNCHRONOUS=FULL)%n", Runtime.getRuntime().availableProcessors(),
+          System.getProperty("java.version"));
+      System.out.printf("portal: bucket 50 at 2/s, crm.lead.add costs %.3f s of operating time per lead, limit"
+          + " 480 s per 10 min%n", costPerLead);
+
+      loneLeads(http, webhook, portal, createdAt);
+      warmUp(vertx, port);
+      broadcast(vertx, port, seconds, portal, createdAt, duplicates);
+      System.out.printf("relay peak RSS (VmHWM): %s%n", peakRss(relay.pid()));
+    } finally {
+      relay.destroy();
+      relay.waitFor(10, TimeUnit.SECONDS);
+      relay.destroyForcibly();
+      vertx.close();
+    }
+  }
+
+  /** One bare round trip to the portal, then single webhooks at idle, each timed until its lead exists. */
+  private static void loneLeads(HttpClient http, URI webhook, FakeBitrixPortal portal, Map<String, Long> createdAt)
+      throws Exception {
+    List<Double> roundTrips = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      long start = System.nanoTime();
+      http.send(HttpRequest.newBuilder(URI.create(portal.webhookUrl() + "crm.lead.add.json"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"fields\":{\"NAME\":\"probe " + i + "\"}}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      roundTrips.add((System.nanoTime() - start) / 1e6);
+      Thread.sleep(500);
+    }
+    List<Double> latencies = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String name = "lone " + i;
+      long start = System.nanoTime();
+      http.send(HttpRequest.newBuilder(webhook).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!createdAt.containsKey(name) && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      latencies.add((createdAt.getOrDefault(name, System.nanoTime()) - start) / 1e6);
+      // Idle means idle: let the bucket drain between leads, as between subscribers on a quiet day.
+      Thread.sleep(1000);
+    }
+    System.out.printf("lone lead at idle: median %.1f ms, p90 %.1f ms from POST to lead; bare portal round trip"
+        + " median %.1f ms; added by the relay: %.1f ms%n", pct(latencies, 50), pct(latencies, 90),
+        pct(roundTrips, 50), pct(latencies, 50) - pct(roundTrips, 50));
+  }
+
+  private static void warmUp(Vertx vertx, int port) throws Exception {
+    WebClient client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(64));
+    CountDownLatch done = new CountDownLatch(30_000);
+    AtomicInteger next = new AtomicInteger();
+    for (int sender = 0; sender < 64; sender++) {
+      vertx.runOnContext(v -> warmUpNext(client, port, next, done));
+    }
+    done.await(5, TimeUnit.MINUTES);
+    client.close();
+  }
+
+  private static void warmUpNext(WebClient client, int port, AtomicInteger next, CountDownLatch done) {
+    int i = next.getAndIncrement();
+    if (i >= 30_000) {
+      return;
+    }
+    client.post(port, "127.0.0.1", "/webhook/warmup/" + SECRET).putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer("{\"name\":\"warm-up " + i + "\"}"))
+        .onComplete(ar -> {
+          done.countDown();
+          warmUpNext(client, port, next, done);
+        });
+  }
+
+  /**
+   * The broadcast, posted by wrk (bench/ingest.lua: distinct bodies) for a few seconds as fast as the relay takes
+   * them, while the relay is already draining: accepted per second come from wrk; the drain ends when every
+   * accepted webhook's lead exists.
+   */
+  private static void broadcast(Vertx vertx, int port, double seconds, FakeBitrixPortal portal,
+                                Map<String, Long> createdAt, AtomicInteger duplicates) throws Exception {
+    int callsBefore = portal.calls().size();
+    int refusalsBefore = portal.refusals();
+    long leadsBefore = createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count();
+    String url = "http://127.0.0.1:" + port + "/webhook/default/" + SECRET;
+    long start = System.nanoTime();
+    Process wrk = new ProcessBuilder("wrk", "-t2", "-c64", "-d" + Math.max(1, Math.round(seconds)) + "s", "--latency",
+        "-s", "bench/ingest.lua", url, "--", "7").redirectErrorStream(true).start();
+    String out = new String(wrk.getInputStream().readAllBytes());
+    wrk.waitFor();
+    java.util.regex.Matcher total = java.util.regex.Pattern.compile("(\\d+) requests in").matcher(out);
+    java.util.regex.Matcher non2xx = java.util.regex.Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(out);
+    java.util.regex.Matcher summary = java.util.regex.Pattern.compile("accepted/s: .*").matcher(out);
+    long accepted = (total.find() ? Long.parseLong(total.group(1)) : 0) - (non2xx.find() ? Long.parseLong(non2xx.group(1)) : 0);
+    System.out.printf("broadcast: wrk -t2 -c64 -d%ds -s bench/ingest.lua while draining: %s; %d accepted%n",
+        Math.max(1, Math.round(seconds)), summary.find() ? summary.group() : out, accepted);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
+    while (createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count() - leadsBefore < accepted
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    long last = createdAt.entrySet().stream().filter(e -> e.getKey().startsWith("origin:"))
+        .mapToLong(Map.Entry::getValue).max().orElse(start);
+    double drainSeconds = (last - start) / 1e9;
+    int requests = portal.calls().size() - callsBefore;
+    double minimum = Math.max(0, Math.ceil(accepted / 50.0) - 50) / 2.0;
+    long leads = createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count() - leadsBefore;
+    System.out.printf("drain: last lead after %.1f s; theoretical minimum for the bucket %.1f s (ceil(%d/50) requests"
+        + " - burst 50, at 2/s): %.3fx; portal requests %d, refused %d (%.2f%%), 429 blocks %d;"
+        + " leads %d for %d accepted, duplicates %d%n", drainSeconds, minimum, accepted, drainSeconds / minimum,
+        requests, portal.refusals() - refusalsBefore,
+        100.0 * (portal.refusals() - refusalsBefore) / Math.max(1, requests), portal.operatingTimeBlocks(), leads,
+        accepted, duplicates.get());
+  }
+
+  private static void waitLive(HttpClient http, int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/live")).build(),
+            HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the relay did not start");
+  }
+
+  private static String peakRss(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+        .filter(line -> line.startsWith("VmHWM")).map(line -> line.substring(6).trim()).findFirst().orElse("?");
+  }
+
+  private static double pct(List<Double> values, int percentile) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    if (sorted.isEmpty()) {
+      return 0;
+    }
+    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1));
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private DrainBenchmark() {
+  }
+}
