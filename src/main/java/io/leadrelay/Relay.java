@@ -1,6 +1,7 @@
 package io.leadrelay;
 
 import io.leadrelay.bitrix.BitrixVerticle;
+import io.leadrelay.bitrix.PortalTokens;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
@@ -48,6 +49,10 @@ public final class Relay {
           // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
           return vertx.deployVerticle(new StoreCloser(store));
         })
+        // OAuth portals: the configured first token pair goes to the store unless it already has a newer one.
+        .compose(id -> Future.all(config.integrations().values().stream()
+            .flatMap(integration -> integration.portal().stream())
+            .map(portal -> PortalTokens.seed(relay.store, portal)).toList()))
         .compose(id -> vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(id -> vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
@@ -70,12 +75,21 @@ public final class Relay {
     return store;
   }
 
-  /** Everything that must never reach a log file: webhook secrets, Bitrix24 webhook codes, the admin token. */
+  /**
+   * Everything that must never reach a log file: webhook secrets, Bitrix24 webhook codes, OAuth client secrets and
+   * configured tokens, the admin token.
+   */
   static Set<String> secretsOf(RelayConfig config) {
     Set<String> secrets = new HashSet<>();
     for (IntegrationConfig integration : config.integrations().values()) {
       secrets.add(integration.secret());
       integration.portal().map(PortalConfig::secretCode).ifPresent(secrets::add);
+      // OAuth: the client secret, and the first tokens as configured (rotated ones are never logged at all).
+      integration.portal().map(PortalConfig::oauth).ifPresent(app -> {
+        secrets.add(app.clientSecret());
+        secrets.add(app.accessToken());
+        secrets.add(app.refreshToken());
+      });
     }
     secrets.add(config.admin().token());
     secrets.removeIf(s -> s == null || s.isBlank());

@@ -1,7 +1,9 @@
 package io.leadrelay.bitrix;
 
 import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.OAuthApp;
 import io.leadrelay.config.PortalConfig;
+import io.leadrelay.store.TokenPair;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -49,9 +51,17 @@ public final class BitrixClient {
   private final Map<String, PortalConfig> moved = new ConcurrentHashMap<>();
   private volatile TimeListener timeListener = (portal, method, time) -> {
   };
+  /** OAuth portals' tokens; null when the client was made without them (webhook portals only). */
+  private final PortalTokens tokens;
 
   public BitrixClient(Vertx vertx, BitrixHttpConfig config) {
+    this(vertx, config, null);
+  }
+
+  /** A client that can also call OAuth portals, with the tokens kept by {@code tokens}. */
+  public BitrixClient(Vertx vertx, BitrixHttpConfig config, PortalTokens tokens) {
     this.config = config;
+    this.tokens = tokens;
     WebClientOptions options = new WebClientOptions()
         .setConnectTimeout(config.connectTimeoutMs())
         // A redirect must never be followed automatically: a POST would be replayed as a GET.
@@ -110,8 +120,124 @@ public final class BitrixClient {
    * {@code result}; anything else fails with a classified error.
    */
   public Future<JsonObject> call(PortalConfig portal, String method, JsonObject params) {
+    if (portal.oauth() != null) {
+      return oauthCall(portal, method, params);
+    }
     return call(portal, moved.getOrDefault(portal.webhookUrl().toString(), portal), method, params, 0);
   }
+
+  // --- OAuth application mode ---
+
+  /**
+   * A call to an OAuth portal: the access token goes in the JSON body's {@code auth} (never in the URL, which gets
+   * logged). On 401 expired_token the tokens are refreshed once for all callers and the call is repeated once: an
+   * expired token is refused before anything runs, so repeating even a crm.lead.add is safe.
+   */
+  private Future<JsonObject> oauthCall(PortalConfig portal, String method, JsonObject params) {
+    if (tokens == null) {
+      return Future.failedFuture(new BitrixException(new BitrixError(ErrorClass.PORTAL_FAILURE, null, null,
+          "this relay was started without an OAuth token store")));
+    }
+    return tokens.current(portal).compose(pair -> {
+      if (pair.accessToken() == null) {
+        // Only a refresh token was given: the first refresh makes the access token.
+        return tokens.afterExpired(portal, pair, this::refresh).compose(fresh -> repeated(portal, method, params, fresh));
+      }
+      return withToken(portal, method, params, pair).recover(failure -> expired(failure)
+          ? tokens.afterExpired(portal, pair, this::refresh).compose(fresh -> repeated(portal, method, params, fresh))
+          : Future.failedFuture(failure));
+    });
+  }
+
+  /** The call again with a new token: a second expiry means the new token is no good either. */
+  private Future<JsonObject> repeated(PortalConfig portal, String method, JsonObject params, TokenPair fresh) {
+    return withToken(portal, method, params, fresh).recover(failure -> Future.failedFuture(expired(failure)
+        ? new BitrixException(new BitrixError(ErrorClass.PORTAL_FAILURE, 401, "expired_token",
+        "the access token from a refresh was refused as expired too: re-authorise the application and send the new"
+            + " token pair with " + tokens.adminCall(portal)))
+        : failure));
+  }
+
+  private Future<JsonObject> withToken(PortalConfig portal, String method, JsonObject params, TokenPair pair) {
+    JsonObject authorised = params.copy().put("auth", pair.accessToken());
+    return call(portal, current(portal), method, authorised, 0).recover(failure -> Future.failedFuture(
+        failure instanceof BitrixException known
+            // A portal that echoed the request would put the token in an error text.
+            ? new BitrixException(known.error().redact(pair.accessToken()).redact(pair.refreshToken()))
+            : failure));
+  }
+
+  private static boolean expired(Throwable failure) {
+    return failure instanceof BitrixException known && "expired_token".equalsIgnoreCase(known.error().code());
+  }
+
+  /**
+   * One refresh_token grant at the application's OAuth server. Refusals (invalid_grant, invalid_client,
+   * PAYMENT_REQUIRED, any 4xx) are {@link ErrorClass#PORTAL_FAILURE}: a person has to re-authorise. No answer or a
+   * 5xx is {@link ErrorClass#REFUSED}: nothing was created and the old refresh token still works, so try later.
+   * No text of the failure contains the client secret or a token (Vert.x puts the request URI, with its query, in
+   * timeout messages).
+   */
+  private Future<TokenPair> refresh(OAuthApp app, String refreshToken) {
+    String[] secrets = {app.clientSecret(), refreshToken};
+    Future<HttpResponse<Buffer>> sent;
+    try {
+      sent = client.getAbs(app.refreshUrl().toString())
+          .addQueryParam("grant_type", "refresh_token")
+          .addQueryParam("client_id", app.clientId())
+          .addQueryParam("client_secret", app.clientSecret())
+          .addQueryParam("refresh_token", refreshToken)
+          .connectTimeout(config.connectTimeoutMs())
+          .idleTimeout(config.requestTimeoutMs())
+          .putHeader("Accept", "application/json")
+          .send();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(refreshFailure(ErrorClass.REFUSED, null, null,
+          "the OAuth server could not be called (" + e.getClass().getSimpleName() + ")", secrets));
+    }
+    return sent.transform(ar -> {
+      if (ar.failed()) {
+        BitrixError transport = BitrixErrorClassifier.classify(ar.cause());
+        return Future.failedFuture(refreshFailure(ErrorClass.REFUSED, null, null,
+            "the OAuth server did not answer the token refresh; it is tried again later ("
+                + transport.description() + ")", secrets));
+      }
+      HttpResponse<Buffer> response = ar.result();
+      int status = response.statusCode();
+      JsonObject json = parseObject(response.body());
+      String code = json == null || json.getValue("error") == null ? null : String.valueOf(json.getValue("error"));
+      if (status >= 200 && status < 300 && code == null && json != null
+          && json.getValue("access_token") instanceof String access && !access.isBlank()
+          && json.getValue("refresh_token") instanceof String renewed && !renewed.isBlank()) {
+        Object expiresIn = json.getValue("expires_in");
+        java.time.Instant expiresAt = expiresIn instanceof Number seconds
+            ? java.time.Instant.now().plusSeconds(seconds.longValue()) : null;
+        return Future.succeededFuture(new TokenPair(access, renewed, expiresAt));
+      }
+      String said = json == null ? "" : String.valueOf(json.getValue("error_description", ""));
+      if (status >= 500 || (status >= 200 && status < 300 && code == null)) {
+        return Future.failedFuture(refreshFailure(ErrorClass.REFUSED, status, code,
+            "the OAuth server answered the token refresh without a new token pair (HTTP " + status
+                + "); it is tried again later", secrets));
+      }
+      String why = code == null || code.isEmpty() ? "HTTP " + status : code;
+      return Future.failedFuture(refreshFailure(ErrorClass.PORTAL_FAILURE, status, code,
+          "the OAuth refresh token was refused (" + why + (said.isBlank() ? "" : ": " + said) + "): re-authorise"
+              + " the application and send the new token pair with " + tokens.adminCall(
+              PortalConfig.forApp(app)), secrets));
+    });
+  }
+
+  private static BitrixException refreshFailure(ErrorClass errorClass, Integer status, String code,
+                                                String description, String[] secrets) {
+    BitrixError error = new BitrixError(errorClass, status, code, description);
+    for (String secret : secrets) {
+      error = error.redact(secret);
+    }
+    return new BitrixException(error);
+  }
+
+  // --- end OAuth application mode ---
 
   /** Where requests for a configured portal go now (itself, unless it answered a redirect). */
   public PortalConfig current(PortalConfig portal) {
@@ -168,7 +294,9 @@ public final class BitrixClient {
       String base = path.endsWith(suffix) ? path.substring(0, path.length() - suffix.length() + 1) : path;
       java.net.URI webhook = new java.net.URI(target.getScheme(), target.getUserInfo(), target.getHost(),
           target.getPort(), base, null, null);
-      return PortalConfig.parse("the redirect", webhook.toString());
+      return portal.oauth() != null
+          ? (base.endsWith("/rest/") ? portal.at(webhook) : null)
+          : PortalConfig.parse("the redirect", webhook.toString());
     } catch (RuntimeException | java.net.URISyntaxException e) {
       return null;
     }

@@ -89,7 +89,7 @@ public class BitrixVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = new BitrixClient(vertx, http);
+    client = new BitrixClient(vertx, http, new PortalTokens(store, integrations));
     client.onTime(this::observeTime);
     integrations.keySet().stream().sorted().forEach(name -> {
       IntegrationConfig integration = integrations.get(name);

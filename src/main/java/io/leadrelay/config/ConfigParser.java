@@ -63,6 +63,13 @@ public final class ConfigParser {
     keys.put("ADMIN_TOKEN", "admin.token");
     keys.put("BOTHELP_SECRET", "integrations.default.secret");
     keys.put("BITRIX_WEBHOOK_URL", "integrations.default.portal.webhookUrl");
+    // OAuth application mode, instead of BITRIX_WEBHOOK_URL.
+    keys.put("BITRIX_PORTAL_URL", "integrations.default.portal.oauth.portalUrl");
+    keys.put("BITRIX_CLIENT_ID", "integrations.default.portal.oauth.clientId");
+    keys.put("BITRIX_CLIENT_SECRET", "integrations.default.portal.oauth.clientSecret");
+    keys.put("BITRIX_ACCESS_TOKEN", "integrations.default.portal.oauth.accessToken");
+    keys.put("BITRIX_REFRESH_TOKEN", "integrations.default.portal.oauth.refreshToken");
+    keys.put("BITRIX_OAUTH_URL", "integrations.default.portal.oauth.refreshUrl");
     keys.put("BITRIX_ASSIGNED_BY_ID", "integrations.default.mapping.assignedById");
     keys.put("BITRIX_SOURCE_ID", "integrations.default.mapping.sourceId");
     keys.put("LEAD_TITLE", "integrations.default.mapping.title");
@@ -205,10 +212,17 @@ public final class ConfigParser {
       }
 
       JsonObject portalJson = read.object(integration, "portal", path + ".portal");
-      read.rejectUnknown(portalJson, path + ".portal", Set.of("webhookUrl"));
+      read.rejectUnknown(portalJson, path + ".portal", Set.of("webhookUrl", "oauth"));
       String url = read.string(portalJson, "webhookUrl", path + ".portal.webhookUrl", null);
       Optional<PortalConfig> portal = url == null ? Optional.empty()
           : Optional.of(PortalConfig.parse(read.name(path + ".portal.webhookUrl"), url));
+      Optional<PortalConfig> oauth = oauth(read, portalJson, path + ".portal.oauth");
+      if (oauth.isPresent() && portal.isPresent()) {
+        throw new ConfigException(read.name(path + ".portal.webhookUrl") + " and " + read.name(path
+            + ".portal.oauth.portalUrl") + " are both set; a portal is reached either through a webhook or through"
+            + " an OAuth application, so set only one of them.");
+      }
+      portal = oauth.isPresent() ? oauth : portal;
 
       JsonObject mappingJson = read.object(integration, "mapping", path + ".mapping");
       if (mappingJson.getValue("assignedById") instanceof String) {
@@ -220,6 +234,40 @@ public final class ConfigParser {
       integrations.put(name, new IntegrationConfig(name, secret, portal, mapping));
     }
     return integrations;
+  }
+
+  /**
+   * An integration's OAuth application ({@code portal.oauth}), absent when the key is missing or empty. The tokens
+   * are optional: they can come later through the admin API.
+   */
+  private static Optional<PortalConfig> oauth(ConfigReader read, JsonObject portalJson, String path) {
+    JsonObject json = read.object(portalJson, "oauth", path);
+    read.rejectUnknown(json, path, Set.of("portalUrl", "clientId", "clientSecret", "accessToken", "refreshToken",
+        "refreshUrl"));
+    if (json.isEmpty()) {
+      return Optional.empty();
+    }
+    String portalUrl = required(read, json, "portalUrl", path);
+    String clientId = required(read, json, "clientId", path);
+    String clientSecret = required(read, json, "clientSecret", path);
+    String refreshUrl = read.string(json, "refreshUrl", path + ".refreshUrl", OAuthApp.DEFAULT_REFRESH_URL);
+    OAuthApp app = new OAuthApp(
+        OAuthApp.portalUrl(read.name(path + ".portalUrl"), portalUrl),
+        clientId,
+        clientSecret,
+        read.string(json, "accessToken", path + ".accessToken", null),
+        read.string(json, "refreshToken", path + ".refreshToken", null),
+        OAuthApp.refreshUrl(read.name(path + ".refreshUrl"), refreshUrl));
+    return Optional.of(PortalConfig.forApp(app));
+  }
+
+  private static String required(ConfigReader read, JsonObject json, String key, String path) {
+    String value = read.string(json, key, path + "." + key, null);
+    if (value == null) {
+      throw new ConfigException(read.name(path + "." + key) + " is missing; an OAuth application needs portalUrl,"
+          + " clientId and clientSecret.");
+    }
+    return value;
   }
 
   private static String size(ConfigReader read, JsonObject json, String key, String path, String fallback) {

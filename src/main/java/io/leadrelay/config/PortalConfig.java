@@ -8,8 +8,11 @@ import java.util.regex.Pattern;
 /**
  * A Bitrix24 portal reached through an inbound webhook URL {@code https://<portal>/rest/<user id>/<code>/}.
  * The code in the path is the whole authentication, so the URL is a secret: only {@link #masked()} may be shown.
+ *
+ * <p>Or, with {@code oauth} set, a portal called by an OAuth application: then {@code webhookUrl} is the plain REST
+ * base {@code <portal>/rest/} (nothing secret in it) and every call carries an access token in its body.
  */
-public record PortalConfig(URI webhookUrl) {
+public record PortalConfig(URI webhookUrl, OAuthApp oauth) {
 
   private static final Pattern WEBHOOK_PATH = Pattern.compile("^(.*/rest/\\d+/)([^/]+)/?$");
 
@@ -17,6 +20,21 @@ public record PortalConfig(URI webhookUrl) {
     if (!webhookUrl.getPath().endsWith("/")) {
       webhookUrl = URI.create(webhookUrl + "/");
     }
+  }
+
+  /** A portal reached through an inbound webhook. */
+  public PortalConfig(URI webhookUrl) {
+    this(webhookUrl, null);
+  }
+
+  /** A portal called by an OAuth application, at the application's portal URL. */
+  public static PortalConfig forApp(OAuthApp app) {
+    return new PortalConfig(app.restBase(), app);
+  }
+
+  /** The same portal (and OAuth application, if any) at another REST base: a renamed portal's new address. */
+  public PortalConfig at(URI restBase) {
+    return new PortalConfig(restBase, oauth);
   }
 
   /**
@@ -49,11 +67,19 @@ public record PortalConfig(URI webhookUrl) {
 
   /** True for plain-http portals (tests, self-hosted portals behind a private network). */
   public boolean insecure() {
+    if (oauth != null) {
+      return "http".equalsIgnoreCase(webhookUrl.getScheme()) || oauth.insecure();
+    }
     return "http".equalsIgnoreCase(webhookUrl.getScheme());
   }
 
   /** The URL with the secret code replaced by {@code ***}: safe for logs, health and error messages. */
   public String masked() {
+    if (oauth != null) {
+      // An OAuth portal's URL holds nothing secret: the token travels in the request body.
+      String port = webhookUrl.getPort() == -1 ? "" : ":" + webhookUrl.getPort();
+      return webhookUrl.getScheme() + "://" + webhookUrl.getHost() + port;
+    }
     Matcher m = WEBHOOK_PATH.matcher(webhookUrl.getPath());
     String path = m.matches() ? m.group(1) + "***/" : "/***/";
     String port = webhookUrl.getPort() == -1 ? "" : ":" + webhookUrl.getPort();
@@ -62,6 +88,9 @@ public record PortalConfig(URI webhookUrl) {
 
   /** The secret part of the URL, for masking it out of any text that might contain it. */
   public String secretCode() {
+    if (oauth != null) {
+      return "";
+    }
     Matcher m = WEBHOOK_PATH.matcher(webhookUrl.getPath());
     return m.matches() ? m.group(2) : "";
   }

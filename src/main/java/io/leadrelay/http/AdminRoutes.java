@@ -2,10 +2,13 @@ package io.leadrelay.http;
 
 import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.config.OAuthApp;
+import io.leadrelay.config.PortalConfig;
 import io.leadrelay.mapping.LeadMapper;
 import io.leadrelay.store.DeliveryRecord;
 import io.leadrelay.store.DeliveryState;
 import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.TokenPair;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -13,6 +16,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +28,7 @@ import java.util.Map;
 
 /**
  * The operator's view of deliveries under {@code /admin}: list them, look at one (with the fields the current
- * mapping would send), and replay DEAD or stuck ones. Replaying only makes the stored row due now; the delivery
+ * mapping would send), and replay DEAD or stuck ones; and the OAuth token pair of an integration's portal. Replaying only makes the stored row due now; the delivery
  * scheduler sends it on its next sweep, so an admin call can never race the scheduler into a second lead.
  * Every call needs {@code Authorization: Bearer <ADMIN_TOKEN>}.
  */
@@ -36,6 +40,9 @@ final class AdminRoutes {
   private static final String BEARER = "bearer ";
   /** Admin calls carry no body; one that sends a big one anyway is cut off rather than read. */
   private static final long MAX_IGNORED_BODY = 64 * 1024;
+  private static final String TOKENS_PATH = "/admin/portals/:integration/tokens";
+  /** A token pair is well under a kilobyte. */
+  private static final long MAX_TOKENS_BODY = 16 * 1024;
 
   /** How the HTTP verticle answers and records a refusal (error.log), shared with the webhook path. */
   @FunctionalInterface
@@ -47,16 +54,22 @@ final class AdminRoutes {
   private final DeliveryStore store;
   private final Map<String, LeadMapper> mappers = new HashMap<>();
   private final Refuser refuser;
+  private final Map<String, IntegrationConfig> integrations;
 
   /** @param admin must be enabled */
   AdminRoutes(AdminConfig admin, DeliveryStore store, Map<String, IntegrationConfig> integrations, Refuser refuser) {
     this.token = new SecretMatcher(admin.token());
     this.store = store;
     this.refuser = refuser;
+    this.integrations = Map.copyOf(integrations);
     integrations.forEach((name, integration) -> mappers.put(name, new LeadMapper(integration.mapping())));
   }
 
   void mount(Router router) {
+    // OAuth tokens: the one admin call with a body. Vert.x Web reads bodies before authentication handlers run, so
+    // the body is bounded small; a refused caller's body is dropped unread by anyone.
+    router.post(TOKENS_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_TOKENS_BODY))
+        .handler(ctx -> authenticate(ctx, false)).handler(this::saveTokens);
     router.route("/admin/*").handler(this::authenticate);
     router.get("/admin/deliveries").handler(this::list);
     router.post("/admin/deliveries/retry").handler(this::retryAll);
@@ -65,7 +78,14 @@ final class AdminRoutes {
   }
 
   private void authenticate(RoutingContext ctx) {
-    ignoreBody(ctx.request());
+    authenticate(ctx, true);
+  }
+
+  /** {@code dropBody}: the route reads no body, so one that comes anyway is drained (it always is if refused). */
+  private void authenticate(RoutingContext ctx, boolean dropBody) {
+    if (dropBody) {
+      ignoreBody(ctx.request());
+    }
     String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
     String presented = header != null && header.length() > BEARER.length()
         && header.substring(0, BEARER.length()).toLowerCase(Locale.ROOT).equals(BEARER)
@@ -73,6 +93,9 @@ final class AdminRoutes {
     if (token.matches(presented)) {
       ctx.next();
       return;
+    }
+    if (!dropBody) {
+      ignoreBody(ctx.request());
     }
     ctx.response().putHeader("WWW-Authenticate", "Bearer");
     // The sentence says which case it was, never what was presented.
@@ -159,6 +182,73 @@ final class AdminRoutes {
         })
         .onFailure(failure -> storeFailed(ctx, failure));
   }
+
+  // --- OAuth application tokens ---
+
+  /**
+   * Saves an OAuth token pair for an integration's portal (after a re-authorisation, or for the first time). It
+   * touches nothing else: a portal paused for lack of working tokens picks them up at its next probe.
+   */
+  private void saveTokens(RoutingContext ctx) {
+    String name = ctx.pathParam("integration");
+    IntegrationConfig integration = integrations.get(name);
+    if (integration == null) {
+      json(ctx, 404, error("not_found", "No integration named '" + PayloadParser.abbreviate(name) + "'."));
+      return;
+    }
+    OAuthApp app = integration.portal().map(PortalConfig::oauth).orElse(null);
+    if (app == null) {
+      badRequest(ctx, "Integration '" + name + "' does not use an OAuth application ("
+          + (integration.dryRun() ? "it runs dry" : "it calls Bitrix24 through a webhook") + "): it takes no tokens.");
+      return;
+    }
+    TokenPair pair;
+    try {
+      pair = tokenPair(ctx.body().buffer());
+    } catch (IllegalArgumentException e) {
+      badRequest(ctx, e.getMessage());
+      return;
+    }
+    store.saveTokens(app.portalKey(), pair)
+        .onSuccess(v -> {
+          audit(ctx, "saved OAuth tokens for integration " + name, 1);
+          json(ctx, 200, new JsonObject().put("ok", true).put("integration", name).put("portal", app.portalKey())
+              .put("message", "Saved. Calls use them from now on; if the portal is paused, its next probe picks"
+                  + " them up and it resumes by itself."));
+        })
+        .onFailure(failure -> storeFailed(ctx, failure));
+  }
+
+  /** Reads {@code {"accessToken":..,"refreshToken":..,"expiresIn":3600}}; only the refresh token is required. */
+  static TokenPair tokenPair(io.vertx.core.buffer.Buffer body) {
+    JsonObject json;
+    try {
+      json = body == null || body.length() == 0 ? null : new JsonObject(body);
+    } catch (RuntimeException e) {
+      json = null;
+    }
+    if (json == null) {
+      throw new IllegalArgumentException("Send a JSON object: {\"accessToken\":\"..\",\"refreshToken\":\"..\","
+          + "\"expiresIn\":3600}.");
+    }
+    Object refresh = json.getValue("refreshToken");
+    Object access = json.getValue("accessToken");
+    Object expiresIn = json.getValue("expiresIn");
+    if (!(refresh instanceof String refreshToken) || refreshToken.isBlank()) {
+      throw new IllegalArgumentException("refreshToken is missing: it is the token that gets the next pair.");
+    }
+    if (access != null && !(access instanceof String)) {
+      throw new IllegalArgumentException("accessToken must be a string.");
+    }
+    if (expiresIn != null && !(expiresIn instanceof Number seconds && seconds.longValue() > 0)) {
+      throw new IllegalArgumentException("expiresIn must be a positive number of seconds.");
+    }
+    String accessToken = access == null || ((String) access).isBlank() ? null : ((String) access).trim();
+    Instant expiresAt = expiresIn == null ? null : Instant.now().plusSeconds(((Number) expiresIn).longValue());
+    return new TokenPair(accessToken, refreshToken.trim(), expiresAt);
+  }
+
+  // --- end OAuth application tokens ---
 
   private void notRetryable(RoutingContext ctx, DeliveryRecord record) {
     String lead = record.leadId() == null ? "" : " (lead " + record.leadId() + ")";

@@ -13,7 +13,7 @@ import java.util.Optional;
  * returns once the change is committed to disk; none blocks the calling event loop. Implementations: SQLite
  * (embedded, single node); PostgreSQL later (several nodes), with the same semantics.
  */
-public interface DeliveryStore {
+public interface DeliveryStore extends TokenStore {
 
   /**
    * Stores a new PENDING delivery, due now and leased until {@code leaseUntil} (the caller drives it at once), unless
@@ -81,6 +81,16 @@ public interface DeliveryStore {
 
   /** Per integration: PENDING count and oldest arrival, DEAD count. Integrations with neither are left out. */
   Future<List<Backlog>> backlog();
+
+  // --- OAuth application tokens (see TokenStore) ---
+
+  /** The OAuth token pair saved last for a portal (keyed by its URL), if any. */
+  @Override
+  Future<Optional<TokenPair>> loadTokens(String portal);
+
+  /** Replaces a portal's OAuth token pair, committed to disk before the future completes. */
+  @Override
+  Future<Void> saveTokens(String portal, TokenPair tokens);
 
   Future<Void> close();
 }

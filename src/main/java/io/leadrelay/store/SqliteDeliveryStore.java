@@ -523,6 +523,46 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     });
   }
 
+  // --- OAuth application tokens ---
+
+  @Override
+  public Future<Optional<TokenPair>> loadTokens(String portal) {
+    return writer.submit(connection -> {
+      try (PreparedStatement select = connection.prepareStatement(
+          "SELECT access_token, refresh_token, expires_at FROM portal_tokens WHERE portal = ?")) {
+        select.setString(1, portal);
+        try (ResultSet rows = select.executeQuery()) {
+          return rows.next()
+              ? Optional.of(new TokenPair(rows.getString(1), rows.getString(2), instant(rows, 3)))
+              : Optional.<TokenPair>empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> saveTokens(String portal, TokenPair tokens) {
+    return submit(() -> {
+      Objects.requireNonNull(portal, "portal");
+      Objects.requireNonNull(tokens, "tokens");
+      long now = System.currentTimeMillis();
+      return connection -> {
+        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO portal_tokens (portal, access_token, "
+            + "refresh_token, expires_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (portal) DO UPDATE SET "
+            + "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
+            + "expires_at = excluded.expires_at, updated_at = excluded.updated_at")) {
+          upsert.setString(1, portal);
+          upsert.setString(2, tokens.accessToken());
+          upsert.setString(3, tokens.refreshToken());
+          setInstant(upsert, 4, tokens.expiresAt());
+          upsert.setLong(5, now);
+          upsert.executeUpdate();
+        }
+        return null;
+      };
+    });
+  }
+
   @Override
   public Future<Void> close() {
     return writer.close();

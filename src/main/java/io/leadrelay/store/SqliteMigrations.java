@@ -25,7 +25,8 @@ final class SqliteMigrations {
 
   /** In order: the script at index i brings the schema to version i + 1. Never edit one that was released. */
   private static final List<String> SCRIPTS = List.of(
-      "V1__deliveries.sql");
+      "V1__deliveries.sql",
+      "V2__portal_tokens.sql");
 
   private SqliteMigrations() {
   }

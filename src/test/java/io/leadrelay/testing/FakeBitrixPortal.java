@@ -210,8 +210,164 @@ public final class FakeBitrixPortal {
     return server.close();
   }
 
+  // --- OAuth mode ---
+
+  private static final Pattern OAUTH_REST_PATH = Pattern.compile("^/rest/([^/]+?)(?:\\.json)?$");
+
+  /** An OAuth token pair as the fake issued it. */
+  public record Tokens(String accessToken, String refreshToken) {
+    @Override
+    public String toString() {
+      return "Tokens[***]";
+    }
+  }
+
+  private volatile OAuth oauth;
+
+  /**
+   * Switches to an OAuth application's portal: {@code /rest/<method>.json} (no user or code in the path) needs
+   * {@code auth} = the current access token in the JSON body, and {@code GET /oauth/token/} on the same server
+   * answers refresh_token grants for the given client, rotating both tokens.
+   */
+  public FakeBitrixPortal oauth(String clientId, String clientSecret, String accessToken, String refreshToken) {
+    this.oauth = new OAuth(clientId, clientSecret, new Tokens(accessToken, refreshToken));
+    return this;
+  }
+
+  /** The portal URL an OAuth application is configured with, e.g. {@code http://127.0.0.1:4711}. */
+  public String portalUrl() {
+    return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  /** The OAuth server's token URL on this fake. */
+  public String refreshUrl() {
+    return portalUrl() + "/oauth/token/";
+  }
+
+  /** The access token stops working: calls with it are answered 401 expired_token until a refresh. */
+  public void expireAccessToken() {
+    oauth.expire();
+  }
+
+  /** How many refresh_token grants were answered with a new pair. */
+  public int refreshes() {
+    return oauth.refreshes.get();
+  }
+
+  /** From now on every refresh is refused with this error code (e.g. invalid_grant), until {@link #reauthorise}. */
+  public void refuseRefresh(String error) {
+    oauth.refusal = error;
+  }
+
+  /** The pair that works now. */
+  public Tokens tokens() {
+    return oauth.tokens;
+  }
+
+  /**
+   * A person re-authorised the application: a new pair is issued (and returned), refusals stop, the old access token
+   * counts as expired.
+   */
+  public Tokens reauthorise() {
+    return oauth.reauthorise();
+  }
+
+  /** Answers 401 with Bitrix24's body for a token problem. */
+  private static Reply tokenError(String code, String description) {
+    return Reply.error(401, code, description);
+  }
+
+  private static final class OAuth {
+    private final String clientId;
+    private final String clientSecret;
+    private volatile Tokens tokens;
+    private volatile String refusal;
+    private final java.util.Set<String> previous = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicInteger refreshes = new java.util.concurrent.atomic.AtomicInteger();
+
+    OAuth(String clientId, String clientSecret, Tokens tokens) {
+      this.clientId = clientId;
+      this.clientSecret = clientSecret;
+      this.tokens = tokens;
+    }
+
+    /** Null when {@code auth} is the current access token, else the 401 the real portal answers. */
+    Reply check(Object auth) {
+      String current = tokens.accessToken();
+      if (current != null && current.equals(auth)) {
+        return null;
+      }
+      if (auth != null && previous.contains(String.valueOf(auth))) {
+        return tokenError("expired_token", "The access token provided has expired.");
+      }
+      return tokenError("invalid_token", "The access token provided is invalid.");
+    }
+
+    synchronized void expire() {
+      if (tokens.accessToken() != null) {
+        previous.add(tokens.accessToken());
+      }
+      tokens = new Tokens(null, tokens.refreshToken());
+    }
+
+    synchronized Tokens reauthorise() {
+      expire();
+      refusal = null;
+      tokens = new Tokens(randomCode(), randomCode());
+      return tokens;
+    }
+
+    synchronized void token(HttpServerRequest request) {
+      io.vertx.core.MultiMap query = request.params();
+      if (!"refresh_token".equals(query.get("grant_type"))) {
+        json(request, 400, oauthError("unsupported_grant_type", "Only refresh_token grants are supported here."));
+      } else if (!clientId.equals(query.get("client_id")) || !clientSecret.equals(query.get("client_secret"))) {
+        json(request, 401, oauthError("invalid_client", "Invalid client credentials."));
+      } else if (refusal != null) {
+        json(request, 400, oauthError(refusal, "The refresh token is not valid any more."));
+      } else if (!tokens.refreshToken().equals(query.get("refresh_token"))) {
+        json(request, 400, oauthError("invalid_grant", "Invalid refresh token."));
+      } else {
+        expire();
+        tokens = new Tokens(randomCode(), randomCode());
+        refreshes.incrementAndGet();
+        json(request, 200, new JsonObject().put("access_token", tokens.accessToken())
+            .put("refresh_token", tokens.refreshToken()).put("expires_in", 3600)
+            .put("expires", System.currentTimeMillis() / 1000 + 3600).put("scope", "crm")
+            .put("domain", "127.0.0.1").put("server_endpoint", "https://oauth.bitrix.info/rest/")
+            .put("status", "L").put("client_endpoint", "http://127.0.0.1/rest/").put("member_id", "fake"));
+      }
+    }
+
+    private static JsonObject oauthError(String code, String description) {
+      return new JsonObject().put("error", code).put("error_description", description);
+    }
+  }
+
+  // --- end OAuth mode ---
+
   private void handle(HttpServerRequest request) {
     request.body().onSuccess(buffer -> {
+      // --- OAuth mode ---
+      OAuth oauth = this.oauth;
+      Matcher oauthPath = OAUTH_REST_PATH.matcher(request.path());
+      if (oauth != null && request.path().equals("/oauth/token/")) {
+        calls.add(new Call(null, request.path(), new JsonObject()));
+        oauth.token(request);
+        return;
+      }
+      if (oauth != null && oauthPath.matches()) {
+        JsonObject body = parse(buffer);
+        calls.add(new Call(oauthPath.group(1), request.path(), body));
+        Reply refused = oauth.check(body.getValue("auth"));
+        if (refused != null) {
+          answer(request, refused, body);
+        } else {
+          dispatch(request, oauthPath.group(1), body);
+        }
+        return;
+      }
+      // --- end OAuth mode ---
       Matcher path = REST_PATH.matcher(request.path());
       if (!path.matches()) {
         calls.add(new Call(null, request.path(), parse(buffer)));
@@ -221,32 +377,39 @@ public final class FakeBitrixPortal {
       String method = path.group(3);
       JsonObject body = parse(buffer);
       calls.add(new Call(method, request.path(), body));
-      FakeLimits limits = this.limits;
       if (!path.group(2).equals(code)) {
         answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"), body);
-      } else if (limits != null && !limits.request()) {
-        refusals.incrementAndGet();
-        answer(request, Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), body);
-      } else if (method.equals("crm.lead.add")) {
-        if (limits != null && limits.blocked(method)) {
-          refusals.incrementAndGet();
-          blocks.incrementAndGet();
-          answer(request, Reply.error(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."),
-              body);
-          return;
-        }
-        if (limits != null) {
-          limits.charge(method);
-        }
-        answer(request, nextReply(), body);
-      } else if (method.equals("batch")) {
-        batch(request, body);
-      } else if (method.equals("crm.lead.list")) {
-        list(request, body);
       } else {
-        answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
+        dispatch(request, method, body);
       }
     });
+  }
+
+  /** A request that passed authentication (the webhook code or the OAuth access token). */
+  private void dispatch(HttpServerRequest request, String method, JsonObject body) {
+    FakeLimits limits = this.limits;
+    if (limits != null && !limits.request()) {
+      refusals.incrementAndGet();
+      answer(request, Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), body);
+    } else if (method.equals("crm.lead.add")) {
+      if (limits != null && limits.blocked(method)) {
+        refusals.incrementAndGet();
+        blocks.incrementAndGet();
+        answer(request, Reply.error(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."),
+            body);
+        return;
+      }
+      if (limits != null) {
+        limits.charge(method);
+      }
+      answer(request, nextReply(), body);
+    } else if (method.equals("batch")) {
+      batch(request, body);
+    } else if (method.equals("crm.lead.list")) {
+      list(request, body);
+    } else {
+      answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
+    }
   }
 
   private Reply nextReply() {
