@@ -102,19 +102,34 @@ class EndToEndTest {
 
   @Test
   void portalErrorsReachErrorLogWithTheirClassification(VertxTestContext ctx) {
-    portal.enqueue(
+    List<Reply> replies = List.of(
         Reply.error(400, "", "Не заполнено обязательное поле \"Телефон\""),
         Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"),
         Reply.html(502),
         Reply.dropConnection());
-    // One at a time, so each scripted reply meets a known webhook.
-    Future<HttpResponse<Buffer>> chain = Future.succeededFuture();
-    for (int i = 1; i <= 4; i++) {
-      int n = i;
-      chain = chain.compose(r -> relay.postJson("{\"name\":\"Лид " + n + "\"}"))
-          .compose(r -> relay.awaitLines("error", lines -> lines.size() >= n).map(r));
+    // One at a time, each scripted just before its webhook and settled (dead, or retried into a lead) before the
+    // next, so that a retry never meets another webhook's scripted reply.
+    List<String> ids = new java.util.ArrayList<>();
+    Future<List<JsonObject>> chain = Future.succeededFuture(List.of());
+    for (int i = 0; i < replies.size(); i++) {
+      Reply reply = replies.get(i);
+      boolean dies = i == 0;
+      chain = chain.compose(r -> {
+            portal.enqueue(reply);
+            return relay.postJson("{\"name\":\"Лид " + ids.size() + "\"}");
+          })
+          .compose(r -> {
+            String id = r.bodyAsJsonObject().getString("id");
+            ids.add(id);
+            return relay.awaitLines("error", lines -> lines.stream().anyMatch(l -> id.equals(l.getString("deliveryId"))))
+                .compose(errors -> dies ? Future.succeededFuture(errors)
+                    : relay.awaitLines("success", lines -> lines.stream().anyMatch(l -> id.equals(l.getString("id"))))
+                        .map(errors));
+          });
     }
-    chain.compose(r -> relay.awaitLines("error", lines -> lines.size() >= 4))
+    chain.map(v -> relay.lines("error"))
+        .map(all -> ids.stream().map(id -> all.stream().filter(l -> id.equals(l.getString("deliveryId")))
+            .findFirst().orElseThrow()).toList())
         .onComplete(ctx.succeeding(lines -> ctx.verify(() -> {
           assertEquals(List.of("LEAD_REJECTED", "REFUSED", "AMBIGUOUS", "AMBIGUOUS"),
               lines.stream().map(l -> l.getString("errorClass")).toList());

@@ -92,16 +92,16 @@ public final class TestRelay {
                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits) {
     Optional<PortalConfig> portal = portalUrl == null ? Optional.empty()
         : Optional.of(PortalConfig.parse("test", portalUrl));
-    return start(vertx, dir, portal, mapping, http, delivery);
+    return start(vertx, dir, portal, mapping, http, delivery, limits);
   }
 
   /** A relay whose "default" integration delivers to a portal of any kind, e.g. one called by an OAuth app. */
   public static Future<TestRelay> startWith(Vertx vertx, Path dir, PortalConfig portal) {
-    return start(vertx, dir, Optional.of(portal), MappingConfig.defaults(), http(), FAST);
+    return start(vertx, dir, Optional.of(portal), MappingConfig.defaults(), http(), FAST, LIMITS);
   }
 
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
-                                         HttpConfig http, DeliveryConfig delivery) {
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
     RelayConfig config = new RelayConfig(
