@@ -121,7 +121,8 @@ public class BitrixVerticle extends VerticleBase {
 
   private Portal newPortal(PortalConfig portal) {
     if (portal.insecure()) {
-      LOG.warn("Bitrix24 portal {} is plain http: its webhook code travels unencrypted", portal.masked());
+      LOG.warn("Bitrix24 portal {} is plain http: its {} unencrypted", portal.masked(),
+          portal.oauth() != null ? "OAuth tokens travel" : "webhook code travels");
     }
     // A refused request is retried after about a second (the bucket drains 2 per second), a broken portal is
     // probed after 15 retry bases (30 s by default); both grow up to their caps.

@@ -1,5 +1,6 @@
 package io.leadrelay.cli;
 
+import io.leadrelay.config.ConfigLoader;
 import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.RelayConfig;
@@ -74,7 +75,8 @@ public final class DeliveriesCli {
   private int execute(CliCommand command) {
     Vertx vertx = Vertx.vertx();
     try {
-      RelayConfig config = await(CliConfig.read(vertx, env));
+      // read, not load: a command must not generate secrets in DATA_DIR (wrong directory, or before the first start).
+      RelayConfig config = await(ConfigLoader.read(vertx, env));
       Path file = config.databaseFile().toAbsolutePath().normalize();
       if (!Files.isRegularFile(file)) {
         // Opening would create an empty store: almost always DATA_DIR or the working directory is not the relay's.

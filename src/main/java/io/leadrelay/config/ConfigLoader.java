@@ -31,7 +31,17 @@ public final class ConfigLoader {
   private ConfigLoader() {
   }
 
+  /** Reads and checks the configuration, then gives integrations without a secret a generated, kept one. */
   public static Future<Loaded> load(Vertx vertx, Map<String, String> env) {
+    return read(vertx, env).compose(config -> vertx.executeBlocking(() -> withSecrets(config)));
+  }
+
+  /**
+   * Reads and checks the configuration without writing anything: integrations without a configured secret keep a
+   * null one. For commands, which must not create secrets in DATA_DIR. {@code env} names the file (CONFIG_PATH); the
+   * documented variables themselves are read from the process environment by vertx-config.
+   */
+  public static Future<RelayConfig> read(Vertx vertx, Map<String, String> env) {
     String explicit = env.get("CONFIG_PATH");
     boolean chosen = explicit != null && !explicit.isBlank();
     String path = chosen ? explicit.trim() : DEFAULT_PATH;
@@ -52,8 +62,7 @@ public final class ConfigLoader {
         .eventually(retriever::close)
         .recover(failure -> Future.failedFuture(new ConfigException(
             path + " could not be read as a JSON object: " + firstLine(failure.getMessage()) + ".")))
-        .map(ConfigParser::parse)
-        .compose(config -> vertx.executeBlocking(() -> withSecrets(config)));
+        .map(ConfigParser::parse);
   }
 
   /** Gives every integration without a configured secret a generated, persisted one. Blocking file I/O. */

@@ -47,19 +47,6 @@ class DeliveryLifecycleTest {
     return Future.all(ids).map(all -> all.<String>list());
   }
 
-  /** Waits until the portal holds a lead for each id, then checks there is exactly one per id and no other. */
-  private static Future<Void> exactlyOneLeadEach(TestRelay relay, FakeBitrixPortal portal, List<String> ids) {
-    return relay.poll(() -> {
-      Set<String> origins = new HashSet<>();
-      portal.leads().forEach(lead -> origins.add(lead.getString("ORIGIN_ID")));
-      return origins.containsAll(ids) ? origins : null;
-    }).map(origins -> {
-      List<String> all = portal.leads().stream().map(lead -> lead.getString("ORIGIN_ID")).toList();
-      assertEquals(ids.size(), all.size(), "one lead per delivery, none twice: " + all);
-      assertEquals(new HashSet<>(ids), new HashSet<>(all));
-      return null;
-    });
-  }
 
   @Test
   void anOutageDelaysLeadsButLosesAndDoublesNone(Vertx vertx, VertxTestContext ctx) {
@@ -78,7 +65,7 @@ class DeliveryLifecycleTest {
                 .compose(portal -> {
                   portal.enqueue(Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), Reply.html(502),
                       Reply.html(500), Reply.createThenDrop(), Reply.empty(503));
-                  return exactlyOneLeadEach(relay, portal, ids);
+                  return relay.awaitExactlyOneLeadEach(portal, ids);
                 })
                 .compose(v -> relay.awaitLines("success", lines -> lines.size() >= 6))
                 .map(success -> {
@@ -106,7 +93,7 @@ class DeliveryLifecycleTest {
                       assertTrue(state.getString("reason").contains("Wrong authorization data"), state.encode());
                       assertTrue(state.getInteger("backlog") > 0, state.encode());
                     });
-                    return exactlyOneLeadEach(relay, portal, ids);
+                    return relay.awaitExactlyOneLeadEach(portal, ids);
                   })
                   .compose(v -> relay.pollAsync(() -> health(relay, "active")))
                   .map(health -> {
@@ -141,7 +128,7 @@ class DeliveryLifecycleTest {
               .compose(first -> {
                 String deadId = first.bodyAsJsonObject().getString("id");
                 return post(relay, "Normal", 3)
-                    .compose(ids -> exactlyOneLeadEach(relay, portal, ids))
+                    .compose(ids -> relay.awaitExactlyOneLeadEach(portal, ids))
                     .compose(v -> relay.pollAsync(() -> deadOrNull(relay, deadId)))
                     .map(dead -> {
                       ctx.verify(() -> {
@@ -175,7 +162,7 @@ class DeliveryLifecycleTest {
                     .bodyAsJsonObject().getString("id"));
               }
               ctx.verify(() -> assertEquals(1, ids.size(), "the same id for the same body"));
-              return exactlyOneLeadEach(relay, portal, List.copyOf(ids))
+              return relay.awaitExactlyOneLeadEach(portal, List.copyOf(ids))
                   .compose(v -> relay.awaitLines("webhook", lines -> lines.size() >= 3))
                   .map(lines -> {
                     ctx.verify(() -> assertEquals(2, lines.stream().filter(l -> l.getBoolean("repeat", false)).count()));

@@ -52,18 +52,6 @@ class PortalLimitsTest {
     return chain;
   }
 
-  private static Future<Void> exactlyOnce(TestRelay relay, FakeBitrixPortal portal, List<String> ids) {
-    return relay.poll(() -> {
-      Set<String> origins = new HashSet<>();
-      portal.leads().forEach(lead -> origins.add(lead.getString("ORIGIN_ID")));
-      return origins.containsAll(ids) ? origins : null;
-    }).map(origins -> {
-      List<String> all = portal.leads().stream().map(lead -> lead.getString("ORIGIN_ID")).toList();
-      assertEquals(ids.size(), all.size(), "one lead per delivery");
-      assertEquals(new HashSet<>(ids), new HashSet<>(all));
-      return null;
-    });
-  }
 
   @Test
   void aBurstOf2000LeadsArrivesExactlyOnceWithAlmostNoRefusals(Vertx vertx, VertxTestContext ctx) {
@@ -72,7 +60,7 @@ class PortalLimitsTest {
       portal.limits(10, 5, 10_000, 600_000, 0.001);
       return TestRelay.start(vertx, dir, portal.webhookUrl(), new BitrixLimits(10, 5, 10_000, 50))
           .compose(relay -> post(relay, 0, 2000)
-              .compose(ids -> exactlyOnce(relay, portal, ids))
+              .compose(ids -> relay.awaitExactlyOneLeadEach(portal, ids))
               .map(v -> {
                 ctx.verify(() -> {
                   long requests = portal.calls().size();
@@ -95,7 +83,7 @@ class PortalLimitsTest {
       portal.limits(1000, 1000, 0.1, 2000, 0.002);
       return TestRelay.start(vertx, dir, portal.webhookUrl(), new BitrixLimits(1000, 1000, 480, 50))
           .compose(relay -> post(relay, 0, 60)
-              .compose(ids -> exactlyOnce(relay, portal, ids))
+              .compose(ids -> relay.awaitExactlyOneLeadEach(portal, ids))
               .map(v -> {
                 ctx.verify(() -> {
                   assertTrue(portal.operatingTimeBlocks() >= 1, "the block was reached");

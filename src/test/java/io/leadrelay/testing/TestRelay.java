@@ -195,6 +195,25 @@ public final class TestRelay {
     return new String(all.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
   }
 
+  /**
+   * Waits until the portal holds a lead for each delivery id, then checks there is exactly one per id and no other
+   * lead: the relay's whole promise in one assertion.
+   */
+  public Future<Void> awaitExactlyOneLeadEach(FakeBitrixPortal portal, List<String> ids) {
+    return poll(() -> {
+      java.util.Set<String> origins = new java.util.HashSet<>();
+      portal.leads().forEach(lead -> origins.add(lead.getString("ORIGIN_ID")));
+      return origins.containsAll(ids) ? origins : null;
+    }).map(origins -> {
+      List<String> all = portal.leads().stream().map(lead -> lead.getString("ORIGIN_ID")).toList();
+      if (all.size() != ids.size() || !new java.util.HashSet<>(all).equals(new java.util.HashSet<>(ids))) {
+        throw new AssertionError("expected exactly one lead for each of " + ids.size() + " deliveries, got "
+            + all.size() + " leads: " + all);
+      }
+      return null;
+    });
+  }
+
   /** Like {@link #poll}, for a check that is itself asynchronous (an HTTP call, a store query). */
   public <T> Future<T> pollAsync(java.util.function.Supplier<Future<T>> check) {
     Promise<T> promise = Promise.promise();
