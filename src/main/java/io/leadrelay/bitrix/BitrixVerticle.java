@@ -70,6 +70,11 @@ public class BitrixVerticle extends VerticleBase {
   }
 
   private static final String ADD = "crm.lead.add";
+  /**
+   * Most leads kept waiting in memory per portal. Beyond it a lead waits in the store instead, due again about when
+   * the queue ahead of it will have drained, so a long outage or a huge broadcast cannot exhaust the heap.
+   */
+  static final int MAX_QUEUED_PER_PORTAL = 20_000;
   /** Above this share of the burst in use, a request that would carry less than a full batch waits to fill. */
   private static final double PARTIAL_BATCH_LEVEL = 0.1;
 
@@ -312,6 +317,12 @@ public class BitrixVerticle extends VerticleBase {
     }
     Portal portal = portals.get(integration.portal().orElseThrow());
     Instant now = Instant.now();
+    int queued = portal.queue().queued();
+    if (queued >= MAX_QUEUED_PER_PORTAL) {
+      double leadsPerSecond = limits.batchSize() * limits.ratePerSecond();
+      later(command, now.plusSeconds(Math.max(1, (long) Math.ceil(queued / leadsPerSecond))));
+      return;
+    }
     PortalState state = portal.state();
     if (state.paused()) {
       if (!state.tryStartProbe(now)) {
