@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
 
 /**
  * The three JSON-lines files (webhook.log, success.log, error.log) in one directory, each rolled daily and at a
- * maximum size, and kept for a number of days within a total size cap.
+ * maximum size; {@link LogRetention} keeps rolled files for a number of days within a total size cap.
  *
  * <p>Rolled files are not compressed: logback compresses in the background and, when a file fills up before the
  * previous one is compressed, the next rollover can pick the same index and the compressor then abandons a whole
@@ -113,8 +113,7 @@ public final class LogFiles implements AutoCloseable {
     Map<Kind, AsyncAppender> queues = new EnumMap<>(Kind.class);
     Map<Kind, RollingFileAppender<ILoggingEvent>> files = new EnumMap<>(Kind.class);
     for (Kind kind : Kind.values()) {
-      RollingFileAppender<ILoggingEvent> file = rollingFile(context, dir, kind, maxFileSize, config.maxDays(),
-          totalSizeCap);
+      RollingFileAppender<ILoggingEvent> file = rollingFile(context, dir, kind, maxFileSize);
       AsyncAppender async = new AsyncAppender();
       async.setContext(context);
       async.setName(kind.baseName + "-async");
@@ -205,8 +204,7 @@ public final class LogFiles implements AutoCloseable {
   }
 
   private static RollingFileAppender<ILoggingEvent> rollingFile(LoggerContext context, Path dir, Kind kind,
-                                                                 FileSize maxFileSize, int maxDays,
-                                                                 FileSize totalSizeCap) {
+                                                                 FileSize maxFileSize) {
     RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
     file.setContext(context);
     file.setName(kind.baseName);
@@ -218,8 +216,8 @@ public final class LogFiles implements AutoCloseable {
     policy.setParent(file);
     policy.setFileNamePattern(dir.resolve(kind.baseName + ".%d{yyyy-MM-dd}.%i.log").toString());
     policy.setMaxFileSize(maxFileSize);
-    policy.setMaxHistory(maxDays);
-    policy.setTotalSizeCap(totalSizeCap);
+    // No maxHistory / totalSizeCap here: LogRetention applies them (logback's clean-up deleted same-day files
+    // when files rolled faster than it ran).
     policy.start();
     file.setRollingPolicy(policy);
 

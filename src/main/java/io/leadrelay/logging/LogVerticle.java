@@ -29,6 +29,9 @@ public final class LogVerticle extends VerticleBase {
   private final LogConfig config;
   private final SecretMasker masker;
   private LogFiles files;
+  private long retentionTimer = -1;
+  /** How often old rolled files are looked for (and once at start). */
+  private static final long RETENTION_EVERY_MS = 10 * 60 * 1000;
   private List<MessageConsumer<JsonObject>> consumers = List.of();
 
   /**
@@ -47,6 +50,9 @@ public final class LogVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    long totalSizeCap = ch.qos.logback.core.util.FileSize.valueOf(config.totalSizeCap()).getSize();
+    // A worker verticle: its timers run on a worker thread, where deleting files may block.
+    retentionTimer = vertx.setPeriodic(0, RETENTION_EVERY_MS, id -> applyRetention(totalSizeCap));
     EventBus bus = vertx.eventBus();
     consumers = List.of(
         bus.consumer(Addresses.WEBHOOK_RECEIVED, m -> write(Kind.WEBHOOK, m, LogLines::webhook)),
@@ -58,8 +64,22 @@ public final class LogVerticle extends VerticleBase {
         .onFailure(e -> files.close());
   }
 
+  private void applyRetention(long totalSizeCap) {
+    try {
+      int deleted = LogRetention.apply(files.dir(), config.maxDays(), totalSizeCap,
+          java.time.LocalDate.now(java.time.ZoneOffset.UTC));
+      if (deleted > 0) {
+        LOG.info("Deleted {} rolled log file(s) past {} days or {} in all", deleted, config.maxDays(),
+            config.totalSizeCap());
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.warn("Could not clean up old log files in {}: {}", files.dir(), e.toString());
+    }
+  }
+
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(retentionTimer);
     // Stop taking lines first, then drain the queues into the files: nothing published before stop is lost.
     return Future.join(consumers.stream().map(MessageConsumer::unregister).toList())
         .eventually(() -> vertx.executeBlocking(() -> {
