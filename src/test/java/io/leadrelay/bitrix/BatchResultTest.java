@@ -211,7 +211,7 @@ class BatchResultTest {
   void redactionMasksTheWebhookCodeInErrorTexts() {
     BatchResult result = parse("""
         {"result": {"result": [], "result_error": {"d1": {"error": "",
-          "error_description": "bad url https://x.bitrix24.ru/rest/1/s3cr3tc0de/crm.lead.add"}}}}""", "d1")
+          "error_description": "bad url https://portal.example/rest/1/s3cr3tc0de/crm.lead.add"}}}}""", "d1")
         .redact("s3cr3tc0de");
 
     assertFalse(result.outcome("d1").error().description().contains("s3cr3tc0de"));

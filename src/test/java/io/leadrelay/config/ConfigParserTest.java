@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConfigParserTest {
 
-  private static final String URL = "https://example.bitrix24.ru/rest/1/abcdef0123456789/";
+  private static final String URL = "https://portal.example/rest/1/abcdef0123456789/";
 
   private static String error(JsonObject json) {
     return assertThrows(ConfigException.class, () -> ConfigParser.parse(json)).getMessage();

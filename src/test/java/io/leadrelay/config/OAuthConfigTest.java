@@ -68,7 +68,7 @@ class OAuthConfigTest {
 
   @Test
   void aWebhookAndAnApplicationTogetherAreOneClearError() {
-    JsonObject env = new JsonObject().put("BITRIX_WEBHOOK_URL", "https://x.bitrix24.ru/rest/1/abcdef0123456789/")
+    JsonObject env = new JsonObject().put("BITRIX_WEBHOOK_URL", "https://portal.example/rest/1/abcdef0123456789/")
         .put("BITRIX_PORTAL_URL", "https://x.bitrix24.ru").put("BITRIX_CLIENT_ID", "local.env")
         .put("BITRIX_CLIENT_SECRET", SECRET);
 
