@@ -309,6 +309,7 @@ public class BitrixVerticle extends VerticleBase {
       return;
     }
     if (integration.dryRun()) {
+      statuses.get(command.integration()).succeeded(Instant.now());
       Attempt attempt = new Attempt(Instant.now(), "dry-run", null, null, null, null, command.fields());
       record(store.markDelivered(command.deliveryId(), null, attempt), command, () ->
           publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
