@@ -75,6 +75,7 @@ public class BitrixVerticle extends VerticleBase {
    * the queue ahead of it will have drained, so a long outage or a huge broadcast cannot exhaust the heap.
    */
   static final int MAX_QUEUED_PER_PORTAL = 20_000;
+  private final int maxQueuedPerPortal;
   /** Above this share of the burst in use, a request that would carry less than a full batch waits to fill. */
   private static final double PARTIAL_BATCH_LEVEL = 0.1;
 
@@ -84,6 +85,12 @@ public class BitrixVerticle extends VerticleBase {
 
   public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
                         DeliveryConfig delivery, DeliveryStore store) {
+    this(integrations, http, limits, delivery, store, MAX_QUEUED_PER_PORTAL);
+  }
+
+  BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
+                 DeliveryConfig delivery, DeliveryStore store, int maxQueuedPerPortal) {
+    this.maxQueuedPerPortal = maxQueuedPerPortal;
     this.integrations = Map.copyOf(integrations);
     this.http = http;
     this.limits = limits;
@@ -319,7 +326,7 @@ public class BitrixVerticle extends VerticleBase {
     Portal portal = portals.get(integration.portal().orElseThrow());
     Instant now = Instant.now();
     int queued = portal.queue().queued();
-    if (queued >= MAX_QUEUED_PER_PORTAL) {
+    if (queued >= maxQueuedPerPortal) {
       double leadsPerSecond = limits.batchSize() * limits.ratePerSecond();
       later(command, now.plusSeconds(Math.max(1, (long) Math.ceil(queued / leadsPerSecond))));
       return;

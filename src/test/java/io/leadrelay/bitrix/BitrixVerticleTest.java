@@ -58,6 +58,9 @@ class BitrixVerticleTest {
   private final Logger log = (Logger) LoggerFactory.getLogger("io.leadrelay.bitrix");
   private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
   private FakeBitrixPortal portal;
+  private SqliteDeliveryStore store;
+  /** Leads a portal may keep waiting in memory in these tests (20,000 in production). */
+  private static final int MAX_QUEUED = 3;
 
   @BeforeEach
   void deploy(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) {
@@ -66,10 +69,11 @@ class BitrixVerticleTest {
     FakeBitrixPortal.start(vertx).compose(started -> {
       portal = started;
       return SqliteDeliveryStore.open(vertx, dir.resolve("leadrelay.db"), "OFF");
-    }).compose(store -> {
+    }).compose(opened -> {
+      store = opened;
       // The verticle records every outcome against a stored delivery: store the ones the tests send.
       List<Future<?>> stored = new java.util.ArrayList<>();
-      for (int i = 1; i <= 5; i++) {
+      for (int i = 1; i <= 6; i++) {
         Delivery delivery = new Delivery("d-" + i, "main", Instant.now(), "127.0.0.1", new JsonObject());
         stored.add(store.accept(new NewDelivery(delivery, "hash-" + i), Duration.ZERO, Instant.now()));
       }
@@ -78,7 +82,8 @@ class BitrixVerticleTest {
               MappingConfig.defaults()),
           "trial", new IntegrationConfig("trial", "s3cret2", Optional.empty(), MappingConfig.defaults()));
       return Future.all(stored).compose(all -> vertx.deployVerticle(new BitrixVerticle(integrations,
-          new BitrixHttpConfig(300, 300, MAX_IN_FLIGHT), BitrixLimits.standard(), TestRelay.FAST, store)));
+          new BitrixHttpConfig(300, 300, MAX_IN_FLIGHT), BitrixLimits.standard(), TestRelay.FAST, store,
+          MAX_QUEUED)));
     }).onComplete(ctx.succeedingThenComplete());
   }
 
@@ -183,7 +188,7 @@ class BitrixVerticleTest {
           created.flag();
         })))
         .compose(listening -> {
-          for (int i = 1; i <= 5; i++) {
+          for (int i = 1; i <= 6; i++) {
             deliver(vertx, "d-" + i, "main");
           }
           return vertx.eventBus().<JsonObject>request(Addresses.HEALTH_BITRIX, new JsonObject());
@@ -194,6 +199,28 @@ class BitrixVerticleTest {
           assertEquals(3, main.getInteger("queued"));
           assertTrue(portal.calls().size() <= MAX_IN_FLIGHT);
         })));
+  }
+
+  @Test
+  void beyondTheMemoryCapALeadWaitsInTheStoreInstead(Vertx vertx, VertxTestContext ctx) {
+    portal.enqueue(Reply.hang(), Reply.hang());
+    for (int i = 1; i <= 6; i++) {
+      deliver(vertx, "d-" + i, "main");
+    }
+    // d-1 and d-2 hang in flight, d-3 to d-5 wait in memory up to the cap; d-6 goes back to the store, due later.
+    released(vertx, "d-6", 100).onComplete(ctx.succeeding(d6 -> ctx.verify(() -> {
+      assertNull(d6.leaseUntil(), "released to the store");
+      assertTrue(d6.nextAttemptAt().isAfter(Instant.now()), "due again once the queue ahead has drained");
+      assertTrue(portal.calls().stream().noneMatch(c -> c.body().encode().contains("d-d-6")));
+      ctx.completeNow();
+    })));
+  }
+
+  /** The delivery once its lease is released, checking every 20 ms at most {@code tries} times. */
+  private Future<io.leadrelay.store.DeliveryRecord> released(Vertx vertx, String id, int tries) {
+    return store.find(id).compose(found -> found.isPresent() && found.get().leaseUntil() == null || tries == 0
+        ? Future.succeededFuture(found.orElseThrow())
+        : vertx.timer(20).compose(t -> released(vertx, id, tries - 1)));
   }
 
   @Test
