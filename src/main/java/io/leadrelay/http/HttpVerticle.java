@@ -150,10 +150,11 @@ public class HttpVerticle extends VerticleBase {
         .onSuccess(accepted -> {
           JsonObject message = received.toJson();
           if (accepted.repeat()) {
+            // The same body again: logged under the first delivery's id, and nothing new to deliver.
             message.put("id", accepted.id()).put("repeat", true);
-            vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
-          } else {
-            vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
+          }
+          vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
+          if (!accepted.repeat()) {
             vertx.eventBus().send(Addresses.DELIVERY_MAP, message);
           }
           json(ctx, 200, new JsonObject().put("ok", true).put("id", accepted.id()));
