@@ -43,15 +43,11 @@ class WebhookRefusalTest {
 
   @BeforeEach
   void start(Vertx vertx, VertxTestContext ctx) {
-    FakeBitrixPortal.start(vertx)
-        .compose(p -> {
-          portal = p;
-          return TestRelay.start(vertx, dir, p.webhookUrl());
-        })
-        .onComplete(ctx.succeeding(r -> {
-          relay = r;
-          ctx.completeNow();
-        }));
+    TestRelay.startWithPortal(vertx, dir).onComplete(ctx.succeeding(r -> {
+      relay = r;
+      portal = r.portal();
+      ctx.completeNow();
+    }));
   }
 
   private record Case(String name, Future<HttpResponse<Buffer>> answer, int status, String error) {

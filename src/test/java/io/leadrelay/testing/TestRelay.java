@@ -57,11 +57,25 @@ public final class TestRelay {
   private final Path dir;
   private final WebClient client;
   private Relay relay;
+  private FakeBitrixPortal portal;
 
   private TestRelay(Vertx vertx, Path dir) {
     this.vertx = vertx;
     this.dir = dir;
     this.client = WebClient.create(vertx);
+  }
+
+  /** A fake portal on a free port and a relay whose "default" integration delivers to it ({@link #portal()}). */
+  public static Future<TestRelay> startWithPortal(Vertx vertx, Path dir) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir, portal.webhookUrl()).map(relay -> {
+      relay.portal = portal;
+      return relay;
+    }));
+  }
+
+  /** The fake portal {@link #startWithPortal} started, or null. */
+  public FakeBitrixPortal portal() {
+    return portal;
   }
 
   /** A relay whose "default" integration delivers to the given portal URL (null: dry-run). */
