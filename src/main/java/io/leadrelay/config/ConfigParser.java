@@ -272,7 +272,14 @@ public final class ConfigParser {
 
   private static String size(ConfigReader read, JsonObject json, String key, String path, String fallback) {
     String value = read.string(json, key, path, fallback);
-    if (!value.matches("(?i)\\d+\\s*(|b|kb|mb|gb)")) {
+    // Checked with logback's own parser, the one that will read it: a size accepted here is never refused later.
+    boolean valid;
+    try {
+      valid = ch.qos.logback.core.util.FileSize.valueOf(value).getSize() > 0;
+    } catch (IllegalArgumentException e) {
+      valid = false;
+    }
+    if (!valid) {
       throw new ConfigException(read.name(path) + " must be a size such as 50MB or 1GB, got \"" + value + "\".");
     }
     return value;
