@@ -30,7 +30,7 @@ public final class LeadMapper {
       "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term");
 
   /** Bitrix24 multi-fields: a plain string sent to one of these is silently not saved, so values go as rows. */
-  private static final Set<String> MULTI_FIELDS = Set.of("PHONE", "EMAIL", "IM", "WEB");
+  private static final Set<String> MULTI_FIELDS = LeadFieldGuard.MULTI_FIELDS;
 
   /** Set by the relay itself: a field map must not break the lookup that keeps a lead from being created twice. */
   private static final Set<String> RELAY_FIELDS = Set.of("ORIGINATOR_ID", "ORIGIN_ID");
@@ -102,9 +102,11 @@ public final class LeadMapper {
     }
     putText(fields, "COMMENTS", joinComments(mappedComment, comments.toString()));
 
-    putText(fields, "ORIGINATOR_ID", config.originatorId());
-    putText(fields, "ORIGIN_ID", deliveryId);
-    return fields;
+    // Checked here, not when sending, so that the admin preview shows the lead exactly as it will be created.
+    JsonObject guarded = LeadFieldGuard.guard(fields);
+    putText(guarded, "ORIGINATOR_ID", config.originatorId());
+    putText(guarded, "ORIGIN_ID", deliveryId);
+    return guarded;
   }
 
   /**
