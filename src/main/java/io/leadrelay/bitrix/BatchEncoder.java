@@ -46,6 +46,20 @@ public final class BatchEncoder {
 
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
+  /** PHP's {@code max_input_vars}: the portal's parse_str silently drops every pair of a command past it. */
+  public static final int MAX_PAIRS = 1000;
+
+  /** PHP's {@code max_input_nesting_level}: a key with more brackets is dropped whole. */
+  public static final int MAX_NESTING = 64;
+
+  /**
+   * What Bitrix24 rewrites inside every value of a batch command after parse_str (case-insensitive, anywhere in
+   * the value): references to the results of other commands. Matched loosely on purpose: a value that merely
+   * looks like one is sent alone rather than risk it arriving changed.
+   */
+  private static final Pattern SUBSTITUTION = Pattern.compile("\\$(result|next|total|time|error)",
+      Pattern.CASE_INSENSITIVE);
+
   /**
    * One command string, e.g. {@code crm.lead.add?fields%5BTITLE%5D=...&params%5BREGISTER_SONET_EVENT%5D=Y};
    * just the method when nothing is left to send.
@@ -66,6 +80,68 @@ public final class BatchEncoder {
       }
     }
     return query.isEmpty() ? method : method + "?" + query;
+  }
+
+  /**
+   * Why this call cannot be a command of a batch and must be sent on its own as plain JSON, or null when it can: a
+   * value (or key) Bitrix24 would rewrite as a {@code $result[…]}-style reference, more than {@link #MAX_PAIRS}
+   * pairs or more than {@link #MAX_NESTING} levels of nesting (PHP would drop some, ORIGIN_ID included), or a key
+   * {@link #command} refuses.
+   */
+  public String aloneReason(String method, JsonObject params) {
+    try {
+      command(method, params);
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+    Shape shape = new Shape();
+    if (params != null) {
+      params.forEach(entry -> shape.visit(entry.getKey(), entry.getKey(), entry.getValue(), 0));
+    }
+    if (shape.substitution != null) {
+      // The field is named, not its value: the value is a subscriber's text.
+      return "a value in " + shape.substitution + " would be rewritten by Bitrix24 as a $result[...] reference";
+    }
+    if (shape.pairs > MAX_PAIRS) {
+      return shape.pairs + " parameters are more than the " + MAX_PAIRS + " PHP reads in a batch command";
+    }
+    if (shape.nesting > MAX_NESTING) {
+      return shape.nesting + " levels of nesting are more than the " + MAX_NESTING + " PHP reads";
+    }
+    return null;
+  }
+
+  /** The pairs a call encodes to, its deepest key and its first value Bitrix24 would substitute. */
+  private static final class Shape {
+    private int pairs;
+    private int nesting;
+    private String substitution;
+
+    void visit(String parameter, String key, Object value, int depth) {
+      if (substitution == null && SUBSTITUTION.matcher(key).find()) {
+        substitution = parameter;
+      }
+      if (value instanceof Map<?, ?> map) {
+        value = new JsonObject(castMap(map));
+      } else if (value instanceof List<?> list) {
+        value = new JsonArray(list);
+      }
+      if (value instanceof JsonObject object) {
+        // Named by the field inside fields[...] (e.g. NAME), which says more than "fields".
+        object.forEach(entry ->
+            visit(depth == 0 ? entry.getKey() : parameter, entry.getKey(), entry.getValue(), depth + 1));
+      } else if (value instanceof JsonArray array) {
+        for (int i = 0; i < array.size(); i++) {
+          visit(parameter, Integer.toString(i), array.getValue(i), depth + 1);
+        }
+      } else if (value != null) {
+        pairs++;
+        nesting = Math.max(nesting, depth);
+        if (substitution == null && value instanceof CharSequence text && SUBSTITUTION.matcher(text).find()) {
+          substitution = parameter;
+        }
+      }
+    }
   }
 
   /**

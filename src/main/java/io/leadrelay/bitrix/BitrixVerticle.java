@@ -170,7 +170,9 @@ public class BitrixVerticle extends VerticleBase {
             : leads.get(0).uncertain()
             ? lookUpThenBatch(portal, state, limiter, pacer, leads)
             : sendBatch(portal, state, limiter, pacer, leads),
-        (delay, task) -> vertx.setTimer(delay, id -> task.run()), java.time.Clock.systemUTC());
+        (delay, task) -> vertx.setTimer(delay, id -> task.run()), java.time.Clock.systemUTC(),
+        // Sent alone, a lead is a plain JSON crm.lead.add (looked up first if uncertain), which PHP never rewrites.
+        lead -> encoder.aloneReason(ADD, lead.addRequestBody()) != null);
     return new Portal(portal, queue, state, limiter, pacer, new java.util.ArrayList<>());
   }
 

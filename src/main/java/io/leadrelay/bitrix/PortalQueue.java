@@ -44,7 +44,7 @@ public final class PortalQueue<R> {
     void schedule(long delayMillis, Runnable task);
   }
 
-  private record Waiting<R>(LeadCommand command, Promise<R> promise, java.time.Instant since) {
+  private record Waiting<R>(LeadCommand command, Promise<R> promise, java.time.Instant since, boolean alone) {
   }
 
   private final int maxInFlight;
@@ -53,12 +53,20 @@ public final class PortalQueue<R> {
   private final Sender<R> sender;
   private final Timer timer;
   private final Clock clock;
+  /** Leads that may not share a request (a batch would change or drop their values): decided once, on submit. */
+  private final java.util.function.Predicate<LeadCommand> alone;
   private final Deque<Waiting<R>> waiting = new ArrayDeque<>();
   private int inFlight;
   private boolean dispatching;
   private boolean timerSet;
 
   public PortalQueue(int maxInFlight, int maxBatch, Gate gate, Sender<R> sender, Timer timer, Clock clock) {
+    this(maxInFlight, maxBatch, gate, sender, timer, clock, command -> false);
+  }
+
+  /** As above; a lead for which {@code alone} holds always goes in a request of its own. */
+  public PortalQueue(int maxInFlight, int maxBatch, Gate gate, Sender<R> sender, Timer timer, Clock clock,
+                     java.util.function.Predicate<LeadCommand> alone) {
     if (maxInFlight < 1 || maxBatch < 1) {
       throw new IllegalArgumentException("maxInFlight and maxBatch must be at least 1");
     }
@@ -68,12 +76,13 @@ public final class PortalQueue<R> {
     this.sender = sender;
     this.timer = timer;
     this.clock = clock;
+    this.alone = alone;
   }
 
   /** Queues a lead; the future completes with its outcome once it has had its turn. */
   public Future<R> submit(LeadCommand command) {
     Promise<R> promise = Promise.promise();
-    waiting.add(new Waiting<>(command, promise, clock.instant()));
+    waiting.add(new Waiting<>(command, promise, clock.instant(), alone.test(command)));
     dispatch();
     return promise.future();
   }
@@ -120,12 +129,18 @@ public final class PortalQueue<R> {
     }
   }
 
-  /** How many leads from the head go in the next request: those like the head (certain or not), up to a batch. */
+  /**
+   * How many leads from the head go in the next request: those like the head (certain or not), up to a batch; a
+   * lead that must go alone, alone.
+   */
   private int nextRequestSize() {
+    if (waiting.peek().alone()) {
+      return 1;
+    }
     boolean uncertain = waiting.peek().command().uncertain();
     int size = 0;
     for (Waiting<R> next : waiting) {
-      if (size == maxBatch || next.command().uncertain() != uncertain) {
+      if (size == maxBatch || next.command().uncertain() != uncertain || next.alone()) {
         break;
       }
       size++;

@@ -333,4 +333,54 @@ class BatchEncoderTest {
     }
     return root;
   }
+
+  private static JsonObject lead(String key, Object value) {
+    return new JsonObject().put("fields", new JsonObject().put("TITLE", "t").put(key, value)
+        .put("ORIGIN_ID", "d-1")).put("params", new JsonObject().put("REGISTER_SONET_EVENT", "Y"));
+  }
+
+  @Test
+  void anOrdinaryLeadFitsInABatch() {
+    assertEquals(null, encoder.aloneReason("crm.lead.add", lead("NAME", "Иван $ 100, result")));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"$result[1]", "$RESULT[x][ID]", "Цена $Total[5]", "$next", "a$time[b]", "$error[c]"})
+  void aValueBitrix24WouldSubstituteGoesAlone(String value) {
+    assertEquals("a value in NAME would be rewritten by Bitrix24 as a $result[...] reference",
+        encoder.aloneReason("crm.lead.add", lead("NAME", value)));
+    JsonObject nested = lead("PHONE", new JsonArray().add(new JsonObject().put("VALUE", value)));
+    assertEquals("a value in PHONE would be rewritten by Bitrix24 as a $result[...] reference",
+        encoder.aloneReason("crm.lead.add", nested));
+  }
+
+  @Test
+  void aLeadOfMoreThan1000PairsGoesAlone() {
+    JsonArray rows = new JsonArray();
+    for (int i = 0; i < 498; i++) {
+      rows.add(new JsonObject().put("VALUE", "+7" + i).put("VALUE_TYPE", "WORK"));
+    }
+    // TITLE + 996 rows + ORIGIN_ID + REGISTER_SONET_EVENT = 999 pairs: fits; one more row makes 1001.
+    assertEquals(null, encoder.aloneReason("crm.lead.add", lead("PHONE", rows)));
+    rows.add(new JsonObject().put("VALUE", "+7x").put("VALUE_TYPE", "WORK"));
+    assertEquals("1001 parameters are more than the 1000 PHP reads in a batch command",
+        encoder.aloneReason("crm.lead.add", lead("PHONE", rows)));
+  }
+
+  @Test
+  void aValueNestedDeeperThan64LevelsGoesAlone() {
+    Object deep = "x";
+    for (int i = 0; i < 63; i++) {
+      deep = new JsonObject().put("k", deep);
+    }
+    // fields[UF_CRM_1] + 63 levels = 64 brackets: PHP still reads it.
+    assertEquals(null, encoder.aloneReason("crm.lead.add", lead("UF_CRM_1", deep)));
+    assertEquals("65 levels of nesting are more than the 64 PHP reads",
+        encoder.aloneReason("crm.lead.add", lead("UF_CRM_1", new JsonObject().put("k", deep))));
+  }
+
+  @Test
+  void aKeyTheEncoderRefusesGoesAlone() {
+    assertTrue(encoder.aloneReason("crm.lead.add", lead("A[B]", "x")).contains("bracket"));
+  }
 }

@@ -177,4 +177,23 @@ class PortalQueueTest {
     assertEquals(0, queue.inFlight());
     assertEquals(0, queue.queued());
   }
+
+  @Test
+  void aLeadThatMustGoAloneNeverSharesARequest() {
+    // The gate stays shut until the test opens it, so that all six leads are waiting when requests are formed.
+    boolean[] shut = {true};
+    PortalQueue.Gate gate = (now, requests, leads, waited) -> shut[0] ? Duration.ofSeconds(1) : Duration.ZERO;
+    PortalQueue<Long> queue = new PortalQueue<>(4, 50, gate, this::send, (delay, task) -> timers.add(task), CLOCK,
+        command -> command.deliveryId().startsWith("solo"));
+    for (String id : List.of("d-1", "d-2", "solo-3", "d-4", "solo-5", "solo-6")) {
+      queue.submit(lead(id));
+    }
+    shut[0] = false;
+    timers.remove(0).run();
+
+    assertEquals(List.of(List.of("d-1", "d-2"), List.of("solo-3"), List.of("d-4"), List.of("solo-5")), requests);
+    open.get("d-1").complete(1L);
+    open.get("d-2").complete(2L);
+    assertEquals(List.of("solo-6"), requests.get(4));
+  }
 }
