@@ -342,6 +342,10 @@ public class BitrixVerticle extends VerticleBase {
       }
       probes.add(command.deliveryId());
     }
+    submit(portal, command);
+  }
+
+  private void submit(Portal portal, LeadCommand command) {
     portal.queue().submit(command).onComplete(ar -> {
       if (ar.succeeded()) {
         succeeded(portal, command, ar.result());
@@ -349,6 +353,29 @@ public class BitrixVerticle extends VerticleBase {
         failed(portal, command, errorOf(ar.cause(), portal.config()));
       }
     });
+  }
+
+  /**
+   * Bitrix24 refused a field value the guard could not foresee (a custom field, a portal-specific rule): the lead
+   * goes once more at once, with every checked field moved to COMMENTS. Nothing was created (the portal validates
+   * before it adds), so this is no risk of a duplicate. False when the fields hold nothing to move: a second field
+   * rejection then kills the lead as before.
+   */
+  private boolean retryWithoutCheckedFields(Portal portal, LeadCommand command, BitrixError error, boolean probe) {
+    JsonObject fields = FieldRejection.isFieldError(error)
+        ? io.leadrelay.mapping.LeadFieldGuard.withoutCheckedFields(command.fields()) : null;
+    if (fields == null) {
+      return false;
+    }
+    if (probe) {
+      // The portal answered about this lead's data: it works again.
+      resume(portal, Instant.now());
+    }
+    LOG.warn("Bitrix24 rejected a field of delivery {} ({}); sending it again with its checked fields in COMMENTS",
+        command.deliveryId(), error.summary());
+    submit(portal, new LeadCommand(command.deliveryId(), command.integration(), command.receivedAt(), fields,
+        command.params(), command.attempts(), false, command.firstFailedAt()));
+    return true;
   }
 
   /** One attempt, when the queue gives the command its turn: look up first if uncertain, then add. */
@@ -393,6 +420,9 @@ public class BitrixVerticle extends VerticleBase {
       return;
     }
     BitrixError error = failure.error();
+    if (retryWithoutCheckedFields(portal, command, error, probe)) {
+      return;
+    }
     statuses.get(command.integration()).failed(error, now);
     Attempt attempt = new Attempt(now, error.errorClass().eventCode(), error.errorClass().name(), error.httpStatus(),
         error.code(), error.description(), command.fields());
