@@ -88,6 +88,7 @@ public final class FakeBitrixPortal {
   };
   private final java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicInteger blocks = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.Set<String> numberFields = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private FakeBitrixPortal(Vertx vertx, String code) {
     this.server = vertx.createHttpServer();
@@ -169,6 +170,14 @@ public final class FakeBitrixPortal {
   /** Told the fields of every lead the moment it is created (benchmarks time leads with it). */
   public void onLead(java.util.function.Consumer<JsonObject> listener) {
     this.onLead = listener;
+  }
+
+  /**
+   * Makes {@code field} a custom number field of this portal, as an administrator can: crm.lead.add then refuses a
+   * lead whose value there is not a number (HTTP 400, the body in bitrix/lead-add-custom-field-invalid.json).
+   */
+  public void numberField(String field) {
+    numberFields.add(field);
   }
 
   /** Every request received so far, in order. */
@@ -437,7 +446,8 @@ public final class FakeBitrixPortal {
         script.poll();
       }
       if (head.kind() == Reply.Kind.CREATE_THEN_DROP) {
-        cmd.forEach(entry -> command(entry.getValue().toString(), new JsonObject(), new JsonObject(), new JsonObject()));
+        cmd.forEach(entry -> command(entry.getValue().toString(), new JsonObject(), new JsonObject(), new JsonObject(),
+            new JsonObject()));
         request.connection().close();
       } else {
         answer(request, head, body);
@@ -447,10 +457,13 @@ public final class FakeBitrixPortal {
     JsonObject results = new JsonObject();
     JsonObject errors = new JsonObject();
     JsonObject times = new JsonObject();
+    JsonObject byName = new JsonObject();
     cmd.forEach(entry -> {
-      JsonObject outcome = command(entry.getValue().toString(), results, errors, times);
+      JsonObject outcome = command(entry.getValue().toString(), results, errors, times, byName);
       if (outcome != null) {
         errors.put(entry.getKey(), outcome);
+      } else {
+        byName.put(entry.getKey(), results.getValue(String.valueOf(results.size() + errors.size() - 1)));
       }
     });
     // command() files results under a placeholder; move them under their command names.
@@ -479,11 +492,12 @@ public final class FakeBitrixPortal {
    * Runs one batch command ({@code crm.lead.add?fields%5BTITLE%5D=...}); files its result or time under the next
    * numeric slot and returns its error object, or null on success.
    */
-  private JsonObject command(String command, JsonObject results, JsonObject errors, JsonObject times) {
+  private JsonObject command(String command, JsonObject results, JsonObject errors, JsonObject times,
+                             JsonObject earlier) {
     String slot = String.valueOf(results.size() + errors.size());
     int question = command.indexOf('?');
     String method = question >= 0 ? command.substring(0, question) : command;
-    JsonObject params = PhpQuery.decode(question >= 0 ? command.substring(question + 1) : "");
+    JsonObject params = substitute(PhpQuery.decode(question >= 0 ? command.substring(question + 1) : ""), earlier);
     if (!method.equals("crm.lead.add")) {
       return new JsonObject().put("error", "ERROR_METHOD_NOT_FOUND").put("error_description", "Method not found!");
     }
@@ -500,6 +514,11 @@ public final class FakeBitrixPortal {
     Reply reply = script.peek() != null && script.peek().kind() == Reply.Kind.ERROR ? script.poll() : null;
     if (reply != null) {
       return new JsonObject().put("error", reply.code()).put("error_description", reply.description());
+    }
+    JsonObject refused = params.getValue("fields") instanceof JsonObject fields
+        ? FakeLeadValidation.refusal(fields, numberFields) : null;
+    if (refused != null) {
+      return refused;
     }
     Long id = store(params);
     if (id == null) {
@@ -541,6 +560,12 @@ public final class FakeBitrixPortal {
   }
 
   private void create(HttpServerRequest request, JsonObject body) {
+    JsonObject refused = body.getValue("fields") instanceof JsonObject fields
+        ? FakeLeadValidation.refusal(fields, numberFields) : null;
+    if (refused != null) {
+      json(request, 400, refused);
+      return;
+    }
     Long id = store(body);
     if (id == null) {
       answer(request, Reply.error(400, "", "Parameter 'fields' must be array."), body);
@@ -560,6 +585,43 @@ public final class FakeBitrixPortal {
     leads.add(new Lead(id, fields.copy()));
     onLead.accept(fields);
     return id;
+  }
+
+  /** What Bitrix24 rewrites in every value of a batch command: a reference to an earlier command's result. */
+  private static final Pattern REFERENCE = Pattern.compile(
+      "\\$(result|next|total|time|error)\\[([^\\]]*)\\]((?:\\[[^\\]]*\\])*)", Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Bitrix24's substitution in batch values, after parse_str: {@code $result[name]} (and {@code $next}, {@code $total},
+   * {@code $time}, {@code $error}, any case) becomes that earlier command's value, or nothing when there is none.
+   * Only the {@code result} section is modelled; every reference is rewritten, which is what matters to the relay.
+   */
+  private static JsonObject substitute(JsonObject params, JsonObject earlier) {
+    JsonObject out = new JsonObject();
+    params.forEach(entry -> out.put(entry.getKey(), substituteValue(entry.getValue(), earlier)));
+    return out;
+  }
+
+  private static Object substituteValue(Object value, JsonObject earlier) {
+    if (value instanceof JsonObject object) {
+      return substitute(object, earlier);
+    }
+    if (value instanceof JsonArray array) {
+      JsonArray out = new JsonArray();
+      array.forEach(item -> out.add(substituteValue(item, earlier)));
+      return out;
+    }
+    if (!(value instanceof String text)) {
+      return value;
+    }
+    Matcher reference = REFERENCE.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (reference.find()) {
+      Object found = reference.group(1).equalsIgnoreCase("result") ? earlier.getValue(reference.group(2)) : null;
+      reference.appendReplacement(out, Matcher.quoteReplacement(found == null ? "" : String.valueOf(found)));
+    }
+    reference.appendTail(out);
+    return out.toString();
   }
 
   private void list(HttpServerRequest request, JsonObject body) {

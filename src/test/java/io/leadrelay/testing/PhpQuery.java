@@ -8,9 +8,16 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Decodes a PHP-style query string ({@code fields[PHONE][0][VALUE]=...}) into JSON the way PHP's parse_str
- * does, as Bitrix24 reads each command of a batch. Numeric-keyed levels become arrays. Test code only.
+ * does, as Bitrix24 reads each command of a batch. Numeric-keyed levels become arrays. Like PHP with its default
+ * settings, it reads at most {@link #MAX_INPUT_VARS} pairs and drops a key nested deeper than
+ * {@link #MAX_NESTING_LEVEL}. PhpParseStrTest checks it against real PHP. Test code only.
  */
 public final class PhpQuery {
+
+  /** PHP's max_input_vars default: pairs past it are silently dropped. */
+  public static final int MAX_INPUT_VARS = 1000;
+  /** PHP's max_input_nesting_level default: a key with more brackets is dropped. */
+  public static final int MAX_NESTING_LEVEL = 64;
 
   private PhpQuery() {
   }
@@ -20,9 +27,13 @@ public final class PhpQuery {
     if (query == null || query.isEmpty()) {
       return root;
     }
+    int pairs = 0;
     for (String pair : query.split("&")) {
       if (pair.isEmpty()) {
         continue;
+      }
+      if (++pairs > MAX_INPUT_VARS) {
+        break;
       }
       int eq = pair.indexOf('=');
       String key = URLDecoder.decode(eq >= 0 ? pair.substring(0, eq) : pair, StandardCharsets.UTF_8);
@@ -36,6 +47,9 @@ public final class PhpQuery {
     int bracket = key.indexOf('[');
     if (bracket < 0) {
       root.put(key, value);
+      return;
+    }
+    if (key.chars().filter(c -> c == '[').count() > MAX_NESTING_LEVEL) {
       return;
     }
     JsonObject node = root;
