@@ -10,6 +10,7 @@ import io.leadrelay.delivery.PortalState;
 import io.leadrelay.delivery.RetryPolicy;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.mapping.LeadFieldGuard;
 import io.leadrelay.store.Attempt;
 import io.leadrelay.store.Backlog;
 import io.leadrelay.store.DeliveryStore;
@@ -363,7 +364,7 @@ public class BitrixVerticle extends VerticleBase {
    */
   private boolean retryWithoutCheckedFields(Portal portal, LeadCommand command, BitrixError error, boolean probe) {
     JsonObject fields = FieldRejection.isFieldError(error)
-        ? io.leadrelay.mapping.LeadFieldGuard.withoutCheckedFields(command.fields()) : null;
+        ? LeadFieldGuard.withoutCheckedFields(command.fields()) : null;
     if (fields == null) {
       return false;
     }
