@@ -8,6 +8,7 @@ import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.delivery.PortalState;
 import io.leadrelay.delivery.RetryPolicy;
+import io.leadrelay.delivery.StallWatch;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.store.Attempt;
@@ -28,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.random.RandomGenerator;
 
@@ -54,6 +56,8 @@ public class BitrixVerticle extends VerticleBase {
   private final RetryPolicy policy;
   private final Map<PortalConfig, Portal> portals = new LinkedHashMap<>();
   private final Map<String, IntegrationStatus> statuses = new LinkedHashMap<>();
+  /** Per portal: when a lead last got through, for /health to tell a stuck queue. */
+  private final Map<PortalConfig, StallWatch> progress = new LinkedHashMap<>();
   /** Deliveries owned here right now: a second copy (a re-drive racing the first) is dropped. */
   private final Set<String> owned = new HashSet<>();
   /** Deliveries let through a paused portal to see whether it works again. */
@@ -112,6 +116,7 @@ public class BitrixVerticle extends VerticleBase {
       }
       PortalConfig portal = integration.portal().orElseThrow();
       portals.computeIfAbsent(portal, this::newPortal).users().add(name);
+      progress.computeIfAbsent(portal, p -> new StallWatch(delivery.stallAfter(), Instant.now()));
       LOG.info("Integration {}: sends leads to {}", name, portal.masked());
     });
     // Renew well before the lease runs out, so that a slow queue never looks like a lost delivery.
@@ -371,6 +376,7 @@ public class BitrixVerticle extends VerticleBase {
     Instant now = Instant.now();
     probes.remove(command.deliveryId());
     statuses.get(command.integration()).succeeded(now);
+    progress.get(portal.config()).progressed(now);
     resume(portal, now);
     Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
     record(store.markDelivered(command.deliveryId(), lead.id(), attempt), command, () ->
@@ -486,15 +492,19 @@ public class BitrixVerticle extends VerticleBase {
         String name = entry.getKey();
         PortalConfig config = integrations.get(name).portal().orElse(null);
         Portal portal = config == null ? null : portals.get(config);
-        JsonObject json = entry.getValue().toJson(config == null ? null : config.masked(),
-            portal == null ? null : portal.queue());
+        JsonObject json = entry.getValue().toJson(config, portal == null ? null : portal.queue());
         json.mergeIn(portal == null ? new JsonObject().put("state", "active") : portal.state().toJson(now));
         Backlog backlog = byIntegration.get(name);
         json.put("backlog", backlog == null ? 0 : backlog.pending());
         json.put("oldestPendingAgeSeconds", backlog == null || backlog.oldestPendingReceivedAt() == null ? null
             : Duration.between(backlog.oldestPendingReceivedAt(), now).toSeconds());
         json.put("dead", backlog == null ? 0 : backlog.dead());
-        degraded |= portal != null && portal.state().paused();
+        Optional<Instant> stalledSince = config == null ? Optional.empty() : progress.get(config).stalledSince(
+            backlog == null ? null : backlog.oldestPendingReceivedAt(), now);
+        json.put("lastProgressAt", config == null ? null : progress.get(config).lastProgressAt().toString());
+        stalledSince.ifPresent(since -> json.put("stalledSince", since.toString()).put("stalled",
+            "leads have been waiting since " + since + " and none was delivered"));
+        degraded |= portal != null && portal.state().paused() || stalledSince.isPresent();
         report.put(name, json);
       }
       message.reply(new JsonObject().put("status", degraded ? "DEGRADED" : "UP").put("portals", report));

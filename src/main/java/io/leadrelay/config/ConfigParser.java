@@ -60,6 +60,7 @@ public final class ConfigParser {
     keys.put("LEASE_SECONDS", "delivery.leaseSeconds");
     keys.put("SWEEP_INTERVAL_MS", "delivery.sweepIntervalMs");
     keys.put("RETENTION_DAYS", "delivery.retentionDays");
+    keys.put("HEALTH_STALL_SECONDS", "delivery.stallSeconds");
     keys.put("ADMIN_TOKEN", "admin.token");
     keys.put("BOTHELP_SECRET", "integrations.default.secret");
     keys.put("BITRIX_WEBHOOK_URL", "integrations.default.portal.webhookUrl");
@@ -125,7 +126,8 @@ public final class ConfigParser {
   private static DeliveryConfig delivery(ConfigReader read, JsonObject json) {
     JsonObject delivery = read.object(json, "delivery", "delivery");
     read.rejectUnknown(delivery, "delivery", Set.of("storeSynchronous", "retryBaseMs", "retryMaxSeconds",
-        "maxAgeHours", "repeatWindowSeconds", "leaseSeconds", "sweepIntervalMs", "sweepBatch", "retentionDays"));
+        "maxAgeHours", "repeatWindowSeconds", "leaseSeconds", "sweepIntervalMs", "sweepBatch", "retentionDays",
+        "stallSeconds"));
     DeliveryConfig defaults = DeliveryConfig.defaults();
     String synchronous = read.string(delivery, "storeSynchronous", "delivery.storeSynchronous",
         defaults.storeSynchronous()).toUpperCase(java.util.Locale.ROOT);
@@ -148,7 +150,9 @@ public final class ConfigParser {
         Duration.ofMillis(read.integer(delivery, "sweepIntervalMs", "delivery.sweepIntervalMs",
             (int) defaults.sweepInterval().toMillis(), 50, 60_000)),
         read.integer(delivery, "sweepBatch", "delivery.sweepBatch", defaults.sweepBatch(), 1, 5000),
-        read.integer(delivery, "retentionDays", "delivery.retentionDays", defaults.retentionDays(), 1, 3650));
+        read.integer(delivery, "retentionDays", "delivery.retentionDays", defaults.retentionDays(), 1, 3650),
+        Duration.ofSeconds(read.integer(delivery, "stallSeconds", "delivery.stallSeconds",
+            (int) defaults.stallAfter().toSeconds(), 10, 86_400)));
   }
 
   private static BitrixLimits limits(ConfigReader read, JsonObject bitrix) {
