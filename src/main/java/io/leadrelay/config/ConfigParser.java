@@ -39,6 +39,7 @@ public final class ConfigParser {
     keys.put("HTTP_BODY_LIMIT", "http.bodyLimit");
     keys.put("HTTP_IDLE_TIMEOUT_SECONDS", "http.idleTimeoutSeconds");
     keys.put("HTTP_REQUEST_TIMEOUT_SECONDS", "http.requestTimeoutSeconds");
+    keys.put("TRUSTED_PROXIES", "http.trustedProxies");
     keys.put("DATA_DIR", "dataDir");
     keys.put("LOG_DIR", "logs.dir");
     keys.put("LOG_MAX_FILE_SIZE", "logs.maxFileSize");
@@ -92,14 +93,15 @@ public final class ConfigParser {
 
     JsonObject httpJson = read.object(json, "http", "http");
     read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds",
-        "requestTimeoutSeconds"));
+        "requestTimeoutSeconds", "trustedProxies"));
     HttpConfig http = new HttpConfig(
         read.string(httpJson, "host", "http.host", "0.0.0.0"),
         read.integer(httpJson, "port", "http.port", 8080, 0, 65535),
         read.integer(httpJson, "instances", "http.instances", Runtime.getRuntime().availableProcessors(), 1, 256),
         read.integer(httpJson, "bodyLimit", "http.bodyLimit", 64 * 1024, 1024, 16 * 1024 * 1024),
         read.integer(httpJson, "idleTimeoutSeconds", "http.idleTimeoutSeconds", 30, 1, 3600),
-        read.integer(httpJson, "requestTimeoutSeconds", "http.requestTimeoutSeconds", 10, 1, 300));
+        read.integer(httpJson, "requestTimeoutSeconds", "http.requestTimeoutSeconds", 10, 1, 300),
+        trustedProxies(read, httpJson));
 
     Path dataDir = Path.of(read.string(json, "dataDir", "dataDir", "./data"));
 
@@ -121,6 +123,15 @@ public final class ConfigParser {
 
     return new RelayConfig(http, dataDir, logs, bitrix, limits(read, bitrixJson), delivery(read, json), admin(read, json),
         integrations(read, json));
+  }
+
+  /** A comma-separated string (as TRUSTED_PROXIES gives it) or, in the file, a JSON array of strings. */
+  private static TrustedProxies trustedProxies(ConfigReader read, JsonObject http) {
+    Object value = http.getValue("trustedProxies");
+    String list = value instanceof io.vertx.core.json.JsonArray array
+        ? String.join(",", array.stream().map(String::valueOf).toList())
+        : read.string(http, "trustedProxies", "http.trustedProxies", null);
+    return TrustedProxies.parse(read.name("http.trustedProxies"), list);
   }
 
   private static DeliveryConfig delivery(ConfigReader read, JsonObject json) {
