@@ -78,12 +78,33 @@ public final class ConfigParser {
     return Map.copyOf(keys);
   }
 
+  /**
+   * Parses the configuration with the environment variables on top. A value in the file that a variable overrides
+   * is checked too: it is what the relay would run with once the variable goes, and a mistake hidden today would
+   * stop a later start for no visible reason.
+   */
   public static RelayConfig parse(JsonObject merged) {
+    RelayConfig config = parse(merged, true);
+    boolean hidesFileValues = ENV_KEYS.entrySet().stream()
+        .anyMatch(env -> given(merged.getValue(env.getKey())) && inFile(merged, env.getValue()));
+    if (hidesFileValues) {
+      try {
+        parse(merged, false);
+      } catch (ConfigException e) {
+        throw new ConfigException("The configuration file has a value that an environment variable overrides, but"
+            + " it is wrong all the same (fix or remove it): " + e.getMessage());
+      }
+    }
+    return config;
+  }
+
+  /** @param environmentWins false to keep the file's value wherever the file has one (to check those values) */
+  private static RelayConfig parse(JsonObject merged, boolean environmentWins) {
     JsonObject json = merged.copy();
     Map<String, String> envSources = new HashMap<>();
     for (Map.Entry<String, String> env : ENV_KEYS.entrySet()) {
       Object value = json.remove(env.getKey());
-      if (value != null && !value.toString().isBlank()) {
+      if (given(value) && (environmentWins || !inFile(merged, env.getValue()))) {
         put(json, env.getValue(), value.toString().trim());
         envSources.put(env.getValue(), env.getKey());
       }
@@ -300,7 +321,23 @@ public final class ConfigParser {
     return value;
   }
 
-  private static void put(JsonObject json, String dottedPath, String value) {
+  private static boolean given(Object envValue) {
+    return envValue != null && !envValue.toString().isBlank();
+  }
+
+  /** Whether the file sets the key at {@code dottedPath} (e.g. "http.port"). */
+  private static boolean inFile(JsonObject json, String dottedPath) {
+    Object node = json;
+    for (String part : dottedPath.split("\\.")) {
+      if (!(node instanceof JsonObject object)) {
+        return false;
+      }
+      node = object.getValue(part);
+    }
+    return node != null;
+  }
+
+    private static void put(JsonObject json, String dottedPath, String value) {
     List<String> parts = List.of(dottedPath.split("\\."));
     JsonObject node = json;
     for (String part : parts.subList(0, parts.size() - 1)) {
