@@ -118,6 +118,7 @@ public class BitrixVerticle extends VerticleBase {
       portals.computeIfAbsent(portal, this::newPortal).users().add(name);
       progress.computeIfAbsent(portal, p -> new StallWatch(delivery.stallAfter(), Instant.now()));
       LOG.info("Integration {}: sends leads to {}", name, portal.masked());
+      warnIfNoTokens(name, portal);
     });
     // Renew well before the lease runs out, so that a slow queue never looks like a lost delivery.
     long renewEvery = Math.max(1000, delivery.lease().toMillis() / 3);
@@ -125,6 +126,23 @@ public class BitrixVerticle extends VerticleBase {
     MessageConsumer<JsonObject> deliver = vertx.eventBus().consumer(Addresses.LEAD_DELIVER, this::deliver);
     MessageConsumer<JsonObject> health = vertx.eventBus().consumer(Addresses.HEALTH_BITRIX, this::health);
     return Future.all(deliver.completion(), health.completion());
+  }
+
+  /**
+   * An OAuth portal with no tokens, neither configured nor stored, takes no lead until someone sends a pair: say so
+   * at start, not only when the first lead is held back.
+   */
+  private void warnIfNoTokens(String integration, PortalConfig portal) {
+    if (portal.oauth() == null || portal.oauth().accessToken() != null || portal.oauth().refreshToken() != null) {
+      return;
+    }
+    store.loadTokens(portal.oauth().portalKey()).onComplete(stored -> {
+      if (stored.succeeded() && stored.result().isEmpty()) {
+        LOG.warn("Integration {}: the OAuth portal {} has no tokens yet (none configured, none stored); its leads"
+            + " wait until a pair arrives through POST /admin/portals/{}/tokens, or set BITRIX_ACCESS_TOKEN and"
+            + " BITRIX_REFRESH_TOKEN", integration, portal.masked(), integration);
+      }
+    });
   }
 
   @Override

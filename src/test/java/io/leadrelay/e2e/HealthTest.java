@@ -135,6 +135,32 @@ class HealthTest {
     }).onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  void anOAuthPortalWithoutAnyTokensIsWarnedAboutAtStart(Vertx vertx, VertxTestContext ctx) {
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+        .getLogger("io.leadrelay.bitrix");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    log.addAppender(logged);
+    FakeBitrixPortal.start(vertx).compose(started -> {
+      FakeBitrixPortal portal = started.oauth("local.test", "client-secret-0123456789", "access-0", "refresh-0");
+      PortalConfig noTokens = PortalConfig.forApp(new OAuthApp(URI.create(portal.portalUrl()), "local.test",
+          "client-secret-0123456789", null, null, URI.create(portal.refreshUrl())));
+      return TestRelay.startWith(vertx, dir, noTokens).compose(relay -> relay.poll(() -> logged.list.stream()
+          .map(e -> e.getFormattedMessage()).filter(m -> m.contains("no tokens")).findFirst().orElse(null)));
+    }).eventually(() -> {
+      log.detachAppender(logged);
+      return Future.succeededFuture();
+    }).onComplete(ctx.succeeding(warning -> ctx.verify(() -> {
+      assertTrue(warning.startsWith("Integration default: the OAuth portal "), warning);
+      assertTrue(warning.endsWith(" has no tokens yet (none configured, none stored); its leads wait until a pair"
+          + " arrives through POST /admin/portals/default/tokens, or set BITRIX_ACCESS_TOKEN and"
+          + " BITRIX_REFRESH_TOKEN"), warning);
+      ctx.completeNow();
+    })));
+  }
+
   private static JsonObject entry(JsonObject health) {
     return health.getJsonObject("parts").getJsonObject("bitrix").getJsonObject("portals").getJsonObject("default");
   }
