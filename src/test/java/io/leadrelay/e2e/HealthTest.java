@@ -78,46 +78,48 @@ class HealthTest {
 
   @Test
   void aPausedPortalIsToldByErrorClassAndCodeWithoutBitrixText(Vertx vertx, VertxTestContext ctx) {
-    FakeBitrixPortal.start(vertx).compose(portal -> {
-      portal.enqueue(Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data for " + SUBSCRIBER_DATA));
-      return TestRelay.start(vertx, dir, portal.webhookUrl())
-          .compose(relay -> relay.postJson("{\"name\":\"Ivan\",\"phone\":\"+79990000001\"}")
-              .compose(accepted -> relay.pollAsync(() -> health(relay, h -> "paused".equals(entry(h)
-                  .getString("state")))))
-              .compose(paused -> {
-                ctx.verify(() -> {
-                  assertFalse(paused.encode().contains("ivan@mail"), paused.encode());
-                  JsonObject entry = entry(paused);
-                  assertEquals("The portal cannot take leads until someone fixes its configuration (HTTP 401"
-                      + " NO_AUTH_FOUND). The full answer and what to do are in error.log.", entry.getString("reason"));
-                  JsonObject lastError = entry.getJsonObject("lastError").copy();
-                  assertNotNull(lastError.remove("at"));
-                  assertEquals(new JsonObject().put("class", "PORTAL_FAILURE").put("httpStatus", 401)
-                      .put("code", "NO_AUTH_FOUND"), lastError);
-                });
-                // The whole text stays where only the operator reads it.
-                return relay.awaitLines("error", lines -> lines.stream()
-                    .anyMatch(l -> l.encode().contains(SUBSCRIBER_DATA)));
-              }))
-          .mapEmpty();
-    }).onComplete(ctx.succeedingThenComplete());
+    Reply noAuth = Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data for " + SUBSCRIBER_DATA);
+    healthAfter(vertx, noAuth, h -> "paused".equals(entry(h).getString("state")))
+        .compose(seen -> {
+          ctx.verify(() -> {
+            assertFalse(seen.health().encode().contains("ivan@mail"), seen.health().encode());
+            JsonObject entry = entry(seen.health());
+            assertEquals("The portal cannot take leads until someone fixes its configuration (HTTP 401"
+                + " NO_AUTH_FOUND). The full answer and what to do are in error.log.", entry.getString("reason"));
+            JsonObject lastError = entry.getJsonObject("lastError").copy();
+            assertNotNull(lastError.remove("at"));
+            assertEquals(new JsonObject().put("class", "PORTAL_FAILURE").put("httpStatus", 401)
+                .put("code", "NO_AUTH_FOUND"), lastError);
+          });
+          // The whole text stays where only the operator reads it.
+          return seen.relay().awaitLines("error", lines -> lines.stream()
+              .anyMatch(l -> l.encode().contains(SUBSCRIBER_DATA)));
+        })
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
   void aRejectedLeadLeavesNoTraceOfItsDataInHealth(Vertx vertx, VertxTestContext ctx) {
-    FakeBitrixPortal.start(vertx).compose(portal -> {
-      portal.enqueue(Reply.error(400, "", "Неверный формат e-mail: " + SUBSCRIBER_DATA));
-      return TestRelay.start(vertx, dir, portal.webhookUrl())
-          .compose(relay -> relay.postJson("{\"name\":\"Ivan\",\"email\":\"ivan@mail\"}")
-              .compose(accepted -> relay.pollAsync(() -> health(relay, h -> entry(h).getValue("lastError") != null)))
-              .map(health -> {
-                ctx.verify(() -> {
-                  assertFalse(health.encode().contains("ivan@mail"), health.encode());
-                  assertNull(entry(health).getJsonObject("lastError").getValue("description"));
-                });
-                return null;
-              }));
-    }).onComplete(ctx.succeedingThenComplete());
+    Reply rejected = Reply.error(400, "", "Неверный формат e-mail: " + SUBSCRIBER_DATA);
+    healthAfter(vertx, rejected, h -> entry(h).getValue("lastError") != null)
+        .onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
+          assertFalse(seen.health().encode().contains("ivan@mail"), seen.health().encode());
+          assertNull(entry(seen.health()).getJsonObject("lastError").getValue("description"));
+          ctx.completeNow();
+        })));
+  }
+
+  private record Seen(TestRelay relay, JsonObject health) {
+  }
+
+  /** A relay whose portal answers the first lead with {@code reply}; /health once it is {@code wanted}. */
+  private Future<Seen> healthAfter(Vertx vertx, Reply reply, Predicate<JsonObject> wanted) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> {
+      portal.enqueue(reply);
+      return TestRelay.start(vertx, dir, portal.webhookUrl());
+    }).compose(relay -> relay.postJson("{\"name\":\"Ivan\",\"email\":\"ivan@mail\"}")
+        .compose(accepted -> relay.pollAsync(() -> health(relay, wanted)))
+        .map(health -> new Seen(relay, health)));
   }
 
   @Test
