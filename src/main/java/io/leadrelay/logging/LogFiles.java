@@ -18,11 +18,15 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -64,8 +68,7 @@ public final class LogFiles implements AutoCloseable {
   static final int MAX_FLUSH_MS = 10_000;
   static final int CLEANUP_WAIT_SECONDS = 30;
   /** LOG_DIR when the relay creates it: owner all, group (a log shipper) reads, nobody else. */
-  static final java.util.Set<java.nio.file.attribute.PosixFilePermission> DIR_PERMISSIONS =
-      java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---");
+  static final Set<PosixFilePermission> DIR_PERMISSIONS = PosixFilePermissions.fromString("rwxr-x---");
 
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(LogFiles.class);
 
@@ -167,8 +170,8 @@ public final class LogFiles implements AutoCloseable {
   }
 
   /**
-   * Creates the directory (and any missing parent) 0750 whatever the umask: the lines carry personal data. A directory
-   * that already exists keeps the permissions its owner gave it.
+   * Creates the directory 0750 whatever the umask (missing parents as the umask has it): the lines carry personal
+   * data. A directory that already exists keeps the permissions its owner gave it.
    */
   private static void createPrivately(Path dir) throws IOException {
     if (Files.isDirectory(dir)) {
@@ -180,7 +183,7 @@ public final class LogFiles implements AutoCloseable {
     }
     try {
       Files.createDirectory(dir);
-    } catch (java.nio.file.FileAlreadyExistsException e) {
+    } catch (FileAlreadyExistsException e) {
       return; // made meanwhile by someone else: theirs to set
     }
     try {
