@@ -31,10 +31,21 @@ final class LineOutput extends OutputStream {
   private long wholeLinesEnd;
   private boolean cutPending;
 
-  /** Appends to {@code file}, whose end must be the end of a whole line. */
+  /**
+   * Appends to {@code file}. A file that ends in the middle of a line (cut by an earlier version on a full disk, or by
+   * a crash) gets a newline first: that one line stays broken, and the next does not start inside it.
+   */
   LineOutput(RandomAccessFile file) throws IOException {
     this.file = file;
-    this.wholeLinesEnd = file.length();
+    long length = file.length();
+    if (length > 0) {
+      file.seek(length - 1);
+      if (file.read() != '\n') {
+        file.write('\n');
+        length++;
+      }
+    }
+    this.wholeLinesEnd = length;
     file.seek(wholeLinesEnd);
   }
 

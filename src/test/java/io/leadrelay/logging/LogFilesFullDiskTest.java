@@ -123,6 +123,17 @@ class LogFilesFullDiskTest {
     assertEquals(List.of(line(0), line(1)), Files.readAllLines(old));
   }
 
+  @Test
+  void aCutLineLeftByAnEarlierRunIsNotContinued() throws IOException {
+    Files.writeString(tmp.resolve("webhook.log"), line(0) + "\n{\"n\":1,\"na");
+
+    try (LogFiles files = LogFiles.open(config())) {
+      files.append(Kind.WEBHOOK, line(2));
+    }
+
+    assertEquals(List.of(line(0), "{\"n\":1,\"na", line(2)), Files.readAllLines(tmp.resolve("webhook.log")));
+  }
+
   private LogConfig config() {
     return new LogConfig(tmp, "10MB", 7, "100MB");
   }
