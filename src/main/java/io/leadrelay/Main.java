@@ -4,6 +4,8 @@ import ch.qos.logback.classic.Level;
 import io.leadrelay.cli.DeliveriesCli;
 import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.ConfigLoader;
+import io.leadrelay.config.GeneratedSecrets;
+import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.RelayConfig;
 import io.vertx.core.Future;
@@ -34,7 +36,8 @@ public final class Main {
     try {
       ConfigLoader.Loaded loaded = await(ConfigLoader.load(vertx, System.getenv()));
       RelayConfig config = loaded.config();
-      Relay relay = await(Relay.start(vertx, config));
+      Relay relay = await(Relay.start(vertx, config)
+          .recover(failure -> Future.failedFuture(explainStartFailure(failure, config.http()))));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx), "leadrelay-shutdown"));
       announce(config, relay, loaded);
     } catch (Exception e) {
@@ -51,7 +54,8 @@ public final class Main {
     LOG.info("LeadRelay listening on {}:{} with {} HTTP instance(s); logs in {}, data in {}",
         config.http().host(), relay.httpPort(), config.http().instances(),
         config.logs().dir().toAbsolutePath().normalize(), config.dataDir().toAbsolutePath().normalize());
-    // Shown once, when the secret is first generated: it is the only place the full URL ever appears.
+    // Shown once, at the first start that gets this far after the secret was generated: the only place the full
+    // URL ever appears.
     for (IntegrationConfig integration : loaded.newSecrets()) {
       System.out.printf("%nGenerated a webhook secret for integration '%s' (kept in %s).%n"
               + "Paste this URL into BotHelp's \"send subscriber data via webhook\" action,%n"
@@ -59,7 +63,27 @@ public final class Main {
               + "    http://localhost:%d/webhook/%s/%s%n%n",
           integration.name(), config.dataDir().resolve("secret-" + integration.name() + ".txt"),
           relay.httpPort(), integration.name(), integration.secret());
+      System.out.flush();
+      GeneratedSecrets.announced(config.dataDir(), integration.name());
     }
+  }
+
+  /**
+   * A port already in use is the commonest first-start failure, and Netty's "Address already in use" names neither
+   * the port nor the setting: say both in one sentence.
+   */
+  static Throwable explainStartFailure(Throwable failure, HttpConfig http) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (String.valueOf(cause.getMessage()).contains("Address already in use")) {
+        return new ConfigException("Port " + http.port() + " on " + http.host() + " is already in use; stop what"
+            + " listens there or set HTTP_PORT (http.port) to a free port.");
+      }
+      if (cause instanceof java.net.BindException) {
+        return new ConfigException("Cannot listen on " + http.host() + ":" + http.port() + " (" + cause.getMessage()
+            + "); check HTTP_HOST (http.host) and HTTP_PORT (http.port).");
+      }
+    }
+    return failure;
   }
 
   /** A command's output is its answer: the service's start-up and diagnostic lines would only clutter it. */

@@ -21,6 +21,11 @@ public record BitrixError(ErrorClass errorClass, Integer httpStatus, String code
         Redaction.redact(description, secret), retryAt);
   }
 
+  /** The same error without Bitrix24's text, which can quote the lead's data: for what anyone may read (/health). */
+  public BitrixError withoutDescription() {
+    return new BitrixError(errorClass, httpStatus, code, null, retryAt);
+  }
+
   /** What happened in Bitrix24's terms, e.g. {@code HTTP 503 QUERY_LIMIT_EXCEEDED: Too many requests}. */
   public String summary() {
     StringBuilder text = new StringBuilder();

@@ -8,6 +8,7 @@ import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.delivery.PortalState;
 import io.leadrelay.delivery.RetryPolicy;
+import io.leadrelay.delivery.StallWatch;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.mapping.LeadFieldGuard;
@@ -29,6 +30,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.random.RandomGenerator;
 
@@ -55,6 +57,8 @@ public class BitrixVerticle extends VerticleBase {
   private final RetryPolicy policy;
   private final Map<PortalConfig, Portal> portals = new LinkedHashMap<>();
   private final Map<String, IntegrationStatus> statuses = new LinkedHashMap<>();
+  /** Per portal: when a lead last got through, for /health to tell a stuck queue. */
+  private final Map<PortalConfig, StallWatch> progress = new LinkedHashMap<>();
   /** Deliveries owned here right now: a second copy (a re-drive racing the first) is dropped. */
   private final Set<String> owned = new HashSet<>();
   /** Deliveries let through a paused portal to see whether it works again. */
@@ -113,7 +117,9 @@ public class BitrixVerticle extends VerticleBase {
       }
       PortalConfig portal = integration.portal().orElseThrow();
       portals.computeIfAbsent(portal, this::newPortal).users().add(name);
+      progress.computeIfAbsent(portal, p -> new StallWatch(delivery.stallAfter(), Instant.now()));
       LOG.info("Integration {}: sends leads to {}", name, portal.masked());
+      warnIfNoTokens(name, portal);
     });
     // Renew well before the lease runs out, so that a slow queue never looks like a lost delivery.
     long renewEvery = Math.max(1000, delivery.lease().toMillis() / 3);
@@ -121,6 +127,23 @@ public class BitrixVerticle extends VerticleBase {
     MessageConsumer<JsonObject> deliver = vertx.eventBus().consumer(Addresses.LEAD_DELIVER, this::deliver);
     MessageConsumer<JsonObject> health = vertx.eventBus().consumer(Addresses.HEALTH_BITRIX, this::health);
     return Future.all(deliver.completion(), health.completion());
+  }
+
+  /**
+   * An OAuth portal with no tokens, neither configured nor stored, takes no lead until someone sends a pair: say so
+   * at start, not only when the first lead is held back.
+   */
+  private void warnIfNoTokens(String integration, PortalConfig portal) {
+    if (portal.oauth() == null || portal.oauth().accessToken() != null || portal.oauth().refreshToken() != null) {
+      return;
+    }
+    store.loadTokens(portal.oauth().portalKey()).onComplete(stored -> {
+      if (stored.succeeded() && stored.result().isEmpty()) {
+        LOG.warn("Integration {}: the OAuth portal {} has no tokens yet (none configured, none stored); its leads"
+            + " wait until a pair arrives through POST /admin/portals/{}/tokens, or set BITRIX_ACCESS_TOKEN and"
+            + " BITRIX_REFRESH_TOKEN", integration, portal.masked(), integration);
+      }
+    });
   }
 
   @Override
@@ -401,6 +424,7 @@ public class BitrixVerticle extends VerticleBase {
     Instant now = Instant.now();
     probes.remove(command.deliveryId());
     statuses.get(command.integration()).succeeded(now);
+    progress.get(portal.config()).progressed(now);
     resume(portal, now);
     Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
     record(store.markDelivered(command.deliveryId(), lead.id(), attempt), command, () ->
@@ -519,15 +543,19 @@ public class BitrixVerticle extends VerticleBase {
         String name = entry.getKey();
         PortalConfig config = integrations.get(name).portal().orElse(null);
         Portal portal = config == null ? null : portals.get(config);
-        JsonObject json = entry.getValue().toJson(config == null ? null : config.masked(),
-            portal == null ? null : portal.queue());
+        JsonObject json = entry.getValue().toJson(config, portal == null ? null : portal.queue());
         json.mergeIn(portal == null ? new JsonObject().put("state", "active") : portal.state().toJson(now));
         Backlog backlog = byIntegration.get(name);
         json.put("backlog", backlog == null ? 0 : backlog.pending());
         json.put("oldestPendingAgeSeconds", backlog == null || backlog.oldestPendingReceivedAt() == null ? null
             : Duration.between(backlog.oldestPendingReceivedAt(), now).toSeconds());
         json.put("dead", backlog == null ? 0 : backlog.dead());
-        degraded |= portal != null && portal.state().paused();
+        Optional<Instant> stalledSince = config == null ? Optional.empty() : progress.get(config).stalledSince(
+            backlog == null ? null : backlog.oldestPendingReceivedAt(), now);
+        json.put("lastProgressAt", config == null ? null : progress.get(config).lastProgressAt().toString());
+        stalledSince.ifPresent(since -> json.put("stalledSince", since.toString()).put("stalled",
+            "leads have been waiting since " + since + " and none was delivered"));
+        degraded |= portal != null && portal.state().paused() || stalledSince.isPresent();
         report.put(name, json);
       }
       message.reply(new JsonObject().put("status", degraded ? "DEGRADED" : "UP").put("portals", report));

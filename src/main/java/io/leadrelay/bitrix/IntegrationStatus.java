@@ -1,5 +1,6 @@
 package io.leadrelay.bitrix;
 
+import io.leadrelay.config.PortalConfig;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -24,21 +25,22 @@ final class IntegrationStatus {
   }
 
   /**
-   * The health entry; {@code portal} is the masked URL (null in dry-run), {@code queue} the portal's queue
-   * (null in dry-run), shared with any other integration that uses the same webhook.
+   * The health entry; {@code portal} is null in dry-run, {@code queue} the portal's queue (null in dry-run), shared
+   * with any other integration that uses the same portal. The last error is told by class and code only: Bitrix24's
+   * text can quote the lead's data, and /health is not protected (the text is in error.log and the admin API).
    */
-  JsonObject toJson(String portal, PortalQueue queue) {
+  JsonObject toJson(PortalConfig portal, PortalQueue queue) {
     JsonObject error = null;
     if (lastError != null) {
       error = new JsonObject()
           .put("class", lastError.errorClass().name())
+          .put("httpStatus", lastError.httpStatus())
           .put("code", lastError.code())
-          .put("description", lastError.description())
           .put("at", lastErrorAt.toString());
     }
     return new JsonObject()
-        .put("mode", queue == null ? "dry-run" : "webhook")
-        .put("portal", portal)
+        .put("mode", portal == null ? "dry-run" : portal.oauth() != null ? "oauth" : "webhook")
+        .put("portal", portal == null ? null : portal.masked())
         .put("queued", queue == null ? 0 : queue.queued())
         .put("inFlight", queue == null ? 0 : queue.inFlight())
         .put("lastSuccessAt", lastSuccessAt == null ? null : lastSuccessAt.toString())

@@ -24,7 +24,7 @@ public final class ConfigLoader {
 
   public static final String DEFAULT_PATH = "conf/config.json";
 
-  /** The loaded configuration and the secrets generated during this start (their URLs are yet to be shown). */
+  /** The loaded configuration and the generated secrets whose URLs are yet to be shown. */
   public record Loaded(RelayConfig config, List<IntegrationConfig> newSecrets) {
   }
 
@@ -75,7 +75,7 @@ public final class ConfigLoader {
         GeneratedSecrets.Secret secret = GeneratedSecrets.resolve(config.dataDir(), integration.name());
         resolved = new IntegrationConfig(integration.name(), secret.value(), integration.portal(),
             integration.mapping());
-        if (secret.created()) {
+        if (secret.unannounced()) {
           created.add(resolved);
         }
       }

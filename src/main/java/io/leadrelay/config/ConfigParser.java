@@ -39,6 +39,7 @@ public final class ConfigParser {
     keys.put("HTTP_BODY_LIMIT", "http.bodyLimit");
     keys.put("HTTP_IDLE_TIMEOUT_SECONDS", "http.idleTimeoutSeconds");
     keys.put("HTTP_REQUEST_TIMEOUT_SECONDS", "http.requestTimeoutSeconds");
+    keys.put("TRUSTED_PROXIES", "http.trustedProxies");
     keys.put("DATA_DIR", "dataDir");
     keys.put("LOG_DIR", "logs.dir");
     keys.put("LOG_MAX_FILE_SIZE", "logs.maxFileSize");
@@ -60,6 +61,7 @@ public final class ConfigParser {
     keys.put("LEASE_SECONDS", "delivery.leaseSeconds");
     keys.put("SWEEP_INTERVAL_MS", "delivery.sweepIntervalMs");
     keys.put("RETENTION_DAYS", "delivery.retentionDays");
+    keys.put("HEALTH_STALL_SECONDS", "delivery.stallSeconds");
     keys.put("ADMIN_TOKEN", "admin.token");
     keys.put("BOTHELP_SECRET", "integrations.default.secret");
     keys.put("BITRIX_WEBHOOK_URL", "integrations.default.portal.webhookUrl");
@@ -76,12 +78,33 @@ public final class ConfigParser {
     return Map.copyOf(keys);
   }
 
+  /**
+   * Parses the configuration with the environment variables on top. A value in the file that a variable overrides
+   * is checked too: it is what the relay would run with once the variable goes, and a mistake hidden today would
+   * stop a later start for no visible reason.
+   */
   public static RelayConfig parse(JsonObject merged) {
+    RelayConfig config = parse(merged, true);
+    boolean hidesFileValues = ENV_KEYS.entrySet().stream()
+        .anyMatch(env -> given(merged.getValue(env.getKey())) && inFile(merged, env.getValue()));
+    if (hidesFileValues) {
+      try {
+        parse(merged, false);
+      } catch (ConfigException e) {
+        throw new ConfigException("The configuration file has a value that an environment variable overrides, but"
+            + " it is wrong all the same (fix or remove it): " + e.getMessage());
+      }
+    }
+    return config;
+  }
+
+  /** @param environmentWins false to keep the file's value wherever the file has one (to check those values) */
+  private static RelayConfig parse(JsonObject merged, boolean environmentWins) {
     JsonObject json = merged.copy();
     Map<String, String> envSources = new HashMap<>();
     for (Map.Entry<String, String> env : ENV_KEYS.entrySet()) {
       Object value = json.remove(env.getKey());
-      if (value != null && !value.toString().isBlank()) {
+      if (given(value) && (environmentWins || !inFile(merged, env.getValue()))) {
         put(json, env.getValue(), value.toString().trim());
         envSources.put(env.getValue(), env.getKey());
       }
@@ -91,14 +114,15 @@ public final class ConfigParser {
 
     JsonObject httpJson = read.object(json, "http", "http");
     read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds",
-        "requestTimeoutSeconds"));
+        "requestTimeoutSeconds", "trustedProxies"));
     HttpConfig http = new HttpConfig(
         read.string(httpJson, "host", "http.host", "0.0.0.0"),
         read.integer(httpJson, "port", "http.port", 8080, 0, 65535),
         read.integer(httpJson, "instances", "http.instances", Runtime.getRuntime().availableProcessors(), 1, 256),
         read.integer(httpJson, "bodyLimit", "http.bodyLimit", 64 * 1024, 1024, 16 * 1024 * 1024),
         read.integer(httpJson, "idleTimeoutSeconds", "http.idleTimeoutSeconds", 30, 1, 3600),
-        read.integer(httpJson, "requestTimeoutSeconds", "http.requestTimeoutSeconds", 10, 1, 300));
+        read.integer(httpJson, "requestTimeoutSeconds", "http.requestTimeoutSeconds", 10, 1, 300),
+        trustedProxies(read, httpJson));
 
     Path dataDir = Path.of(read.string(json, "dataDir", "dataDir", "./data"));
 
@@ -122,10 +146,20 @@ public final class ConfigParser {
         integrations(read, json));
   }
 
+  /** A comma-separated string (as TRUSTED_PROXIES gives it) or, in the file, a JSON array of strings. */
+  private static TrustedProxies trustedProxies(ConfigReader read, JsonObject http) {
+    Object value = http.getValue("trustedProxies");
+    String list = value instanceof io.vertx.core.json.JsonArray array
+        ? String.join(",", array.stream().map(String::valueOf).toList())
+        : read.string(http, "trustedProxies", "http.trustedProxies", null);
+    return TrustedProxies.parse(read.name("http.trustedProxies"), list);
+  }
+
   private static DeliveryConfig delivery(ConfigReader read, JsonObject json) {
     JsonObject delivery = read.object(json, "delivery", "delivery");
     read.rejectUnknown(delivery, "delivery", Set.of("storeSynchronous", "retryBaseMs", "retryMaxSeconds",
-        "maxAgeHours", "repeatWindowSeconds", "leaseSeconds", "sweepIntervalMs", "sweepBatch", "retentionDays"));
+        "maxAgeHours", "repeatWindowSeconds", "leaseSeconds", "sweepIntervalMs", "sweepBatch", "retentionDays",
+        "stallSeconds"));
     DeliveryConfig defaults = DeliveryConfig.defaults();
     String synchronous = read.string(delivery, "storeSynchronous", "delivery.storeSynchronous",
         defaults.storeSynchronous()).toUpperCase(java.util.Locale.ROOT);
@@ -148,7 +182,9 @@ public final class ConfigParser {
         Duration.ofMillis(read.integer(delivery, "sweepIntervalMs", "delivery.sweepIntervalMs",
             (int) defaults.sweepInterval().toMillis(), 50, 60_000)),
         read.integer(delivery, "sweepBatch", "delivery.sweepBatch", defaults.sweepBatch(), 1, 5000),
-        read.integer(delivery, "retentionDays", "delivery.retentionDays", defaults.retentionDays(), 1, 3650));
+        read.integer(delivery, "retentionDays", "delivery.retentionDays", defaults.retentionDays(), 1, 3650),
+        Duration.ofSeconds(read.integer(delivery, "stallSeconds", "delivery.stallSeconds",
+            (int) defaults.stallAfter().toSeconds(), 10, 86_400)));
   }
 
   private static BitrixLimits limits(ConfigReader read, JsonObject bitrix) {
@@ -285,7 +321,23 @@ public final class ConfigParser {
     return value;
   }
 
-  private static void put(JsonObject json, String dottedPath, String value) {
+  private static boolean given(Object envValue) {
+    return envValue != null && !envValue.toString().isBlank();
+  }
+
+  /** Whether the file sets the key at {@code dottedPath} (e.g. "http.port"). */
+  private static boolean inFile(JsonObject json, String dottedPath) {
+    Object node = json;
+    for (String part : dottedPath.split("\\.")) {
+      if (!(node instanceof JsonObject object)) {
+        return false;
+      }
+      node = object.getValue(part);
+    }
+    return node != null;
+  }
+
+    private static void put(JsonObject json, String dottedPath, String value) {
     List<String> parts = List.of(dottedPath.split("\\."));
     JsonObject node = json;
     for (String part : parts.subList(0, parts.size() - 1)) {

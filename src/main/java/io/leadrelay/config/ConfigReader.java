@@ -12,6 +12,10 @@ import java.util.TreeSet;
  */
 final class ConfigReader {
 
+  /** Full key path → the environment variable that sets it. */
+  private static final Map<String, String> VARIABLES = ConfigParser.ENV_KEYS.entrySet().stream()
+      .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getValue, Map.Entry::getKey));
+
   /** Full key path (e.g. "http.port") → the environment variable it was taken from. */
   private final Map<String, String> envSources;
 
@@ -19,9 +23,17 @@ final class ConfigReader {
     this.envSources = envSources;
   }
 
+  /**
+   * What to call the value at {@code path} in an error: the environment variable it came from, or the key with the
+   * variable that would set it (users of the documented variables may never have seen the JSON path).
+   */
   String name(String path) {
     String env = envSources.get(path);
-    return env != null ? env : path;
+    if (env != null) {
+      return env;
+    }
+    String variable = VARIABLES.get(path);
+    return variable != null ? path + " (" + variable + ")" : path;
   }
 
   JsonObject object(JsonObject parent, String key, String path) {

@@ -12,14 +12,16 @@ import java.util.Base64;
 /**
  * Webhook secrets the relay made up itself because none was configured. Each is kept in
  * {@code DATA_DIR/secret-<integration>.txt} (owner-only where the file system allows) so the URL pasted into
- * BotHelp keeps working across restarts. Blocking file I/O: call it off the event loop.
+ * BotHelp keeps working across restarts. Until its URL has been shown, a marker file
+ * {@code secret-<integration>.unannounced} sits beside it: a first start that fails after making the secret (a busy
+ * port) leaves the marker, and the next start shows the URL. Blocking file I/O: call it off the event loop.
  */
 public final class GeneratedSecrets {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** A secret and whether it was created just now (then the user has yet to see its URL). */
-  public record Secret(String value, Path file, boolean created) {
+  /** A secret and whether its URL is yet to be shown to the user. */
+  public record Secret(String value, Path file, boolean unannounced) {
   }
 
   private GeneratedSecrets() {
@@ -29,17 +31,21 @@ public final class GeneratedSecrets {
     Path file = dataDir.resolve("secret-" + integration + ".txt");
     try {
       Files.createDirectories(dataDir);
+      Path marker = unannouncedMarker(dataDir, integration);
       if (Files.exists(file)) {
-        return new Secret(read(file), file, false);
+        return new Secret(read(file), file, Files.exists(marker));
       }
       String secret = newSecret();
+      // The marker first: a crash between the two leaves a marker without a secret, harmless on the next start.
+      Files.deleteIfExists(marker);
+      Files.createFile(marker);
       try {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       } catch (UnsupportedOperationException e) {
         Files.createFile(file);
       } catch (FileAlreadyExistsException e) {
         // Another relay sharing this data directory created it first: use theirs.
-        return new Secret(read(file), file, false);
+        return new Secret(read(file), file, Files.exists(marker));
       }
       Files.writeString(file, secret + "\n", StandardCharsets.UTF_8);
       return new Secret(secret, file, true);
@@ -47,6 +53,19 @@ public final class GeneratedSecrets {
       throw new ConfigException("DATA_DIR " + dataDir.toAbsolutePath() + " is not writable, so no webhook secret"
           + " could be kept there (" + e.getClass().getSimpleName() + "); set BOTHELP_SECRET or fix the directory.");
     }
+  }
+
+  /** The user has seen the URL of this integration's generated secret: it is not shown again. */
+  public static void announced(Path dataDir, String integration) {
+    try {
+      Files.deleteIfExists(unannouncedMarker(dataDir, integration));
+    } catch (IOException e) {
+      // Shown once more at the next start: better than never.
+    }
+  }
+
+  private static Path unannouncedMarker(Path dataDir, String integration) {
+    return dataDir.resolve("secret-" + integration + ".unannounced");
   }
 
   private static String read(Path file) throws IOException {

@@ -20,6 +20,8 @@ import java.time.Instant;
 public final class PortalState {
 
   private static final Duration MAX_REFUSAL_HOLD = Duration.ofSeconds(60);
+  /** Where the whole error (what to fix) is, since /health shows only its class and code. */
+  private static final String DETAILS = "The full answer and what to do are in error.log.";
 
   private final Duration firstRefusalHold;
   private final Duration firstProbeDelay;
@@ -129,12 +131,15 @@ public final class PortalState {
     return pausedBy;
   }
 
-  /** For /health: active, held or paused, and why. */
+  /**
+   * For /health: active, held or paused, and why — the error's class and code, not Bitrix24's text, which can quote
+   * a lead's data (the full text is in error.log and the admin API).
+   */
   public JsonObject toJson(Instant now) {
     JsonObject json = new JsonObject();
     if (pausedBy != null) {
       return json.put("state", "paused")
-          .put("reason", pausedBy.reason())
+          .put("reason", pausedBy.withoutDescription().reason() + " " + DETAILS)
           .put("pausedSince", pausedSince.toString())
           .put("nextProbeAt", nextProbeAt.toString());
     }

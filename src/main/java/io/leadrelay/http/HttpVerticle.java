@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 
@@ -92,9 +93,12 @@ public class HttpVerticle extends VerticleBase {
         .setPort(config.port())
         .setIdleTimeout(config.idleTimeoutSeconds())
         .setMaxHeaderSize(16 * 1024)
-        .setMaxInitialLineLength(8 * 1024);
+        .setMaxInitialLineLength(8 * 1024)
+        // HTTP/1.1 only: BotHelp sends HTTP/1.1, and every limit here (body, deadline, discard) is written for it.
+        .setHttp2ClearTextEnabled(false);
     return vertx.createHttpServer(options)
         .requestHandler(router)
+        .invalidRequestHandler(this::invalidRequest)
         .listen()
         .onSuccess(s -> {
           server = s;
@@ -281,6 +285,30 @@ public class HttpVerticle extends VerticleBase {
         "Nothing here; BotHelp webhooks go to POST /webhook/{integration}/{secret}."));
   }
 
+  /**
+   * A request the HTTP decoder could not read, so the router never sees it. An unreadable Content-Length gets the
+   * documented JSON refusal (the body's end is unknown, so the connection is closed after it); anything else gets
+   * Vert.x's own answer (400, 413 or 431).
+   */
+  private void invalidRequest(HttpServerRequest request) {
+    List<String> lengths = request.headers().getAll(HttpHeaders.CONTENT_LENGTH);
+    boolean badLength = !lengths.isEmpty() && (lengths.stream().distinct().count() > 1
+        || lengths.stream().anyMatch(length -> !length.trim().matches("[0-9]{1,18}")));
+    if (!badLength) {
+      HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(request);
+      return;
+    }
+    Refusal refusal = new Refusal(400, "bad_content_length",
+        "The Content-Length header is not one whole number, so the body's end is unknown.");
+    vertx.eventBus().publish(Addresses.REQUEST_REFUSED, ErrorEvent.refused(null, refusal.code(), refusal.getMessage(),
+        refusal.status(), clientAddress(request)).toJson(), LOCAL);
+    request.response().setStatusCode(400)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON_UTF8)
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(refusal.toJson().encode())
+        .onComplete(sent -> request.connection().close());
+  }
+
   private void internalError(RoutingContext ctx) {
     json(ctx, 500, new JsonObject().put("ok", false).put("error", "internal_error")
         .put("message", "The relay failed to handle this request; it has been logged."));
@@ -306,8 +334,14 @@ public class HttpVerticle extends VerticleBase {
     return integration != null && secrets.containsKey(integration) ? integration : null;
   }
 
-  private static String remoteAddress(RoutingContext ctx) {
-    return ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
+  private String remoteAddress(RoutingContext ctx) {
+    return clientAddress(ctx.request());
+  }
+
+  /** The sender's address: the connection's, or the X-Forwarded-For client if it comes from a trusted proxy. */
+  private String clientAddress(HttpServerRequest request) {
+    String peer = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+    return config.trustedProxies().clientAddress(peer, request.headers().getAll("X-Forwarded-For"));
   }
 
   @Override

@@ -69,7 +69,8 @@ public final class PayloadParser {
     }
     int semicolon = contentType.indexOf(';');
     String type = semicolon >= 0 ? contentType.substring(0, semicolon) : contentType;
-    return type.trim().toLowerCase(Locale.ROOT);
+    // A media type has no whitespace in it; BotHelp's own docs print "application/ json", so people send that.
+    return type.replaceAll("\\s+", "").toLowerCase(Locale.ROOT);
   }
 
   /** Refuses, before the body is read, any content type this parser does not accept. */

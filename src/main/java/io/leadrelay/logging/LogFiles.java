@@ -18,11 +18,15 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -38,7 +42,8 @@ import java.util.stream.Collectors;
  * <p>They live in a private logback {@link LoggerContext} built in code, not in the application's logback.xml:
  * the files are data, not diagnostics, and several relays (in tests) may run in one JVM, each with its own
  * directory. Writes go through an asynchronous appender so a caller only waits for a slow disk when the queue is
- * full, and no line is ever dropped.
+ * full. A line is written whole or not at all ({@link WholeLineFileAppender}); one that cannot be written (a full
+ * disk) is counted, never glued to the next.
  */
 public final class LogFiles implements AutoCloseable {
 
@@ -62,6 +67,8 @@ public final class LogFiles implements AutoCloseable {
   // that a hung disk cannot hold a shutdown forever.
   static final int MAX_FLUSH_MS = 10_000;
   static final int CLEANUP_WAIT_SECONDS = 30;
+  /** LOG_DIR when the relay creates it: owner all, group (a log shipper) reads, nobody else. */
+  static final Set<PosixFilePermission> DIR_PERMISSIONS = PosixFilePermissions.fromString("rwxr-x---");
 
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(LogFiles.class);
 
@@ -70,9 +77,11 @@ public final class LogFiles implements AutoCloseable {
   private final Map<Kind, Logger> loggers;
   private final Map<Kind, AsyncAppender> queues;
   private final Map<Kind, RollingFileAppender<ILoggingEvent>> files;
+  private final LineDrops drops;
 
   private LogFiles(Path dir, LoggerContext context, Map<Kind, Logger> loggers, Map<Kind, AsyncAppender> queues,
-                   Map<Kind, RollingFileAppender<ILoggingEvent>> files) {
+                   Map<Kind, RollingFileAppender<ILoggingEvent>> files, LineDrops drops) {
+    this.drops = drops;
     this.dir = dir;
     this.context = context;
     this.loggers = loggers;
@@ -87,6 +96,11 @@ public final class LogFiles implements AutoCloseable {
    * @throws IllegalStateException if the directory or a file in it cannot be created or opened
    */
   public static LogFiles open(LogConfig config) {
+    return open(config, LineOutput::open);
+  }
+
+  /** As {@link #open(LogConfig)}, with the files opened by {@code opener} (tests: a disk that fills up). */
+  static LogFiles open(LogConfig config, WholeLineFileAppender.Opener opener) {
     FileSize maxFileSize = size("logs.maxFileSize", config.maxFileSize());
     FileSize totalSizeCap = size("logs.totalSizeCap", config.totalSizeCap());
     if (totalSizeCap.getSize() < maxFileSize.getSize()) {
@@ -98,7 +112,7 @@ public final class LogFiles implements AutoCloseable {
     }
     Path dir = config.dir().toAbsolutePath().normalize();
     try {
-      Files.createDirectories(dir);
+      createPrivately(dir);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException("Cannot create the log directory " + dir + ": " + describe(e), e);
     }
@@ -112,8 +126,9 @@ public final class LogFiles implements AutoCloseable {
     Map<Kind, Logger> loggers = new EnumMap<>(Kind.class);
     Map<Kind, AsyncAppender> queues = new EnumMap<>(Kind.class);
     Map<Kind, RollingFileAppender<ILoggingEvent>> files = new EnumMap<>(Kind.class);
+    LineDrops drops = new LineDrops(dir);
     for (Kind kind : Kind.values()) {
-      RollingFileAppender<ILoggingEvent> file = rollingFile(context, dir, kind, maxFileSize);
+      RollingFileAppender<ILoggingEvent> file = rollingFile(context, dir, kind, maxFileSize, drops, opener);
       AsyncAppender async = new AsyncAppender();
       async.setContext(context);
       async.setName(kind.baseName + "-async");
@@ -151,7 +166,31 @@ public final class LogFiles implements AutoCloseable {
         LOG.warn("Log files in {}: {}", dir, describe(status));
       }
     });
-    return new LogFiles(dir, context, loggers, queues, files);
+    return new LogFiles(dir, context, loggers, queues, files, drops);
+  }
+
+  /**
+   * Creates the directory 0750 whatever the umask (missing parents as the umask has it): the lines carry personal
+   * data. A directory that already exists keeps the permissions its owner gave it.
+   */
+  private static void createPrivately(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    try {
+      Files.createDirectory(dir);
+    } catch (FileAlreadyExistsException e) {
+      return; // made meanwhile by someone else: theirs to set
+    }
+    try {
+      Files.setPosixFilePermissions(dir, DIR_PERMISSIONS);
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system: its own access rules apply.
+    }
   }
 
   /** Queues one line (without its newline) for the given file; blocks only while that file's queue is full. */
@@ -162,6 +201,21 @@ public final class LogFiles implements AutoCloseable {
   /** The absolute directory the files are in. */
   public Path dir() {
     return dir;
+  }
+
+  /** Lines that could not be written (and are lost) since the files were opened. */
+  public long droppedLines() {
+    return drops.total();
+  }
+
+  /** True while lines are being dropped: the last attempt to write one failed. */
+  public boolean dropping() {
+    return drops.dropping();
+  }
+
+  /** The exception class of the last failed write, or null. */
+  public String lastWriteError() {
+    return drops.lastError();
   }
 
   /** Why the logs cannot be written right now, or empty if they can. */
@@ -204,8 +258,9 @@ public final class LogFiles implements AutoCloseable {
   }
 
   private static RollingFileAppender<ILoggingEvent> rollingFile(LoggerContext context, Path dir, Kind kind,
-                                                                 FileSize maxFileSize) {
-    RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
+                                                                 FileSize maxFileSize, LineDrops drops,
+                                                                 WholeLineFileAppender.Opener opener) {
+    RollingFileAppender<ILoggingEvent> file = new WholeLineFileAppender<>(drops, opener);
     file.setContext(context);
     file.setName(kind.baseName);
     file.setFile(dir.resolve(kind.fileName()).toString());

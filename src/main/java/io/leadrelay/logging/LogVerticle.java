@@ -28,6 +28,7 @@ public final class LogVerticle extends VerticleBase {
 
   private final LogConfig config;
   private final SecretMasker masker;
+  private final WholeLineFileAppender.Opener opener;
   private LogFiles files;
   private long retentionTimer = -1;
   /** How often old rolled files are looked for (and once at start). */
@@ -39,14 +40,20 @@ public final class LogVerticle extends VerticleBase {
    *                ignored
    */
   public LogVerticle(LogConfig config, Set<String> secrets) {
+    this(config, secrets, LineOutput::open);
+  }
+
+  /** With the files opened by {@code opener}: tests simulate a full disk with it. */
+  LogVerticle(LogConfig config, Set<String> secrets, WholeLineFileAppender.Opener opener) {
     this.config = config;
     this.masker = new SecretMasker(secrets);
+    this.opener = opener;
   }
 
   @Override
   public Future<?> start() {
     try {
-      files = LogFiles.open(config);
+      files = LogFiles.open(config, opener);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -107,11 +114,19 @@ public final class LogVerticle extends VerticleBase {
     files.append(kind, line);
   }
 
+  /**
+   * DOWN when the files cannot be written at all, DEGRADED while lines are being dropped (the last write failed, e.g.
+   * a full disk): the relay still delivers leads, but their record is lost. The count of dropped lines stays after
+   * writing works again.
+   */
   private JsonObject health() {
-    JsonObject health = new JsonObject();
-    files.problem().ifPresentOrElse(
-        reason -> health.put("status", "DOWN").put("dir", files.dir().toString()).put("reason", reason),
-        () -> health.put("status", "UP").put("dir", files.dir().toString()));
+    JsonObject health = new JsonObject().put("status", "UP").put("dir", files.dir().toString())
+        .put("droppedLines", files.droppedLines());
+    if (files.dropping()) {
+      health.put("status", "DEGRADED")
+          .put("reason", "log lines are being dropped (" + files.lastWriteError() + ")");
+    }
+    files.problem().ifPresent(reason -> health.put("status", "DOWN").put("reason", reason));
     return health;
   }
 

@@ -88,8 +88,16 @@ class ConfigParserTest {
   void badValuesStopStartUpWithOneSentenceNamingTheKey() {
     assertEquals("HTTP_PORT must be a whole number from 0 to 65535, got \"eighty\".",
         error(new JsonObject().put("HTTP_PORT", "eighty")));
-    assertEquals("http.port must be a whole number from 0 to 65535, got 70000.",
+    // From the file: the key, and the variable that sets it too (users of the variables never saw the key).
+    assertEquals("http.port (HTTP_PORT) must be a whole number from 0 to 65535, got 70000.",
         error(new JsonObject().put("http", new JsonObject().put("port", 70000))));
+    assertTrue(error(new JsonObject().put("integrations", new JsonObject().put("default", new JsonObject()
+            .put("portal", new JsonObject().put("webhookUrl", "ftp://x/rest/1/c/")))))
+        .startsWith("integrations.default.portal.webhookUrl (BITRIX_WEBHOOK_URL) must start with https://"));
+    // Another integration's keys have no variable.
+    assertEquals("integrations.shop.secret must be 16 to 256 letters, digits, '-', '_', '.' or '~' (it is part of"
+        + " the webhook URL).", error(new JsonObject().put("integrations", new JsonObject()
+        .put("shop", new JsonObject().put("secret", "short")))));
     assertEquals("BITRIX_ASSIGNED_BY_ID must be a whole number from 1 to 2147483647, got \"boss\".",
         error(new JsonObject().put("BITRIX_ASSIGNED_BY_ID", "boss")));
     assertTrue(error(new JsonObject().put("htpp", new JsonObject())).startsWith("Unknown key 'htpp'"));
@@ -97,6 +105,39 @@ class ConfigParserTest {
     assertTrue(error(new JsonObject().put("LOG_MAX_FILE_SIZE", "huge")).startsWith("LOG_MAX_FILE_SIZE must be a size"));
     assertTrue(error(new JsonObject().put("integrations", new JsonObject().put("Bad Name", new JsonObject())))
         .startsWith("Integration name 'Bad Name'"));
+  }
+
+  @Test
+  void aWrongValueInTheFileIsReportedEvenWhenAVariableOverridesIt() {
+    JsonObject json = new JsonObject()
+        .put("http", new JsonObject().put("port", "eighty"))
+        .put("delivery", new JsonObject().put("stallSeconds", 600))
+        .put("HTTP_PORT", "8181");
+    assertEquals("The configuration file has a value that an environment variable overrides, but it is wrong all the"
+        + " same (fix or remove it): http.port (HTTP_PORT) must be a whole number from 0 to 65535, got \"eighty\".",
+        error(json));
+
+    json.getJsonObject("http").put("port", 9000);
+    assertEquals(8181, ConfigParser.parse(json).http().port(), "a valid file value is simply overridden");
+  }
+
+  @Test
+  void healthStallThresholdAndTrustedProxiesHaveVariables() {
+    RelayConfig defaults = ConfigParser.parse(new JsonObject());
+    assertEquals(java.time.Duration.ofMinutes(5), defaults.delivery().stallAfter());
+    assertTrue(defaults.http().trustedProxies().isEmpty());
+
+    RelayConfig set = ConfigParser.parse(new JsonObject().put("HEALTH_STALL_SECONDS", "120")
+        .put("TRUSTED_PROXIES", "10.0.0.5, 172.16.0.0/12"));
+    assertEquals(java.time.Duration.ofMinutes(2), set.delivery().stallAfter());
+    assertEquals("198.51.100.7", set.http().trustedProxies().clientAddress("172.16.3.4",
+        java.util.List.of("198.51.100.7")));
+
+    RelayConfig fromFile = ConfigParser.parse(new JsonObject().put("http", new JsonObject()
+        .put("trustedProxies", new io.vertx.core.json.JsonArray().add("10.0.0.5"))));
+    assertEquals("10.0.0.5", fromFile.http().trustedProxies().toString());
+    assertEquals("HEALTH_STALL_SECONDS must be a whole number from 10 to 86400, got \"5\".",
+        error(new JsonObject().put("HEALTH_STALL_SECONDS", "5")));
   }
 
   @Test

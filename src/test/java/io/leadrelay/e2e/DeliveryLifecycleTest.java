@@ -90,7 +90,9 @@ class DeliveryLifecycleTest {
                       assertEquals("DEGRADED", health.getString("status"));
                       JsonObject state = health.getJsonObject("parts").getJsonObject("bitrix")
                           .getJsonObject("portals").getJsonObject("default");
-                      assertTrue(state.getString("reason").contains("Wrong authorization data"), state.encode());
+                      assertEquals("The portal cannot take leads until someone fixes its configuration (HTTP 401"
+                          + " NO_AUTH_FOUND). The full answer and what to do are in error.log.",
+                          state.getString("reason"), state.encode());
                       assertTrue(state.getInteger("backlog") > 0, state.encode());
                     });
                     return relay.awaitExactlyOneLeadEach(portal, ids);

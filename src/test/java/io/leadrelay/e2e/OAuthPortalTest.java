@@ -72,7 +72,9 @@ class OAuthPortalTest {
                     String reason = health.getJsonObject("parts").getJsonObject("bitrix").getJsonObject("portals")
                         .getJsonObject("default").getString("reason");
                     assertTrue(reason.contains("invalid_grant"), reason);
-                    assertTrue(reason.contains("POST /admin/portals/default/tokens"), reason);
+                    assertTrue(reason.endsWith("The full answer and what to do are in error.log."), reason);
+                    assertTrue(relay.lines("error").stream().anyMatch(line -> line.getString("reason")
+                        .contains("POST /admin/portals/default/tokens")), "the fix is told where the operator reads");
                     assertTrue(portal.leads().isEmpty());
                   });
                   return relay.relay().store().find(id);

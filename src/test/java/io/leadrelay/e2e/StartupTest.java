@@ -8,6 +8,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,6 +81,32 @@ class StartupTest {
     assertFalse(String.join("\n", second).contains(secret), "a restart does not print the secret again");
     assertFalse(Files.exists(dir.resolve("logs/webhook.log")) && Files.readString(dir.resolve("logs/webhook.log"))
         .contains(secret));
+  }
+
+  @Test
+  void aBusyPortIsNamedAndTheNextStartStillShowsTheNewUrl(@TempDir Path dir) throws Exception {
+    Map<String, String> env = new java.util.HashMap<>(Map.of("DATA_DIR", dir.resolve("data").toString(),
+        "LOG_DIR", dir.resolve("logs").toString()));
+    try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      env.put("HTTP_PORT", String.valueOf(busy.getLocalPort()));
+      Process process = relayProcess(dir, env).start();
+      started.add(process);
+      assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+      String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      assertEquals("LeadRelay cannot start: Port " + busy.getLocalPort() + " on 127.0.0.1 is already in use; stop"
+          + " what listens there or set HTTP_PORT (http.port) to a free port.", stderr);
+      assertEquals(2, process.exitValue());
+      assertTrue(Files.exists(dir.resolve("data/secret-default.txt")), "the secret was made before the failure");
+    }
+
+    env.put("HTTP_PORT", "0");
+    List<String> next = runUntilListening(relayProcess(dir, env), true);
+    Matcher url = URL.matcher(String.join("\n", next));
+    assertTrue(url.find(), "the URL nobody has seen yet is shown now: " + next);
+    assertEquals(url.group(2), Files.readString(dir.resolve("data/secret-default.txt")).trim());
+
+    List<String> third = runUntilListening(relayProcess(dir, env), false);
+    assertFalse(URL.matcher(String.join("\n", third)).find(), "once shown, not again: " + third);
   }
 
   /** Starts the relay, reads its console until it listens, checks /health and the webhook, then stops it. */

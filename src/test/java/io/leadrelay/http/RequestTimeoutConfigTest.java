@@ -25,7 +25,8 @@ class RequestTimeoutConfigTest {
 
   @Test
   void refusesValuesOutsideOneToThreeHundredSecondsNamingTheSetting() {
-    assertEquals("http.requestTimeoutSeconds must be a whole number from 1 to 300, got 0.",
+    assertEquals("http.requestTimeoutSeconds (HTTP_REQUEST_TIMEOUT_SECONDS) must be a whole number from 1 to 300,"
+        + " got 0.",
         assertThrows(ConfigException.class, () -> ConfigParser.parse(http(0))).getMessage());
     assertEquals("HTTP_REQUEST_TIMEOUT_SECONDS must be a whole number from 1 to 300, got \"301\".",
         assertThrows(ConfigException.class,

@@ -203,10 +203,45 @@ class LogVerticleTest {
     vertx.deployVerticle(new LogVerticle(config(dir), Set.of()), WORKER)
         .compose(id -> vertx.eventBus().<JsonObject>request(Addresses.HEALTH_LOGS, new JsonObject()))
         .onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
-          assertEquals(new JsonObject().put("status", "UP").put("dir", dir.toAbsolutePath().toString()),
-              reply.body());
+          assertEquals(new JsonObject().put("status", "UP").put("dir", dir.toAbsolutePath().toString())
+              .put("droppedLines", 0), reply.body());
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  void reportsDegradedWithTheCountWhileLinesAreDroppedAndUpAgainOnceTheyAreWritten(Vertx vertx,
+                                                                                  VertxTestContext ctx) {
+    Path dir = tmp.resolve("logs");
+    FillingDisk disk = new FillingDisk(0);
+    JsonObject refused = ErrorEvent.refused(null, "not_found", "Nothing here.", 404, "127.0.0.1").toJson();
+
+    vertx.deployVerticle(new LogVerticle(config(dir), Set.of(), disk), WORKER)
+        .compose(id -> {
+          vertx.eventBus().publish(Addresses.REQUEST_REFUSED, refused, LOCAL);
+          vertx.eventBus().publish(Addresses.REQUEST_REFUSED, refused, LOCAL);
+          return healthWhen(vertx, health -> health.getLong("droppedLines") == 2);
+        })
+        .compose(full -> {
+          ctx.verify(() -> assertEquals(new JsonObject().put("status", "DEGRADED")
+              .put("dir", dir.toAbsolutePath().toString()).put("droppedLines", 2)
+              .put("reason", "log lines are being dropped (IOException)"), full));
+          disk.free(1 << 20);
+          vertx.eventBus().publish(Addresses.REQUEST_REFUSED, refused, LOCAL);
+          return healthWhen(vertx, health -> "UP".equals(health.getString("status")));
+        })
+        .onComplete(ctx.succeeding(freed -> ctx.verify(() -> {
+          assertEquals(new JsonObject().put("status", "UP").put("dir", dir.toAbsolutePath().toString())
+              .put("droppedLines", 2), freed);
+          ctx.completeNow();
+        })));
+  }
+
+  /** Asks the log health until it matches: lines are written on the async queue's own thread. */
+  private static Future<JsonObject> healthWhen(Vertx vertx, java.util.function.Predicate<JsonObject> condition) {
+    return vertx.eventBus().<JsonObject>request(Addresses.HEALTH_LOGS, new JsonObject())
+        .compose(reply -> condition.test(reply.body()) ? Future.succeededFuture(reply.body())
+            : vertx.timer(10).compose(v -> healthWhen(vertx, condition)));
   }
 
   @Test
