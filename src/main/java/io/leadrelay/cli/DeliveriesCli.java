@@ -134,7 +134,7 @@ public final class DeliveriesCli {
     DeliveryRecord record = found.get();
     IntegrationConfig integration = config.integrations().get(record.delivery().integration());
     // As in the admin API: what the mapping configured now would send, to check a fix before replaying.
-    JsonObject mapped = integration == null ? null
+    JsonObject mapped = integration == null || record.delivery().payload() == null ? null
         : new LeadMapper(integration.mapping()).fields(record.delivery().payload(), record.delivery().id());
     out.println(record.toDetailJson().put("mappedFields", mapped).encodePrettily());
     return OK;

@@ -147,7 +147,7 @@ final class AdminRoutes {
    */
   private JsonObject mappedFields(DeliveryRecord record) {
     LeadMapper mapper = mappers.get(record.delivery().integration());
-    return mapper == null ? null : mapper.fields(record.delivery().payload(), record.delivery().id());
+    return mapper == null || record.delivery().payload() == null ? null : mapper.fields(record.delivery().payload(), record.delivery().id());
   }
 
   private void retry(RoutingContext ctx) {

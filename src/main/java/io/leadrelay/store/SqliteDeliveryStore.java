@@ -4,6 +4,8 @@ import io.leadrelay.http.PayloadParser;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,8 @@ import java.util.concurrent.Callable;
  */
 public final class SqliteDeliveryStore implements DeliveryStore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SqliteDeliveryStore.class);
+
   /** The levels of {@code PRAGMA synchronous} a user may choose; FULL is the one that keeps "accepted" durable. */
   public static final Set<String> SYNCHRONOUS_MODES = Set.of("FULL", "NORMAL", "OFF");
 
@@ -44,6 +48,13 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   private static final String COLUMNS = "id, integration, received_at, remote_address, payload, state, attempts, "
       + "uncertain, first_failed_at, next_attempt_at, lease_until, lead_id, last_error, last_fields, updated_at, "
       + "delivered_at";
+
+  /** The record view adds the attempts made: one per history row, refusals before execution included. */
+  private static final String RECORD_COLUMNS = COLUMNS + ", (SELECT COUNT(*) FROM attempts_log "
+      + "WHERE attempts_log.delivery_id = deliveries.id) AS attempts_made";
+
+  /** The start of the reason a quarantined delivery is DEAD with. */
+  public static final String UNREADABLE = "stored payload cannot be read: ";
 
   /**
    * Replays DEAD or PENDING rows. A row still leased may be in flight right now; releasing its lease lets it be
@@ -215,6 +226,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       return connection -> {
         List<Delivery> claimed = new ArrayList<>();
         List<Boolean> wasLeased = new ArrayList<>();
+        Quarantine quarantine = new Quarantine();
         try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM deliveries "
             + "WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
             + "ORDER BY next_attempt_at, id LIMIT ?")) {
@@ -224,7 +236,13 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           try (ResultSet rows = select.executeQuery()) {
             while (rows.next()) {
               boolean expired = rows.getObject("lease_until") != null;
-              Delivery d = delivery(rows);
+              StoredPayload payload = StoredPayload.read(rows);
+              if (payload.unreadable()) {
+                // One bad row must not stop every sweep: it goes DEAD with its reason, the others are claimed.
+                quarantine.add(rows.getString("id"), payload.reason());
+                continue;
+              }
+              Delivery d = delivery(rows, payload.json());
               // An expired lease means its driver was lost, maybe mid-call: the lead may exist already.
               claimed.add(expired ? withUncertain(d) : d);
               wasLeased.add(expired);
@@ -243,6 +261,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
             update.executeBatch();
           }
         }
+        quarantine.apply(connection, nowMillis);
         return claimed;
       };
     });
@@ -409,16 +428,18 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   public Future<Optional<DeliveryRecord>> find(String id) {
     return writer.submit(connection -> {
       DeliveryRecord found;
+      Quarantine quarantine = new Quarantine();
       try (PreparedStatement select = connection.prepareStatement(
-          "SELECT " + COLUMNS + " FROM deliveries WHERE id = ?")) {
+          "SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE id = ?")) {
         select.setString(1, id);
         try (ResultSet rows = select.executeQuery()) {
           if (!rows.next()) {
             return Optional.empty();
           }
-          found = record(rows, history(connection, id));
+          found = record(rows, history(connection, id), quarantine);
         }
       }
+      quarantine.apply(connection, System.currentTimeMillis());
       return Optional.of(found);
     });
   }
@@ -426,7 +447,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   @Override
   public Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit) {
     return submit(() -> {
-      StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM deliveries WHERE 1 = 1");
+      StringBuilder sql = new StringBuilder("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE 1 = 1");
       if (state != null) {
         sql.append(" AND state = ?");
       }
@@ -436,6 +457,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       sql.append(" ORDER BY id DESC LIMIT ?");
       return connection -> {
         List<DeliveryRecord> records = new ArrayList<>();
+        Quarantine quarantine = new Quarantine();
         try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
           int index = 1;
           if (state != null) {
@@ -447,10 +469,11 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           select.setInt(index, limit);
           try (ResultSet rows = select.executeQuery()) {
             while (rows.next()) {
-              records.add(record(rows, List.of()));
+              records.add(record(rows, List.of(), quarantine));
             }
           }
         }
+        quarantine.apply(connection, System.currentTimeMillis());
         return records;
       };
     });
@@ -615,33 +638,98 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     return history;
   }
 
-  private static DeliveryRecord record(ResultSet rows, List<Attempt> history) throws SQLException {
+  /**
+   * A row as the admin API and the command line show it. A PENDING row whose payload cannot be read is shown DEAD
+   * with the reason and queued for quarantine, so listing it is enough to take it out of the scheduler's way.
+   */
+  private static DeliveryRecord record(ResultSet rows, List<Attempt> history, Quarantine quarantine)
+      throws SQLException {
     long leadId = rows.getLong("lead_id");
     Long lead = rows.wasNull() ? null : leadId;
     String lastFields = rows.getString("last_fields");
+    StoredPayload payload = StoredPayload.read(rows);
+    DeliveryState state = DeliveryState.valueOf(rows.getString("state"));
+    String lastError = rows.getString("last_error");
+    Instant leaseUntil = instant(rows, "lease_until");
+    if (payload.unreadable() && state == DeliveryState.PENDING) {
+      quarantine.add(rows.getString("id"), payload.reason());
+      state = DeliveryState.DEAD;
+      lastError = payload.reason();
+      leaseUntil = null;
+    }
     return new DeliveryRecord(
-        delivery(rows),
-        DeliveryState.valueOf(rows.getString("state")),
+        delivery(rows, payload.json()),
+        state,
         instant(rows, "next_attempt_at"),
-        instant(rows, "lease_until"),
+        leaseUntil,
         lead,
-        rows.getString("last_error"),
+        lastError,
         instant(rows, "updated_at"),
         instant(rows, "delivered_at"),
         lastFields == null ? null : decode(lastFields),
-        history);
+        history,
+        rows.getInt("attempts_made"),
+        payload.unreadable() ? payload.text() : null);
   }
 
-  private static Delivery delivery(ResultSet rows) throws SQLException {
+  private static Delivery delivery(ResultSet rows, JsonObject payload) throws SQLException {
     return new Delivery(
         rows.getString("id"),
         rows.getString("integration"),
         instant(rows, "received_at"),
         rows.getString("remote_address"),
-        decode(rows.getString("payload")),
+        payload,
         rows.getInt("attempts"),
         rows.getInt("uncertain") != 0,
         instant(rows, "first_failed_at"));
+  }
+
+  /**
+   * A row's payload as stored, read back. Unreadable text was written by an older release (before lone surrogates
+   * were refused at intake): {@code json} is then null and {@code reason} says why.
+   */
+  private record StoredPayload(String text, JsonObject json, String reason) {
+
+    static StoredPayload read(ResultSet rows) throws SQLException {
+      String text = rows.getString("payload");
+      try {
+        return new StoredPayload(text, decode(text), null);
+      } catch (RuntimeException e) {
+        return new StoredPayload(text, null, UNREADABLE + e.getMessage());
+      }
+    }
+
+    boolean unreadable() {
+      return json == null;
+    }
+  }
+
+  /** PENDING rows found unreadable while reading, made DEAD with their reason once the result set is closed. */
+  private static final class Quarantine {
+
+    private final List<String[]> rows = new ArrayList<>();
+
+    void add(String id, String reason) {
+      rows.add(new String[] {id, reason});
+    }
+
+    void apply(Connection connection, long nowMillis) throws SQLException {
+      if (rows.isEmpty()) {
+        return;
+      }
+      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DEAD', "
+          + "last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
+        for (String[] row : rows) {
+          update.setString(1, row[1]);
+          update.setLong(2, nowMillis);
+          update.setString(3, row[0]);
+          update.addBatch();
+        }
+        update.executeBatch();
+      }
+      LOG.warn("Quarantined {} deliveries whose stored payload cannot be read (now DEAD): {}", rows.size(),
+          rows.stream().map(row -> row[0]).toList());
+    }
   }
 
   private static Delivery withUncertain(Delivery d) {
