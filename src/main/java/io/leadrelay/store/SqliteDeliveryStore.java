@@ -65,9 +65,12 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       + "lease_until = NULL, first_failed_at = NULL, updated_at = ? WHERE state IN ('DEAD', 'PENDING')";
 
   private final GroupCommitWriter writer;
+  private final StoreHealth health;
 
-  private SqliteDeliveryStore(Vertx vertx, Connection connection) {
-    this.writer = new GroupCommitWriter(vertx, connection, "leadrelay-store", GroupCommitWriter.DEFAULT_MAX_BATCH);
+  private SqliteDeliveryStore(Vertx vertx, Connection connection, Path file) {
+    this.health = StoreHealth.watching(file);
+    this.writer = new GroupCommitWriter(vertx, connection, "leadrelay-store", GroupCommitWriter.DEFAULT_MAX_BATCH,
+        health);
   }
 
   /**
@@ -83,16 +86,17 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     }
     Path file = dbFile.toAbsolutePath().normalize();
     return vertx.executeBlocking(() -> connect(file, mode), false)
-        .map(connection -> new SqliteDeliveryStore(vertx, connection));
+        .map(connection -> new SqliteDeliveryStore(vertx, connection, file));
   }
 
   private static Connection connect(Path file, String synchronous) {
     Path directory = file.getParent();
     try {
-      Files.createDirectories(directory);
+      PrivateFiles.createDirectories(directory);
     } catch (IOException e) {
       throw cannotOpen(file, "its directory cannot be created (" + e.getClass().getSimpleName() + ")", e);
     }
+    StoreIntegrity.checkFilesBeforeOpen(file);
     if (Files.isDirectory(file)) {
       throw cannotOpen(file, "it is a directory", null);
     }
@@ -104,18 +108,30 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     }
     Connection connection;
     try {
+      if (!Files.exists(file)) {
+        // Created here, 0600, rather than by SQLite with the umask's mode: its -wal and -shm files copy this mode.
+        PrivateFiles.createFile(file);
+      }
+      SqliteNative.extractUnder(directory);
       connection = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
-    } catch (SQLException e) {
+    } catch (IOException | SQLException e) {
       throw cannotOpen(file, e.getMessage(), e);
     }
     try {
       configure(connection, synchronous);
+      StoreIntegrity.quickCheck(connection, file);
       SqliteMigrations.apply(connection, file, System.currentTimeMillis());
+      for (String suffix : new String[] {"", "-wal", "-shm"}) {
+        PrivateFiles.restrict(Path.of(file + suffix));
+      }
       return connection;
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException | IOException | RuntimeException e) {
       closeQuietly(connection);
       if (e instanceof IllegalStateException refused) {
         throw refused;
+      }
+      if (e instanceof SQLException sql && StoreIntegrity.isDamage(sql)) {
+        throw StoreIntegrity.damaged(file, sql.getMessage());
       }
       throw cannotOpen(file, e.getMessage(), e);
     }
@@ -584,6 +600,14 @@ public final class SqliteDeliveryStore implements DeliveryStore {
         return null;
       };
     });
+  }
+
+  /**
+   * The store's part of {@code /health}: DOWN when its file is gone or its last writing commit failed. Goes through
+   * the writer, so the file is checked now even when no webhook came in for a while.
+   */
+  public Future<JsonObject> health() {
+    return writer.submit(connection -> null).transform(checked -> Future.succeededFuture(health.toJson()));
   }
 
   @Override
