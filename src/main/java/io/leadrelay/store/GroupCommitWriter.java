@@ -131,15 +131,17 @@ final class GroupCommitWriter {
       // IMMEDIATE takes the write lock up front, so a second process reading the file cannot make a later
       // statement in the batch fail halfway with SQLITE_BUSY.
       statement.execute("BEGIN IMMEDIATE");
+      boolean storeFailed = false;
       for (Entry<?> entry : batch) {
         entry.runInSavepoint(connection, statement);
-        if (entry.failure != null) {
+        if (entry.failure != null && StoreHealth.isStoreFailure(entry.failure)) {
           health.failed(entry.failure);
+          storeFailed = true;
         }
       }
       statement.execute("COMMIT");
       commits.incrementAndGet();
-      if (totalChanges(statement) > changesBefore) {
+      if (!storeFailed && totalChanges(statement) > changesBefore) {
         // Only a commit that wrote shows the store works again: a read succeeds on a full disk too.
         health.committed();
       }
@@ -148,6 +150,10 @@ final class GroupCommitWriter {
       health.failed(e);
       rollbackQuietly();
       for (Entry<?> entry : batch) {
+        if (entry.failure != null) {
+          // E.g. SQLITE_FULL: SQLite rolled the whole transaction back itself, so the savepoint was gone.
+          health.failed(entry.failure);
+        }
         entry.fail(e);
       }
       return;
