@@ -47,7 +47,7 @@ public final class DataDirectory {
 
   /**
    * Creates the directory if needed (0700), takes its lock and checks that the last run left nothing missing. Throws
-   * an IllegalStateException with one sentence for the operator when another relay holds the directory or when the
+   * a StoreRefusal with one sentence for the operator when another relay holds the directory or when the
    * store's write-ahead log went missing after an unclean stop.
    */
   public static DataDirectory claim(Path dataDir, Path dbFile) {
@@ -80,7 +80,7 @@ public final class DataDirectory {
     } catch (IOException e) {
       closeQuietly(channel);
       HELD.remove(directory);
-      throw new IllegalStateException("DATA_DIR " + directory + " cannot be used: " + e.getClass().getSimpleName()
+      throw new StoreRefusal("DATA_DIR " + directory + " cannot be used: " + e.getClass().getSimpleName()
           + " " + e.getMessage() + ".", e);
     } catch (RuntimeException e) {
       closeQuietly(channel);
@@ -89,8 +89,8 @@ public final class DataDirectory {
     }
   }
 
-  private static IllegalStateException inUse(Path directory, String pid) {
-    return new IllegalStateException("DATA_DIR " + directory + " is in use by another LeadRelay"
+  private static StoreRefusal inUse(Path directory, String pid) {
+    return new StoreRefusal("DATA_DIR " + directory + " is in use by another LeadRelay"
         + (pid.isEmpty() ? "" : " (PID " + pid + ")") + ": stop it first, or give this one its own DATA_DIR,"
         + " since two relays on one store would send every lead twice.");
   }
@@ -98,7 +98,7 @@ public final class DataDirectory {
   private void checkLastRunLeftItsLog(Path dbFile) {
     Path wal = Path.of(dbFile + "-wal");
     if (Files.exists(directory.resolve(RUNNING_MARKER)) && Files.exists(dbFile) && !Files.exists(wal)) {
-      throw new IllegalStateException("The last run on " + directory + " did not stop cleanly and its write-ahead"
+      throw new StoreRefusal("The last run on " + directory + " did not stop cleanly and its write-ahead"
           + " log " + wal.getFileName() + " is missing, so webhooks it accepted may be gone from " + dbFile
           + ": restore the -wal file (or the whole DATA_DIR from a backup), or, to go on with the store as it is,"
           + " delete " + directory.resolve(RUNNING_MARKER) + " (see \"Recovering the store\" in the README).");
@@ -112,7 +112,7 @@ public final class DataDirectory {
       Files.writeString(marker, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
       PrivateFiles.restrict(marker);
     } catch (IOException e) {
-      throw new IllegalStateException("DATA_DIR " + directory + " cannot be written: " + e.getMessage() + ".", e);
+      throw new StoreRefusal("DATA_DIR " + directory + " cannot be written: " + e.getMessage() + ".", e);
     }
   }
 

@@ -76,7 +76,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   /**
    * Opens (creating it and its directories if needed) the store at {@code dbFile} and brings its schema up to date.
    * {@code synchronous} is FULL, NORMAL or OFF (any case). The future fails with an IllegalArgumentException for
-   * another mode, and with an IllegalStateException naming the file and the reason when the file cannot be used.
+   * another mode, and with a StoreRefusal naming the file and the reason when the file cannot be used.
    */
   public static Future<SqliteDeliveryStore> open(Vertx vertx, Path dbFile, String synchronous) {
     String mode = synchronous == null ? "" : synchronous.trim().toUpperCase(Locale.ROOT);
@@ -152,8 +152,8 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     }
   }
 
-  private static IllegalStateException cannotOpen(Path file, String reason, Throwable cause) {
-    return new IllegalStateException("Cannot open the delivery store " + file + ": " + reason + ".", cause);
+  private static StoreRefusal cannotOpen(Path file, String reason, Throwable cause) {
+    return new StoreRefusal("Cannot open the delivery store " + file + ": " + reason + ".", cause);
   }
 
   private static void closeQuietly(Connection connection) {

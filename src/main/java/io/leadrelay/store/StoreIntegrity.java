@@ -33,7 +33,7 @@ final class StoreIntegrity {
         throw lost(file, "the database file is empty (0 bytes) beside its write-ahead log " + wal.getFileName());
       }
     } catch (IOException e) {
-      throw new IllegalStateException("Cannot open the delivery store " + file + ": " + e.getMessage() + ".", e);
+      throw new StoreRefusal("Cannot open the delivery store " + file + ": " + e.getMessage() + ".", e);
     }
   }
 
@@ -54,17 +54,17 @@ final class StoreIntegrity {
     return primary == 11 /* SQLITE_CORRUPT */ || primary == 26 /* SQLITE_NOTADB */;
   }
 
-  static IllegalStateException damaged(Path file, String finding) {
+  static StoreRefusal damaged(Path file, String finding) {
     Path dir = file.getParent();
-    return new IllegalStateException("Cannot open the delivery store " + file + ": it is damaged ("
+    return new StoreRefusal("Cannot open the delivery store " + file + ": it is damaged ("
         + abbreviate(finding) + "), so LeadRelay will not start on it: copy " + dir + " aside, then recover what is readable with"
         + " sqlite3 " + file + " \".recover\" | sqlite3 " + dir.resolve("recovered.db") + ", move leadrelay.db*"
         + " and " + DataDirectory.RUNNING_MARKER + " out of the way and rename recovered.db to leadrelay.db (see"
         + " \"Recovering the store\" in the README).");
   }
 
-  private static IllegalStateException lost(Path file, String what) {
-    return new IllegalStateException("Cannot open the delivery store " + file + ": " + what + ", so the webhooks"
+  private static StoreRefusal lost(Path file, String what) {
+    return new StoreRefusal("Cannot open the delivery store " + file + ": " + what + ", so the webhooks"
         + " it held would be lost: restore " + file.getParent() + " from a backup, or, to start with an"
         + " empty store and lose them, move leadrelay.db* out of the way (see \"Recovering the store\" in the"
         + " README).");
