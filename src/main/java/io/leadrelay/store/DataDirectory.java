@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -55,6 +56,28 @@ public final class DataDirectory {
     if (!HELD.add(directory)) {
       throw inUse(directory, String.valueOf(ProcessHandle.current().pid()));
     }
+    return lock(directory, dbFile);
+  }
+
+  /**
+   * For the command line: claims the directory if no relay holds it, else empty (the relay runs; the command opens
+   * the store beside it). Claimed, the command is the store's only user, and its clean close checkpoints the log as
+   * a relay's would; releasing it cleanly then removes a marker a crashed relay left, which is true from then on.
+   * Without this a command run after a crash would delete the log on close and make the next start refuse.
+   */
+  public static Optional<DataDirectory> claimIfFree(Path dataDir, Path dbFile) {
+    Path directory = dataDir.toAbsolutePath().normalize();
+    if (!HELD.add(directory)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(lock(directory, dbFile));
+    } catch (InUse held) {
+      return Optional.empty();
+    }
+  }
+
+  private static DataDirectory lock(Path directory, Path dbFile) {
     FileChannel channel = null;
     try {
       PrivateFiles.createDirectories(directory);
@@ -90,7 +113,7 @@ public final class DataDirectory {
   }
 
   private static StoreRefusal inUse(Path directory, String pid) {
-    return new StoreRefusal("DATA_DIR " + directory + " is in use by another LeadRelay"
+    return new InUse("DATA_DIR " + directory + " is in use by another LeadRelay"
         + (pid.isEmpty() ? "" : " (PID " + pid + ")") + ": stop it first, or give this one its own DATA_DIR,"
         + " since two relays on one store would send every lead twice.");
   }
@@ -102,6 +125,13 @@ public final class DataDirectory {
           + " log " + wal.getFileName() + " is missing, so webhooks it accepted may be gone from " + dbFile
           + ": restore the -wal file (or the whole DATA_DIR from a backup), or, to go on with the store as it is,"
           + " delete " + directory.resolve(RUNNING_MARKER) + " (see \"Recovering the store\" in the README).");
+    }
+  }
+
+  /** Another process holds the directory. */
+  private static final class InUse extends StoreRefusal {
+    InUse(String message) {
+      super(message);
     }
   }
 
