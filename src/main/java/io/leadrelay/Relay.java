@@ -46,13 +46,7 @@ public final class Relay {
 
     // One relay per DATA_DIR: the directory is claimed (locked) before the store is opened, for the process's life.
     return vertx.executeBlocking(() -> DataDirectory.claim(config.dataDir(), config.databaseFile()), false)
-        .compose(directory -> SqliteDeliveryStore.open(vertx, config.databaseFile(),
-                config.delivery().storeSynchronous())
-            .onFailure(refused -> directory.release(false))
-            .compose(store -> vertx.executeBlocking(() -> {
-              directory.markRunning();
-              return store;
-            }, false))
+        .compose(directory -> openStore(vertx, config, directory)
             .compose(store -> {
               relay.store = store;
               // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
@@ -73,6 +67,22 @@ public final class Relay {
                 config.admin(), relay.httpPort::set),
             new DeploymentOptions().setInstances(config.http().instances())))
         .map(relay);
+  }
+
+  /**
+   * Opens the store in the claimed directory and marks the run as started. If either fails, whatever was taken is
+   * given back (the store closed, the directory released, its marker left as it was) before the failure is passed on.
+   */
+  private static Future<SqliteDeliveryStore> openStore(Vertx vertx, RelayConfig config, DataDirectory directory) {
+    return SqliteDeliveryStore.open(vertx, config.databaseFile(), config.delivery().storeSynchronous())
+        .compose(store -> vertx.executeBlocking(() -> {
+          directory.markRunning();
+          return store;
+        }, false).recover(unmarked -> store.close().transform(closed -> Future.failedFuture(unmarked))))
+        .onFailure(refused -> vertx.executeBlocking(() -> {
+          directory.release(false);
+          return null;
+        }, false));
   }
 
   /** The port the webhook endpoint listens on (the real one when configured as 0). */

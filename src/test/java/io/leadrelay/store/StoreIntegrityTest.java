@@ -69,7 +69,7 @@ class StoreIntegrityTest {
     Throwable refused = awaitFailure(SqliteDeliveryStore.open(vertx, db, "FULL"));
 
     assertTrue(refused.getMessage().contains("is empty (0 bytes) beside its write-ahead log"), refused.getMessage());
-    assertTrue(refused.getMessage().contains("Recovering the store"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("Backing up and recovering the store"), refused.getMessage());
     assertEquals(0, Files.size(db), "nothing was written over the evidence");
   }
 
