@@ -259,7 +259,8 @@ public final class PayloadParser {
         i++;
       } else if (Character.isSurrogate(c)) {
         throw new Refusal(400, "invalid_utf8", "The payload has a lone surrogate escape (\\u"
-            + Integer.toHexString(c) + ") in " + (valueOf == null ? "a field name" : "field '" + abbreviate(valueOf) + "'")
+            + Integer.toHexString(c) + ") in "
+            + (valueOf == null ? "a field name" : "field '" + abbreviate(valueOf) + "'")
             + ": it is not a Unicode character and cannot be stored as sent.");
       }
     }

@@ -124,7 +124,8 @@ public final class DataDirectory {
       throw new StoreRefusal("The last run on " + directory + " did not stop cleanly and its write-ahead"
           + " log " + wal.getFileName() + " is missing, so webhooks it accepted may be gone from " + dbFile
           + ": restore the -wal file (or the whole DATA_DIR from a backup), or, to go on with the store as it is,"
-          + " delete " + directory.resolve(RUNNING_MARKER) + " (see \"Backing up and recovering the store\" in the README).");
+          + " delete " + directory.resolve(RUNNING_MARKER) + " (see \"Backing up and recovering the store\" in the"
+          + " README).");
     }
   }
 

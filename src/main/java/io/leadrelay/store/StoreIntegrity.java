@@ -12,7 +12,8 @@ import java.sql.Statement;
  * The checks that keep a damaged store from starting as if nothing happened. SQLite opens an empty or missing file
  * as a new, empty store, so a database deleted or emptied beside its write-ahead log would start with every
  * accepted webhook gone; a damaged file would fail later, on some sweep. Either way start-up stops instead, with
- * one sentence that says what is wrong and what to run (the README's "Backing up and recovering the store" has the details).
+ * one sentence that says what is wrong and what to run (the README's "Backing up and recovering the store" has the
+ * details).
  */
 final class StoreIntegrity {
 
@@ -57,17 +58,18 @@ final class StoreIntegrity {
   static StoreRefusal damaged(Path file, String finding) {
     Path dir = file.getParent();
     return new StoreRefusal("Cannot open the delivery store " + file + ": it is damaged ("
-        + abbreviate(finding) + "), so LeadRelay will not start on it: copy " + dir + " aside, then recover what is readable with"
-        + " sqlite3 " + file + " \".recover\" | sqlite3 " + dir.resolve("recovered.db") + ", move leadrelay.db*"
-        + " and " + DataDirectory.RUNNING_MARKER + " out of the way and rename recovered.db to leadrelay.db (see"
+        + abbreviate(finding) + "), so LeadRelay will not start on it: copy " + dir + " aside, then recover what is"
+        + " readable with sqlite3 " + file + " \".recover\" | sqlite3 " + dir.resolve("recovered.db")
+        + ", move leadrelay.db* and " + DataDirectory.RUNNING_MARKER + " out of the way and rename recovered.db to"
+        + " leadrelay.db (see"
         + " \"Backing up and recovering the store\" in the README).");
   }
 
   private static StoreRefusal lost(Path file, String what) {
     return new StoreRefusal("Cannot open the delivery store " + file + ": " + what + ", so the webhooks"
         + " it held would be lost: restore " + file.getParent() + " from a backup, or, to start with an"
-        + " empty store and lose them, move leadrelay.db* out of the way (see \"Backing up and recovering the store\" in the"
-        + " README).");
+        + " empty store and lose them, move leadrelay.db* out of the way (see \"Backing up and recovering the"
+        + " store\" in the README).");
   }
 
   private static String abbreviate(String text) {
