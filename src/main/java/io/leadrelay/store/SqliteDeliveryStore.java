@@ -731,10 +731,13 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   /** PENDING rows found unreadable while reading, made DEAD with their reason once the result set is closed. */
   private static final class Quarantine {
 
-    private final List<String[]> rows = new ArrayList<>();
+    private record Row(String id, String reason) {
+    }
+
+    private final List<Row> rows = new ArrayList<>();
 
     void add(String id, String reason) {
-      rows.add(new String[] {id, reason});
+      rows.add(new Row(id, reason));
     }
 
     void apply(Connection connection, long nowMillis) throws SQLException {
@@ -743,16 +746,16 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       }
       try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DEAD', "
           + "last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
-        for (String[] row : rows) {
-          update.setString(1, row[1]);
+        for (Row row : rows) {
+          update.setString(1, row.reason());
           update.setLong(2, nowMillis);
-          update.setString(3, row[0]);
+          update.setString(3, row.id());
           update.addBatch();
         }
         update.executeBatch();
       }
       LOG.warn("Quarantined {} deliveries whose stored payload cannot be read (now DEAD): {}", rows.size(),
-          rows.stream().map(row -> row[0]).toList());
+          rows.stream().map(Row::id).toList());
     }
   }
 
