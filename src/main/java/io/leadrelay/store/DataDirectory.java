@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +36,9 @@ public final class DataDirectory {
    * of a file drops every lock the process has on it, so a second look from inside this JVM would free the first.
    */
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+  /** A copy of SQLite's library this old belongs to no process still starting (see SqliteNative). */
+  private static final Duration NATIVE_LEFTOVER_AGE = Duration.ofMinutes(1);
 
   private final Path directory;
   private final FileChannel channel;
@@ -99,6 +103,7 @@ public final class DataDirectory {
       writePid(channel);
       DataDirectory claimed = new DataDirectory(directory, channel, lock);
       claimed.checkLastRunLeftItsLog(dbFile.toAbsolutePath().normalize());
+      SqliteNative.removeLeftovers(directory, NATIVE_LEFTOVER_AGE);
       return claimed;
     } catch (IOException e) {
       closeQuietly(channel);

@@ -136,6 +136,24 @@ class StoreIntegrityTest {
   }
 
   @Test
+  void claimingTheDirectoryRemovesSqliteLibrariesAKilledRunLeftBehind() throws Exception {
+    Path natives = data.resolve("native");
+    Files.createDirectories(natives);
+    Path killed = Files.writeString(natives.resolve("sqlite-3.53.4.0-dead-libsqlitejdbc.so"), "lib");
+    Path killedLock = Files.writeString(natives.resolve("sqlite-3.53.4.0-dead-libsqlitejdbc.so.lck"), "");
+    for (Path file : new Path[] {killed, killedLock}) {
+      Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(3600)));
+    }
+    Path starting = Files.writeString(natives.resolve("sqlite-3.53.4.0-new-libsqlitejdbc.so"), "lib");
+
+    DataDirectory.claim(data, db).release(true);
+
+    assertFalse(Files.exists(killed));
+    assertFalse(Files.exists(killedLock));
+    assertTrue(Files.exists(starting), "a copy another process may be loading right now stays");
+  }
+
+  @Test
   void aCleanReleaseRemovesTheMarker() {
     DataDirectory directory = DataDirectory.claim(data, db);
     directory.markRunning();
