@@ -56,7 +56,7 @@ public final class DataDirectory {
    * store's write-ahead log went missing after an unclean stop.
    */
   public static DataDirectory claim(Path dataDir, Path dbFile) {
-    Path directory = dataDir.toAbsolutePath().normalize();
+    Path directory = created(dataDir);
     if (!HELD.add(directory)) {
       throw inUse(directory, String.valueOf(ProcessHandle.current().pid()));
     }
@@ -70,7 +70,7 @@ public final class DataDirectory {
    * Without this a command run after a crash would delete the log on close and make the next start refuse.
    */
   public static Optional<DataDirectory> claimIfFree(Path dataDir, Path dbFile) {
-    Path directory = dataDir.toAbsolutePath().normalize();
+    Path directory = created(dataDir);
     if (!HELD.add(directory)) {
       return Optional.empty();
     }
@@ -81,10 +81,24 @@ public final class DataDirectory {
     }
   }
 
+  /**
+   * The directory, created if needed, by its real path: two spellings of one directory (a symlink) must be one
+   * entry in {@link #HELD}, or the second would open the lock file again and free the first's lock.
+   */
+  private static Path created(Path dataDir) {
+    Path directory = dataDir.toAbsolutePath().normalize();
+    try {
+      PrivateFiles.createDirectories(directory);
+      return directory.toRealPath();
+    } catch (IOException e) {
+      throw new StoreRefusal("DATA_DIR " + directory + " cannot be used: " + e.getClass().getSimpleName() + " "
+          + e.getMessage() + ".", e);
+    }
+  }
+
   private static DataDirectory lock(Path directory, Path dbFile) {
     FileChannel channel = null;
     try {
-      PrivateFiles.createDirectories(directory);
       Path lockFile = directory.resolve(LOCK_FILE);
       if (!Files.exists(lockFile)) {
         try {
