@@ -159,8 +159,11 @@ public final class DataDirectory {
   public void markRunning() {
     Path marker = directory.resolve(RUNNING_MARKER);
     try {
-      Files.writeString(marker, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+      if (!Files.exists(marker)) {
+        PrivateFiles.createFile(marker);
+      }
       PrivateFiles.restrict(marker);
+      Files.writeString(marker, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new StoreRefusal("DATA_DIR " + directory + " cannot be written: " + e.getMessage() + ".", e);
     }
