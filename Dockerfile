@@ -17,7 +17,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /src/target/leadrelay.jar /app/leadrelay.jar
 COPY conf/config.json /app/conf/config.json
-RUN mkdir -p /app/data /app/logs && chown -R leadrelay:leadrelay /app/data /app/logs
+RUN mkdir -p /app/data /app/logs && chown -R leadrelay:leadrelay /app/data /app/logs && chmod 700 /app/data
 ENV HTTP_PORT=8080 \
     DATA_DIR=/app/data \
     LOG_DIR=/app/logs

@@ -28,6 +28,8 @@ public final class Addresses {
   public static final String HEALTH_MAPPING = "leadrelay.health.mapping";
   public static final String HEALTH_BITRIX = "leadrelay.health.bitrix";
   public static final String HEALTH_LOGS = "leadrelay.health.logs";
+  /** Consumer: StoreVerticle. DOWN when the store cannot commit or its file is gone. */
+  public static final String HEALTH_STORE = "leadrelay.health.store";
 
   private Addresses() {
   }

@@ -8,6 +8,7 @@ import io.leadrelay.config.GeneratedSecrets;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.RelayConfig;
+import io.leadrelay.store.StoreRefusal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -42,7 +43,7 @@ public final class Main {
       announce(config, relay, loaded);
     } catch (Exception e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      String reason = cause instanceof ConfigException ? cause.getMessage()
+      String reason = cause instanceof ConfigException || cause instanceof StoreRefusal ? cause.getMessage()
           : cause.getClass().getSimpleName() + ": " + cause.getMessage();
       System.err.println("LeadRelay cannot start: " + reason);
       shutdown(vertx);

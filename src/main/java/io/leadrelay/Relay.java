@@ -11,11 +11,12 @@ import io.leadrelay.logging.LogVerticle;
 import io.leadrelay.mapping.MappingConfig;
 import io.leadrelay.mapping.MappingVerticle;
 import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.DataDirectory;
 import io.leadrelay.store.SqliteDeliveryStore;
+import io.leadrelay.store.StoreVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 
 import java.util.HashSet;
@@ -43,12 +44,14 @@ public final class Relay {
     Map<String, MappingConfig> mappings = new LinkedHashMap<>();
     config.integrations().forEach((name, integration) -> mappings.put(name, integration.mapping()));
 
-    return SqliteDeliveryStore.open(vertx, config.databaseFile(), config.delivery().storeSynchronous())
-        .compose(store -> {
-          relay.store = store;
-          // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
-          return vertx.deployVerticle(new StoreCloser(store));
-        })
+    // One relay per DATA_DIR: the directory is claimed (locked) before the store is opened, for the process's life.
+    return vertx.executeBlocking(() -> DataDirectory.claim(config.dataDir(), config.databaseFile()), false)
+        .compose(directory -> openStore(vertx, config, directory)
+            .compose(store -> {
+              relay.store = store;
+              // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
+              return vertx.deployVerticle(new StoreVerticle(store, directory));
+            }))
         // OAuth portals: the configured first token pair goes to the store unless it already has a newer one.
         .compose(id -> Future.all(config.integrations().values().stream()
             .flatMap(integration -> integration.portal().stream())
@@ -64,6 +67,22 @@ public final class Relay {
                 config.admin(), relay.httpPort::set),
             new DeploymentOptions().setInstances(config.http().instances())))
         .map(relay);
+  }
+
+  /**
+   * Opens the store in the claimed directory and marks the run as started. If either fails, whatever was taken is
+   * given back (the store closed, the directory released, its marker left as it was) before the failure is passed on.
+   */
+  private static Future<SqliteDeliveryStore> openStore(Vertx vertx, RelayConfig config, DataDirectory directory) {
+    return SqliteDeliveryStore.open(vertx, config.databaseFile(), config.delivery().storeSynchronous())
+        .compose(store -> vertx.executeBlocking(() -> {
+          directory.markRunning();
+          return store;
+        }, false).recover(unmarked -> store.close().transform(closed -> Future.failedFuture(unmarked))))
+        .onFailure(refused -> vertx.executeBlocking(() -> {
+          directory.release(false);
+          return null;
+        }, false));
   }
 
   /** The port the webhook endpoint listens on (the real one when configured as 0). */
@@ -94,19 +113,5 @@ public final class Relay {
     secrets.add(config.admin().token());
     secrets.removeIf(s -> s == null || s.isBlank());
     return secrets;
-  }
-
-  /** Closes the store when Vert.x undeploys everything (shutdown, tests). */
-  private static final class StoreCloser extends VerticleBase {
-    private final DeliveryStore store;
-
-    StoreCloser(DeliveryStore store) {
-      this.store = store;
-    }
-
-    @Override
-    public Future<?> stop() {
-      return store.close();
-    }
   }
 }

@@ -5,6 +5,7 @@ import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.RelayConfig;
 import io.leadrelay.mapping.LeadMapper;
+import io.leadrelay.store.DataDirectory;
 import io.leadrelay.store.DeliveryRecord;
 import io.leadrelay.store.DeliveryState;
 import io.leadrelay.store.DeliveryStore;
@@ -84,17 +85,26 @@ public final class DeliveriesCli {
             + " (or CONFIG_PATH).");
         return USAGE;
       }
-      DeliveryStore store = await(SqliteDeliveryStore.open(vertx, file, config.delivery().storeSynchronous()));
+      // Beside a running relay the directory is its; when none runs the command claims it, see claimIfFree.
+      Optional<DataDirectory> claimed = DataDirectory.claimIfFree(config.dataDir(), file);
+      boolean closedCleanly = false;
       try {
-        return switch (command.action()) {
-          case LIST -> list(store, command);
-          case SHOW -> show(store, config, command.id());
-          case RETRY -> retry(store, command.id());
-          case RETRY_ALL -> retryAll(store, command.state());
-          case HELP -> throw new IllegalStateException("help is answered before the store is opened");
-        };
+        DeliveryStore store = await(SqliteDeliveryStore.open(vertx, file, config.delivery().storeSynchronous()));
+        try {
+          return switch (command.action()) {
+            case LIST -> list(store, command);
+            case SHOW -> show(store, config, command.id());
+            case RETRY -> retry(store, command.id());
+            case RETRY_ALL -> retryAll(store, command.state());
+            case HELP -> throw new IllegalStateException("help is answered before the store is opened");
+          };
+        } finally {
+          await(store.close());
+          closedCleanly = true;
+        }
       } finally {
-        await(store.close());
+        boolean clean = closedCleanly;
+        claimed.ifPresent(directory -> directory.release(clean));
       }
     } catch (ConfigException e) {
       err.println("LeadRelay cannot read its configuration: " + e.getMessage());
@@ -134,7 +144,7 @@ public final class DeliveriesCli {
     DeliveryRecord record = found.get();
     IntegrationConfig integration = config.integrations().get(record.delivery().integration());
     // As in the admin API: what the mapping configured now would send, to check a fix before replaying.
-    JsonObject mapped = integration == null ? null
+    JsonObject mapped = integration == null || record.delivery().payload() == null ? null
         : new LeadMapper(integration.mapping()).fields(record.delivery().payload(), record.delivery().id());
     out.println(record.toDetailJson().put("mappedFields", mapped).encodePrettily());
     return OK;

@@ -30,7 +30,7 @@ final class DeliveryTable {
           record.state().name(),
           record.delivery().integration(),
           RECEIVED.format(record.delivery().receivedAt()),
-          String.valueOf(record.delivery().attempts()),
+          String.valueOf(record.attemptsMade()),
           record.leadId() == null ? "-" : record.leadId().toString(),
           record.lastError() == null ? "-" : truncate(record.lastError())});
     }

@@ -1,5 +1,7 @@
 package io.leadrelay.config;
 
+import io.leadrelay.store.PrivateFiles;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,9 +32,11 @@ public final class GeneratedSecrets {
   public static Secret resolve(Path dataDir, String integration) {
     Path file = dataDir.resolve("secret-" + integration + ".txt");
     try {
-      Files.createDirectories(dataDir);
+      PrivateFiles.createDirectories(dataDir);
       Path marker = unannouncedMarker(dataDir, integration);
       if (Files.exists(file)) {
+        // One written by an older release may be world-readable: the secret is the webhook URL's only guard.
+        PrivateFiles.restrict(file);
         return new Secret(read(file), file, Files.exists(marker));
       }
       String secret = newSecret();

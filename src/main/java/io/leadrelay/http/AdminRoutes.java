@@ -147,7 +147,9 @@ final class AdminRoutes {
    */
   private JsonObject mappedFields(DeliveryRecord record) {
     LeadMapper mapper = mappers.get(record.delivery().integration());
-    return mapper == null ? null : mapper.fields(record.delivery().payload(), record.delivery().id());
+    // A quarantined delivery has no payload to map (its stored text is shown as unreadablePayload instead).
+    return mapper == null || record.delivery().payload() == null ? null
+        : mapper.fields(record.delivery().payload(), record.delivery().id());
   }
 
   private void retry(RoutingContext ctx) {

@@ -24,6 +24,7 @@ final class HealthReport {
     PARTS.put("mapping", Addresses.HEALTH_MAPPING);
     PARTS.put("bitrix", Addresses.HEALTH_BITRIX);
     PARTS.put("logs", Addresses.HEALTH_LOGS);
+    PARTS.put("store", Addresses.HEALTH_STORE);
   }
 
   private final Vertx vertx;

@@ -156,6 +156,7 @@ public final class PayloadParser {
             String key = parser.currentName();
             countField();
             checkKey(key);
+            checkUnicode(key, null);
             object.put(key, read(parser.nextToken(), depth + 1));
           }
           if (next != JsonToken.END_OBJECT) {
@@ -178,6 +179,7 @@ public final class PayloadParser {
           if (text.indexOf('\0') >= 0) {
             throw nulCharacter(parser.currentName());
           }
+          checkUnicode(text, parser.currentName());
           return text;
         }
         case VALUE_NUMBER_INT:
@@ -242,6 +244,26 @@ public final class PayloadParser {
     }
     if (key.indexOf('\0') >= 0) {
       throw nulCharacter(key);
+    }
+  }
+
+  /**
+   * JSON may spell a surrogate half as an escape ({@code "\\ud800"}) that no UTF-8 body can carry. Such text is not
+   * Unicode: SQLite and Bitrix24 turn it into {@code ?}, so a payload with keys {@code "a?"} and {@code "a\\ud800"}
+   * would be stored with a duplicate key and could never be read back. Refused like any other invalid text.
+   * {@code valueOf} names the field whose value is checked (keys are checked first, so it is clean); null for a key.
+   */
+  static void checkUnicode(String text, String valueOf) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new Refusal(400, "invalid_utf8", "The payload has a lone surrogate escape (\\u"
+            + Integer.toHexString(c) + ") in "
+            + (valueOf == null ? "a field name" : "field '" + abbreviate(valueOf) + "'")
+            + ": it is not a Unicode character and cannot be stored as sent.");
+      }
     }
   }
 

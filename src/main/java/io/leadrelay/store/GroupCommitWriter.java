@@ -38,9 +38,16 @@ final class GroupCommitWriter {
   private final AtomicLong commits = new AtomicLong();
   private final Promise<Void> closed = Promise.promise();
   private final Thread thread;
+  private final StoreHealth health;
   private boolean closing;
 
   GroupCommitWriter(Vertx vertx, Connection connection, String threadName, int maxBatch) {
+    this(vertx, connection, threadName, maxBatch, StoreHealth.untracked());
+  }
+
+  /** {@code health} is told every batch's outcome, and checks before each batch that the file is still there. */
+  GroupCommitWriter(Vertx vertx, Connection connection, String threadName, int maxBatch, StoreHealth health) {
+    this.health = health;
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch must be at least 1, got " + maxBatch);
     }
@@ -119,24 +126,46 @@ final class GroupCommitWriter {
 
   private void runBatch(List<Entry<?>> batch) {
     try (Statement statement = connection.createStatement()) {
+      health.checkFile();
+      long changesBefore = totalChanges(statement);
       // IMMEDIATE takes the write lock up front, so a second process reading the file cannot make a later
       // statement in the batch fail halfway with SQLITE_BUSY.
       statement.execute("BEGIN IMMEDIATE");
+      boolean storeFailed = false;
       for (Entry<?> entry : batch) {
         entry.runInSavepoint(connection, statement);
+        if (entry.failure != null && StoreHealth.isStoreFailure(entry.failure)) {
+          health.failed(entry.failure);
+          storeFailed = true;
+        }
       }
       statement.execute("COMMIT");
       commits.incrementAndGet();
+      if (!storeFailed && totalChanges(statement) > changesBefore) {
+        // Only a commit that wrote shows the store works again: a read succeeds on a full disk too.
+        health.committed();
+      }
     } catch (Throwable e) {
       // BEGIN, a savepoint or COMMIT failed: nothing of this batch is durable, so nobody may be told it is.
+      health.failed(e);
       rollbackQuietly();
       for (Entry<?> entry : batch) {
+        if (entry.failure != null) {
+          // E.g. SQLITE_FULL: SQLite rolled the whole transaction back itself, so the savepoint was gone.
+          health.failed(entry.failure);
+        }
         entry.fail(e);
       }
       return;
     }
     for (Entry<?> entry : batch) {
       entry.answer();
+    }
+  }
+
+  private static long totalChanges(Statement statement) throws SQLException {
+    try (java.sql.ResultSet rows = statement.executeQuery("SELECT total_changes()")) {
+      return rows.next() ? rows.getLong(1) : 0;
     }
   }
 

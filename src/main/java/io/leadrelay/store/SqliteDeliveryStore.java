@@ -4,6 +4,8 @@ import io.leadrelay.http.PayloadParser;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,8 @@ import java.util.concurrent.Callable;
  */
 public final class SqliteDeliveryStore implements DeliveryStore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SqliteDeliveryStore.class);
+
   /** The levels of {@code PRAGMA synchronous} a user may choose; FULL is the one that keeps "accepted" durable. */
   public static final Set<String> SYNCHRONOUS_MODES = Set.of("FULL", "NORMAL", "OFF");
 
@@ -45,6 +49,13 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       + "uncertain, first_failed_at, next_attempt_at, lease_until, lead_id, last_error, last_fields, updated_at, "
       + "delivered_at";
 
+  /** The record view adds the attempts made: one per history row, refusals before execution included. */
+  private static final String RECORD_COLUMNS = COLUMNS + ", (SELECT COUNT(*) FROM attempts_log "
+      + "WHERE attempts_log.delivery_id = deliveries.id) AS attempts_made";
+
+  /** The start of the reason a quarantined delivery is DEAD with. */
+  public static final String UNREADABLE = "stored payload cannot be read: ";
+
   /**
    * Replays DEAD or PENDING rows. A row still leased may be in flight right now; releasing its lease lets it be
    * claimed again, so it is marked uncertain and the next attempt looks the lead up before adding it.
@@ -54,15 +65,18 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       + "lease_until = NULL, first_failed_at = NULL, updated_at = ? WHERE state IN ('DEAD', 'PENDING')";
 
   private final GroupCommitWriter writer;
+  private final StoreHealth health;
 
-  private SqliteDeliveryStore(Vertx vertx, Connection connection) {
-    this.writer = new GroupCommitWriter(vertx, connection, "leadrelay-store", GroupCommitWriter.DEFAULT_MAX_BATCH);
+  private SqliteDeliveryStore(Vertx vertx, Connection connection, Path file) {
+    this.health = StoreHealth.watching(file);
+    this.writer = new GroupCommitWriter(vertx, connection, "leadrelay-store", GroupCommitWriter.DEFAULT_MAX_BATCH,
+        health);
   }
 
   /**
    * Opens (creating it and its directories if needed) the store at {@code dbFile} and brings its schema up to date.
    * {@code synchronous} is FULL, NORMAL or OFF (any case). The future fails with an IllegalArgumentException for
-   * another mode, and with an IllegalStateException naming the file and the reason when the file cannot be used.
+   * another mode, and with a StoreRefusal naming the file and the reason when the file cannot be used.
    */
   public static Future<SqliteDeliveryStore> open(Vertx vertx, Path dbFile, String synchronous) {
     String mode = synchronous == null ? "" : synchronous.trim().toUpperCase(Locale.ROOT);
@@ -72,16 +86,17 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     }
     Path file = dbFile.toAbsolutePath().normalize();
     return vertx.executeBlocking(() -> connect(file, mode), false)
-        .map(connection -> new SqliteDeliveryStore(vertx, connection));
+        .map(connection -> new SqliteDeliveryStore(vertx, connection, file));
   }
 
   private static Connection connect(Path file, String synchronous) {
     Path directory = file.getParent();
     try {
-      Files.createDirectories(directory);
+      PrivateFiles.createDirectories(directory);
     } catch (IOException e) {
       throw cannotOpen(file, "its directory cannot be created (" + e.getClass().getSimpleName() + ")", e);
     }
+    StoreIntegrity.checkFilesBeforeOpen(file);
     if (Files.isDirectory(file)) {
       throw cannotOpen(file, "it is a directory", null);
     }
@@ -93,18 +108,30 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     }
     Connection connection;
     try {
+      if (!Files.exists(file)) {
+        // Created here, 0600, rather than by SQLite with the umask's mode: its -wal and -shm files copy this mode.
+        PrivateFiles.createFile(file);
+      }
+      SqliteNative.extractUnder(directory);
       connection = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
-    } catch (SQLException e) {
+    } catch (IOException | SQLException e) {
       throw cannotOpen(file, e.getMessage(), e);
     }
     try {
       configure(connection, synchronous);
+      StoreIntegrity.quickCheck(connection, file);
       SqliteMigrations.apply(connection, file, System.currentTimeMillis());
+      for (String suffix : new String[] {"", "-wal", "-shm"}) {
+        PrivateFiles.restrict(Path.of(file + suffix));
+      }
       return connection;
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException | IOException | RuntimeException e) {
       closeQuietly(connection);
       if (e instanceof IllegalStateException refused) {
         throw refused;
+      }
+      if (e instanceof SQLException sql && StoreIntegrity.isDamage(sql)) {
+        throw StoreIntegrity.damaged(file, sql.getMessage());
       }
       throw cannotOpen(file, e.getMessage(), e);
     }
@@ -125,8 +152,8 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     }
   }
 
-  private static IllegalStateException cannotOpen(Path file, String reason, Throwable cause) {
-    return new IllegalStateException("Cannot open the delivery store " + file + ": " + reason + ".", cause);
+  private static StoreRefusal cannotOpen(Path file, String reason, Throwable cause) {
+    return new StoreRefusal("Cannot open the delivery store " + file + ": " + reason + ".", cause);
   }
 
   private static void closeQuietly(Connection connection) {
@@ -215,6 +242,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       return connection -> {
         List<Delivery> claimed = new ArrayList<>();
         List<Boolean> wasLeased = new ArrayList<>();
+        Quarantine quarantine = new Quarantine();
         try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM deliveries "
             + "WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
             + "ORDER BY next_attempt_at, id LIMIT ?")) {
@@ -224,7 +252,13 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           try (ResultSet rows = select.executeQuery()) {
             while (rows.next()) {
               boolean expired = rows.getObject("lease_until") != null;
-              Delivery d = delivery(rows);
+              StoredPayload payload = StoredPayload.read(rows);
+              if (payload.unreadable()) {
+                // One bad row must not stop every sweep: it goes DEAD with its reason, the others are claimed.
+                quarantine.add(rows.getString("id"), payload.reason());
+                continue;
+              }
+              Delivery d = delivery(rows, payload.json());
               // An expired lease means its driver was lost, maybe mid-call: the lead may exist already.
               claimed.add(expired ? withUncertain(d) : d);
               wasLeased.add(expired);
@@ -243,6 +277,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
             update.executeBatch();
           }
         }
+        quarantine.apply(connection, nowMillis);
         return claimed;
       };
     });
@@ -409,16 +444,18 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   public Future<Optional<DeliveryRecord>> find(String id) {
     return writer.submit(connection -> {
       DeliveryRecord found;
+      Quarantine quarantine = new Quarantine();
       try (PreparedStatement select = connection.prepareStatement(
-          "SELECT " + COLUMNS + " FROM deliveries WHERE id = ?")) {
+          "SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE id = ?")) {
         select.setString(1, id);
         try (ResultSet rows = select.executeQuery()) {
           if (!rows.next()) {
             return Optional.empty();
           }
-          found = record(rows, history(connection, id));
+          found = record(rows, history(connection, id), quarantine);
         }
       }
+      quarantine.apply(connection, System.currentTimeMillis());
       return Optional.of(found);
     });
   }
@@ -426,7 +463,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   @Override
   public Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit) {
     return submit(() -> {
-      StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM deliveries WHERE 1 = 1");
+      StringBuilder sql = new StringBuilder("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE 1 = 1");
       if (state != null) {
         sql.append(" AND state = ?");
       }
@@ -436,6 +473,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       sql.append(" ORDER BY id DESC LIMIT ?");
       return connection -> {
         List<DeliveryRecord> records = new ArrayList<>();
+        Quarantine quarantine = new Quarantine();
         try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
           int index = 1;
           if (state != null) {
@@ -447,10 +485,11 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           select.setInt(index, limit);
           try (ResultSet rows = select.executeQuery()) {
             while (rows.next()) {
-              records.add(record(rows, List.of()));
+              records.add(record(rows, List.of(), quarantine));
             }
           }
         }
+        quarantine.apply(connection, System.currentTimeMillis());
         return records;
       };
     });
@@ -563,6 +602,14 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     });
   }
 
+  /**
+   * The store's part of {@code /health}: DOWN when its file is gone or its last writing commit failed. Goes through
+   * the writer, so the file is checked now even when no webhook came in for a while.
+   */
+  public Future<JsonObject> health() {
+    return writer.submit(connection -> null).transform(checked -> Future.succeededFuture(health.toJson()));
+  }
+
   @Override
   public Future<Void> close() {
     return writer.close();
@@ -615,33 +662,101 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     return history;
   }
 
-  private static DeliveryRecord record(ResultSet rows, List<Attempt> history) throws SQLException {
+  /**
+   * A row as the admin API and the command line show it. A PENDING row whose payload cannot be read is shown DEAD
+   * with the reason and queued for quarantine, so listing it is enough to take it out of the scheduler's way.
+   */
+  private static DeliveryRecord record(ResultSet rows, List<Attempt> history, Quarantine quarantine)
+      throws SQLException {
     long leadId = rows.getLong("lead_id");
     Long lead = rows.wasNull() ? null : leadId;
     String lastFields = rows.getString("last_fields");
+    StoredPayload payload = StoredPayload.read(rows);
+    DeliveryState state = DeliveryState.valueOf(rows.getString("state"));
+    String lastError = rows.getString("last_error");
+    Instant leaseUntil = instant(rows, "lease_until");
+    if (payload.unreadable() && state == DeliveryState.PENDING) {
+      quarantine.add(rows.getString("id"), payload.reason());
+      state = DeliveryState.DEAD;
+      lastError = payload.reason();
+      leaseUntil = null;
+    }
     return new DeliveryRecord(
-        delivery(rows),
-        DeliveryState.valueOf(rows.getString("state")),
+        delivery(rows, payload.json()),
+        state,
         instant(rows, "next_attempt_at"),
-        instant(rows, "lease_until"),
+        leaseUntil,
         lead,
-        rows.getString("last_error"),
+        lastError,
         instant(rows, "updated_at"),
         instant(rows, "delivered_at"),
         lastFields == null ? null : decode(lastFields),
-        history);
+        history,
+        rows.getInt("attempts_made"),
+        payload.unreadable() ? payload.text() : null);
   }
 
-  private static Delivery delivery(ResultSet rows) throws SQLException {
+  private static Delivery delivery(ResultSet rows, JsonObject payload) throws SQLException {
     return new Delivery(
         rows.getString("id"),
         rows.getString("integration"),
         instant(rows, "received_at"),
         rows.getString("remote_address"),
-        decode(rows.getString("payload")),
+        payload,
         rows.getInt("attempts"),
         rows.getInt("uncertain") != 0,
         instant(rows, "first_failed_at"));
+  }
+
+  /**
+   * A row's payload as stored, read back. Unreadable text was written by an older release (before lone surrogates
+   * were refused at intake): {@code json} is then null and {@code reason} says why.
+   */
+  private record StoredPayload(String text, JsonObject json, String reason) {
+
+    static StoredPayload read(ResultSet rows) throws SQLException {
+      String text = rows.getString("payload");
+      try {
+        return new StoredPayload(text, decode(text), null);
+      } catch (RuntimeException e) {
+        return new StoredPayload(text, null, UNREADABLE + e.getMessage());
+      }
+    }
+
+    boolean unreadable() {
+      return json == null;
+    }
+  }
+
+  /** PENDING rows found unreadable while reading, made DEAD with their reason once the result set is closed. */
+  private static final class Quarantine {
+
+    private record Row(String id, String reason) {
+    }
+
+    private final List<Row> rows = new ArrayList<>();
+
+    void add(String id, String reason) {
+      rows.add(new Row(id, reason));
+    }
+
+    void apply(Connection connection, long nowMillis) throws SQLException {
+      if (rows.isEmpty()) {
+        return;
+      }
+      try (PreparedStatement update = connection.prepareStatement("UPDATE deliveries SET state = 'DEAD', "
+          + "last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND state = 'PENDING'")) {
+        for (Row row : rows) {
+          update.setString(1, row.reason());
+          update.setLong(2, nowMillis);
+          update.setString(3, row.id());
+          update.addBatch();
+        }
+        update.executeBatch();
+      }
+      LOG.warn("Quarantined {} deliveries whose stored payload cannot be read (now DEAD): {}", rows.size(),
+          rows.stream().map(Row::id).toList());
+    }
   }
 
   private static Delivery withUncertain(Delivery d) {

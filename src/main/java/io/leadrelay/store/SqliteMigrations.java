@@ -38,7 +38,7 @@ final class SqliteMigrations {
 
   /**
    * Applies the missing migrations in one transaction and returns the version the file had before. Throws an
-   * IllegalStateException naming the file when its schema is newer than this code knows.
+   * StoreRefusal naming the file when its schema is newer than this code knows.
    */
   static int apply(Connection connection, Path file, long nowMillis) throws SQLException {
     try (Statement statement = connection.createStatement()) {
@@ -49,7 +49,7 @@ final class SqliteMigrations {
             + "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
         int current = currentVersion(statement);
         if (current > latestVersion()) {
-          throw new IllegalStateException("The delivery store " + file + " has schema version " + current
+          throw new StoreRefusal("The delivery store " + file + " has schema version " + current
               + ", newer than this LeadRelay knows (" + latestVersion() + "): it was written by a newer release. "
               + "Run that release (or newer), or point DATA_DIR at another directory.");
         }

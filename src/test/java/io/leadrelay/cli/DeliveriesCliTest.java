@@ -125,6 +125,26 @@ class DeliveriesCliTest {
   }
 
   @Test
+  void aRowWhosePayloadCannotBeReadIsListedAndShownDeadWithItsReason() {
+    // As an older release stored the poison webhook: "a\ud800" became a second "a?".
+    String poison = "{\"name\":\"x\",\"a?\":1,\"a?\":2}";
+    String id = new DeliveryIds(Clock.fixed(T0.plusSeconds(30), ZoneOffset.UTC)).next();
+    io.leadrelay.testing.LegacyRows.insertPending(dir.resolve("data/leadrelay.db"), id, "default",
+        T0.plusSeconds(30).toEpochMilli(), poison);
+
+    Run list = run("deliveries", "list");
+    assertEquals(0, list.exit(), list.err());
+    String first = list.out().lines().toList().get(1);
+    assertTrue(first.startsWith(id + "  DEAD"), first);
+    assertTrue(first.contains("stored payload cannot be read"), first);
+    assertTrue(list.out().contains(pending + "  PENDING"), "the other rows are listed too: " + list.out());
+
+    Run show = run("deliveries", "show", id);
+    assertEquals(0, show.exit(), show.err());
+    assertEquals(poison, new JsonObject(show.out()).getString("unreadablePayload"));
+  }
+
+  @Test
   void listFiltersByStateAndPointsToTheNextPage() {
     Run deadOnly = run("deliveries", "list", "--state", "dead");
     assertEquals(0, deadOnly.exit(), deadOnly.err());

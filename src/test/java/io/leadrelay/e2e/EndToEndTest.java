@@ -180,7 +180,7 @@ class EndToEndTest {
           assertEquals(200, response.statusCode());
           JsonObject body = response.bodyAsJsonObject();
           assertEquals("UP", body.getString("status"));
-          for (String part : List.of("http", "mapping", "bitrix", "logs")) {
+          for (String part : List.of("http", "mapping", "bitrix", "logs", "store")) {
             assertEquals("UP", body.getJsonObject("parts").getJsonObject(part).getString("status"), part);
           }
           ctx.completeNow();

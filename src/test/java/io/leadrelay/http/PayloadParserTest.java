@@ -216,4 +216,26 @@ class PayloadParserTest {
         assertThrows(Refusal.class, () -> PayloadParser.checkContentType("application/json; charset=windows-1251"))
             .code());
   }
+
+  @Test
+  void refusesLoneSurrogateEscapesInKeysAndValuesButKeepsPairs() {
+    // The body: "a\ud800" would be stored as "a?", a duplicate of the key before it.
+    Refusal key = refusal("application/json", "{\"name\":\"x\",\"a?\":1,\"a\\ud800\":2}".getBytes());
+    assertEquals(400, key.status());
+    assertEquals("invalid_utf8", key.code());
+    assertTrue(key.getMessage().contains("lone surrogate"), key.getMessage());
+    assertEquals("invalid_utf8", refusal("application/json", "{\"name\":\"x\\udc00y\"}".getBytes()).code());
+    assertEquals("invalid_utf8", refusal("application/json", "{\"name\":\"x\\ud83d\"}".getBytes()).code());
+    assertEquals("invalid_utf8", refusal("application/json", "{\"l\":[\"\\ud83d\\ud83d\"]}".getBytes()).code());
+    // A pair spelled as two escapes is one real character (an emoji) and is kept.
+    assertEquals("😀", json("{\"name\":\"\\ud83d\\ude00\"}").getString("name"));
+  }
+
+  @Test
+  void refusesSurrogatesInFormBodiesPercentEncodedOrNot() {
+    String form = "application/x-www-form-urlencoded";
+    // U+D800 encoded as UTF-8 (ED A0 80) is not valid UTF-8, escaped or raw.
+    assertEquals("invalid_utf8", refusal(form, "name=%ED%A0%80".getBytes()).code());
+    assertEquals("invalid_utf8", refusal(form, new byte[] {'a', '=', (byte) 0xED, (byte) 0xA0, (byte) 0x80}).code());
+  }
 }

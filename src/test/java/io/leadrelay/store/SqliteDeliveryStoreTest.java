@@ -141,6 +141,25 @@ class SqliteDeliveryStoreTest {
   }
 
   @Test
+  void everyPayloadTheIntakeAcceptsReadsBackEqualFromTheStore() {
+    // Whatever passes the webhook parser must come back from the file equal: keys and values with every kind of
+    // character the parser lets through (the ones it refuses, lone surrogates and NUL, are refused at intake).
+    List<String> bodies = List.of(
+        "{\"a?\":1,\"a\\ud83d\\ude00\":2,\"😀\":\"🇯🇵 \\ud83d\\ude00\"}",
+        "{\"ctl\":\"\\u0001\\u001f\\u007f\\t\\n\\r\\b\\f\",\"sep\":\"\\u2028\\u2029\\ufeff\\ufffd\"}",
+        "{\"q\":\"\\\"\\\\/\\\\u0041\",\"кириллица\":\"Ёё ў\",\"n\":-0.0,\"e\":1E+2,\"z\":0}",
+        "{\"deep\":[[[{\"x\":[null,true,false,\"\"]}]]],\"empty\":{},\"list\":[]}");
+    for (int i = 0; i < bodies.size(); i++) {
+      JsonObject sent = payload(bodies.get(i));
+      String id = "d-rt-" + i;
+      await(store.accept(new NewDelivery(new Delivery(id, "main", T0, null, sent), "h-" + id), WINDOW, null));
+      JsonObject stored = find(id).delivery().payload();
+      assertEquals(sent, stored, bodies.get(i));
+      assertEquals(sent.encode(), stored.encode(), bodies.get(i));
+    }
+  }
+
+  @Test
   void theSameBodyWithinTheWindowIsTheSameDelivery() {
     await(store.accept(webhook("d-01", "main", T0, "same"), WINDOW, null));
 
@@ -612,5 +631,57 @@ class SqliteDeliveryStoreTest {
 
     assertEquals("The delivery store is closed.", error.getMessage());
     store = await(SqliteDeliveryStore.open(vertx, file, "FULL"));
+  }
+
+  /** What an older release stored for the issue's poison webhook: "a\ud800" became "a?", a duplicate key. */
+  static final String POISON = "{\"name\":\"x\",\"a?\":1,\"a?\":2}";
+
+  @Test
+  void anUnreadableRowIsQuarantinedAndTheOthersAreStillClaimedListedAndFound() {
+    acceptFree("d-01", "main", T0);
+    await(store.close());
+    io.leadrelay.testing.LegacyRows.insertPending(file, "d-02", "main", T0.toEpochMilli(), POISON);
+    store = await(SqliteDeliveryStore.open(vertx, file, "FULL"));
+    acceptFree("d-03", "main", T0);
+
+    List<Delivery> claimed = await(store.claimDue(T0.plusSeconds(1), LEASE, 10));
+    assertEquals(List.of("d-01", "d-03"), claimed.stream().map(Delivery::id).toList());
+    DeliveryRecord poisoned = find("d-02");
+    assertEquals(DeliveryState.DEAD, poisoned.state());
+    assertTrue(poisoned.lastError().startsWith("stored payload cannot be read: "), poisoned.lastError());
+    assertNull(poisoned.delivery().payload());
+    assertEquals(POISON, poisoned.unreadablePayload(), "kept as stored, for recovery by hand");
+    assertEquals(POISON, poisoned.toDetailJson().getString("unreadablePayload"));
+
+    List<DeliveryRecord> listed = await(store.list(null, null, 10));
+    assertEquals(3, listed.size());
+    assertEquals(List.of(DeliveryState.PENDING, DeliveryState.DEAD, DeliveryState.PENDING),
+        listed.stream().map(DeliveryRecord::state).toList());
+    assertTrue(await(store.claimDue(T0.plusSeconds(60), LEASE, 10)).stream().noneMatch(d -> d.id().equals("d-02")));
+  }
+
+  @Test
+  void listingAnUnreadablePendingRowIsEnoughToQuarantineIt() {
+    await(store.close());
+    io.leadrelay.testing.LegacyRows.insertPending(file, "d-02", "main", T0.toEpochMilli(), POISON);
+    store = await(SqliteDeliveryStore.open(vertx, file, "FULL"));
+
+    DeliveryRecord listed = await(store.list(DeliveryState.PENDING, null, 10)).get(0);
+    assertEquals(DeliveryState.DEAD, listed.state(), "shown as it now is");
+    assertEquals(DeliveryState.DEAD, find("d-02").state(), "and so it stays");
+  }
+
+  @Test
+  void attemptsCountsEveryAttemptWhileBackoffCountsOnlyTheCountedOnes() {
+    acceptFree("d-01", "main", T0);
+    // A refusal before execution (503 QUERY_LIMIT_EXCEEDED): not counted for backoff, but it was an attempt.
+    await(store.reschedule("d-01", T0.plusSeconds(1), false, false, false, attempt(T0, "refused", "limit")));
+    failedOnce("d-01", T0.plusSeconds(1), T0.plusSeconds(2));
+    DeliveryRecord record = find("d-01");
+    assertEquals(2, record.attemptsMade());
+    assertEquals(1, record.delivery().attempts(), "backoff still counts only the counted failure");
+    assertEquals(2, record.toJson().getInteger("attempts"));
+    assertEquals(1, record.toJson().getInteger("countedAttempts"));
+    assertEquals(2, await(store.list(null, null, 10)).get(0).attemptsMade());
   }
 }
