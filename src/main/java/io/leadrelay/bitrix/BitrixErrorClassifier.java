@@ -137,6 +137,10 @@ public final class BitrixErrorClassifier {
   }
 
   private static BitrixError classifyOne(Throwable t) {
+    if (t instanceof AnswerLimitException limit) {
+      // Cut off by our own deadline or size cap: once the request left, the lead may exist.
+      return transport(limit.sent() ? ErrorClass.AMBIGUOUS : ErrorClass.REFUSED, limit.getMessage());
+    }
     // Netty's ConnectTimeoutException and AnnotatedConnectException ("Connection refused") are ConnectExceptions.
     if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
       return transport(ErrorClass.REFUSED, "could not connect to the portal: " + describe(t));

@@ -74,7 +74,7 @@ class OAuthClientTest {
       config = PortalConfig.forApp(new OAuthApp(URI.create(portal.portalUrl()), CLIENT_ID, CLIENT_SECRET,
           "access-0", "refresh-0", URI.create(portal.refreshUrl())));
       store = new RecordingStore();
-      client = new BitrixClient(vertx, new BitrixHttpConfig(300, 300, 2), new PortalTokens(store,
+      client = new BitrixClient(vertx, new BitrixHttpConfig(300, 1_500, 2), new PortalTokens(store,
           Map.of("shop", new IntegrationConfig("shop", "s3cret-0123456789", Optional.of(config),
               MappingConfig.defaults()))));
       ctx.completeNow();
@@ -167,7 +167,7 @@ class OAuthClientTest {
   void aWrongClientSecretIsAPortalFailure(Vertx vertx, VertxTestContext ctx) {
     PortalConfig wrong = PortalConfig.forApp(new OAuthApp(URI.create(portal.portalUrl()), CLIENT_ID,
         "wrong-secret-0123456789", "access-0", "refresh-0", URI.create(portal.refreshUrl())));
-    BitrixClient other = new BitrixClient(vertx, new BitrixHttpConfig(300, 300, 2), new PortalTokens(store, Map.of()));
+    BitrixClient other = new BitrixClient(vertx, new BitrixHttpConfig(300, 1_500, 2), new PortalTokens(store, Map.of()));
     portal.expireAccessToken();
     failureOf(other.addLead(wrong, lead(1))).onComplete(ctx.succeeding(error -> ctx.verify(() -> {
       other.close();
