@@ -214,4 +214,18 @@ class OAuthClientTest {
       ctx.completeNow();
     })));
   }
+
+  @Test
+  void aRedirectToAnotherHostNeverReceivesTheAccessToken(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx, "127.0.0.2", 0, FakeBitrixPortal.newCode()).onComplete(ctx.succeeding(other -> {
+      other.oauth(CLIENT_ID, CLIENT_SECRET, "access-0", "refresh-0");
+      portal.enqueue(FakeBitrixPortal.Reply.redirect(other.portalUrl() + "/rest/crm.lead.add.json"));
+      failureOf(client.addLead(config, lead(1))).onComplete(ctx.succeeding(error -> ctx.verify(() -> {
+        assertEquals(ErrorClass.PORTAL_FAILURE, error.errorClass());
+        assertTrue(error.description().contains("BITRIX_REDIRECT_HOSTS=127.0.0.2"), error.description());
+        assertTrue(other.calls().isEmpty(), "the token went nowhere else");
+        ctx.completeNow();
+      })));
+    }));
+  }
 }
