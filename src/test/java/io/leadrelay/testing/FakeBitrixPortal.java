@@ -508,7 +508,11 @@ public final class FakeBitrixPortal {
         .put("result_total", new JsonArray())
         .put("result_next", new JsonArray())
         .put("result_time", namedTimes.isEmpty() ? new JsonArray() : namedTimes);
-    json(request, 200, new JsonObject().put("result", result).put("time", time(0.05, 0)));
+    // The batch call's own time block, with an operating_reset_at: all that a command blocked for operating time
+    // (its result_time entry missing) has to go by, as in real answers.
+    FakeLimits limits = this.limits;
+    json(request, 200, new JsonObject().put("result", result).put("time", limits == null ? time(0.05, 0)
+        : timeAt(0.05, limits.resetAtEpochSecond("crm.lead.add"))));
   }
 
   /**
