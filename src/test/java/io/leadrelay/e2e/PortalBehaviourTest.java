@@ -98,6 +98,30 @@ class PortalBehaviourTest {
     return Reply.error(answer.getInteger("status"), body.getString("error"), body.getString("error_description"));
   }
 
+  @Test
+  void theBatchCallsOwnOperatingTimeHoldsTheQueueWhenItBinds(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      // crm.lead.add's own time stays tiny; the batch call's time is near the 480 s limit until resetAt.
+      java.time.Instant resetAt = java.time.Instant.now().plusSeconds(3);
+      portal.batchOperating(470, resetAt);
+      java.util.Map<String, java.time.Instant> createdAt = new java.util.concurrent.ConcurrentHashMap<>();
+      portal.onLead(fields -> createdAt.put(fields.getString("ORIGIN_ID"), java.time.Instant.now()));
+      return TestRelay.start(vertx, dir, portal.webhookUrl())
+          .compose(relay -> Future.all(java.util.stream.IntStream.range(0, 30)
+                  .mapToObj(i -> relay.postJson("{\"name\":\"Волна " + i + "\"}")).toList())
+              .compose(all -> relay.poll(() -> portal.calls().stream().anyMatch(c -> "batch".equals(c.method()))
+                  ? true : null))
+              .compose(batched -> post(relay, "После", 1))
+              .compose(later -> relay.poll(() -> createdAt.containsKey(later.get(0)) ? later : null))
+              .map(later -> {
+                ctx.verify(() -> assertTrue(!createdAt.get(later.get(0)).isBefore(resetAt.minusMillis(1000)),
+                    "held until the batch call's window frees at " + resetAt + ", created at "
+                        + createdAt.get(later.get(0))));
+                return null;
+              }));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
   // --- item 5: bounded calls ---
 
   @Test

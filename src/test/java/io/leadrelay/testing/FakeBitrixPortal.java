@@ -137,6 +137,17 @@ public final class FakeBitrixPortal {
     return portal.server.listen(port, host).map(server -> portal);
   }
 
+  private volatile double[] batchOperating;
+
+  /**
+   * From now on every batch answer's own {@code time} block says the batch call has spent {@code seconds} of its
+   * operating time, and that its window frees at {@code resetAt} (third-party measurements report the time charged
+   * to {@code batch} itself).
+   */
+  public void batchOperating(double seconds, java.time.Instant resetAt) {
+    this.batchOperating = new double[] {seconds, resetAt.getEpochSecond()};
+  }
+
   /** Bytes of body sent so far by {@link Reply#createThenHuge()} answers. */
   public long hugeBytesSent() {
     return hugeBytes.get();
@@ -511,7 +522,9 @@ public final class FakeBitrixPortal {
     // The batch call's own time block, with an operating_reset_at: all that a command blocked for operating time
     // (its result_time entry missing) has to go by, as in real answers.
     FakeLimits limits = this.limits;
-    json(request, 200, new JsonObject().put("result", result).put("time", limits == null ? time(0.05, 0)
+    double[] own = batchOperating;
+    json(request, 200, new JsonObject().put("result", result).put("time", own != null
+        ? timeAt(own[0], (long) own[1]) : limits == null ? time(0.05, 0)
         : timeAt(0.05, limits.resetAtEpochSecond("crm.lead.add"))));
   }
 
