@@ -201,6 +201,12 @@ public final class BitrixClient {
             "the OAuth server answered the token refresh without a new token pair (HTTP " + status
                 + "); it is tried again later", secrets));
       }
+      if (status >= 300 && status < 400) {
+        // The refresh token and client secret go to the configured OAuth server only, never where it points.
+        return Future.failedFuture(refreshFailure(ErrorClass.PORTAL_FAILURE, status, code,
+            "the OAuth server answered the token refresh with a redirect (HTTP " + status + "); it is not followed,"
+                + " so the tokens go nowhere else: check BITRIX_OAUTH_URL", secrets));
+      }
       String why = code == null || code.isEmpty() ? "HTTP " + status : code;
       return Future.failedFuture(refreshFailure(ErrorClass.PORTAL_FAILURE, status, code,
           "the OAuth refresh token was refused (" + why + (said.isBlank() ? "" : ": " + said) + "): re-authorise"

@@ -228,4 +228,28 @@ class OAuthClientTest {
       })));
     }));
   }
+
+  @Test
+  void aRedirectingOAuthServerIsNotFollowedAndGetsNoTokenElsewhere(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx, "127.0.0.2", 0, FakeBitrixPortal.newCode()).compose(other -> {
+      other.oauth(CLIENT_ID, CLIENT_SECRET, "access-0", "refresh-0");
+      return vertx.createHttpServer()
+          .requestHandler(request -> request.response().setStatusCode(302)
+              .putHeader("Location", other.refreshUrl() + "?" + request.query()).end())
+          .listen(0, "127.0.0.1")
+          .map(server -> {
+            PortalConfig moved = PortalConfig.forApp(new OAuthApp(URI.create(portal.portalUrl()), CLIENT_ID,
+                CLIENT_SECRET, "access-0", "refresh-0",
+                URI.create("http://127.0.0.1:" + server.actualPort() + "/oauth/token/")));
+            portal.expireAccessToken();
+            return failureOf(client.addLead(moved, lead(1))).onComplete(ctx.succeeding(error -> ctx.verify(() -> {
+              assertEquals(ErrorClass.PORTAL_FAILURE, error.errorClass());
+              assertTrue(error.description().contains("not followed") && error.description().contains(
+                  "BITRIX_OAUTH_URL"), error.description());
+              assertTrue(other.calls().isEmpty(), "the refresh token went nowhere else");
+              ctx.completeNow();
+            })));
+          });
+    }).onFailure(ctx::failNow);
+  }
 }
