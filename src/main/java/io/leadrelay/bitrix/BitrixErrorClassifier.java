@@ -202,7 +202,8 @@ public final class BitrixErrorClassifier {
 
   private static ErrorClass byStatus(int status) {
     if (status >= 300 && status < 400) {
-      return ErrorClass.PORTAL_FAILURE; // portal moved; following a redirect is a later feature
+      // A redirect that reaches here was not followed (nowhere usable, or not allowed): a person must look.
+      return ErrorClass.PORTAL_FAILURE;
     }
     if (status == 401 || status == 403) {
       return ErrorClass.PORTAL_FAILURE;
