@@ -106,7 +106,12 @@ final class PortalExchange {
     Promise<PortalAnswer> onCaller = Promise.promise();
     outcome.future().onComplete(ar -> {
       vertx.cancelTimer(timer);
-      caller.runOnContext(v -> onCaller.handle(ar));
+      // Vert.x answers on the context that made the request, which is the caller's: hop only if it did not.
+      if (Vertx.currentContext() == caller) {
+        onCaller.handle(ar);
+      } else {
+        caller.runOnContext(v -> onCaller.handle(ar));
+      }
     });
     return onCaller.future();
   }
