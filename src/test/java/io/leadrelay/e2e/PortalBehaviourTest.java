@@ -93,6 +93,32 @@ class PortalBehaviourTest {
     }).onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  void accessDeniedInsideABatchPausesThePortalInsteadOfKillingLeads(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      Reply denied = recorded(io.leadrelay.testing.Resources.json("bitrix/answers/access-denied.json"));
+      // The first commands to reach the portal (alone or inside a batch) are refused for the webhook's rights.
+      portal.enqueue(denied, denied, denied);
+      return TestRelay.start(vertx, dir, portal.webhookUrl())
+          .compose(relay -> Future.all(java.util.stream.IntStream.range(0, 30)
+                  .mapToObj(i -> relay.postJson("{\"name\":\"Пачка " + i + "\"}")
+                      .map(response -> response.bodyAsJsonObject().getString("id"))).toList())
+              .compose(all -> relay.awaitExactlyOneLeadEach(portal, all.<String>list()))
+              .compose(v -> relay.awaitLines("success", lines -> lines.size() >= 30))
+              .map(v -> {
+                ctx.verify(() -> {
+                  assertTrue(portal.calls().stream().anyMatch(c -> "batch".equals(c.method())), "leads went in batches");
+                  List<JsonObject> errors = relay.lines("error");
+                  assertTrue(errors.stream().anyMatch(l -> "PORTAL_FAILURE".equals(l.getString("errorClass"))),
+                      errors.toString());
+                  assertTrue(errors.stream().noneMatch(l -> String.valueOf(l.getString("next")).startsWith("dead")),
+                      "no lead dies for the portal's rights: " + errors);
+                });
+                return null;
+              }));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
   private static Reply recorded(JsonObject answer) {
     JsonObject body = answer.getJsonObject("body");
     return Reply.error(answer.getInteger("status"), body.getString("error"), body.getString("error_description"));
