@@ -144,8 +144,9 @@ class ConfigParserTest {
         + " *.example.com or an IP address; no scheme, port or path), got \"https://crm.example.com\".",
         error(new JsonObject().put("BITRIX_REDIRECT_HOSTS", "ok.example, https://crm.example.com")));
     assertTrue(error(new JsonObject().put("BITRIX_REDIRECT_HOSTS", "*")).startsWith("BITRIX_REDIRECT_HOSTS must"));
-    assertTrue(error(new JsonObject().put("bitrix", new JsonObject().put("redirectHosts", 5)))
-        .startsWith("bitrix.redirectHosts must be"));
+    String notAList = error(new JsonObject().put("bitrix", new JsonObject().put("redirectHosts", 5)));
+    assertTrue(notAList.startsWith("bitrix.redirectHosts") && notAList.contains(
+        " must be a comma-separated string or an array of host names."), notAList);
     assertTrue(error(new JsonObject().put("BITRIX_MAX_ANSWER_BYTES", "100"))
         .startsWith("BITRIX_MAX_ANSWER_BYTES must be a whole number from 65536"));
   }
