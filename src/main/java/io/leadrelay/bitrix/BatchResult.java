@@ -47,6 +47,7 @@ public final class BatchResult {
     Object results = sections.getValue("result");
     Object errors = sections.getValue("result_error");
     Object times = sections.getValue("result_time");
+    Object outerTime = answer == null ? null : answer.getValue("time");
 
     Map<String, BatchOutcome> outcomes = new LinkedHashMap<>();
     for (String name : commandNames) {
@@ -56,7 +57,7 @@ public final class BatchResult {
       BatchOutcome outcome;
       if (error.present()) {
         // An error entry wins over a value: a command reported as failed is not counted as delivered.
-        outcome = new BatchOutcome(name, null, commandError(error.value(), times, name), commandTime);
+        outcome = new BatchOutcome(name, null, commandError(error.value(), times, name, outerTime), commandTime);
       } else if (result.present()) {
         outcome = new BatchOutcome(name, result.value(), null, commandTime);
       } else {
@@ -94,7 +95,7 @@ public final class BatchResult {
     return new BatchResult(redacted, time);
   }
 
-  private static BitrixError commandError(Object value, Object times, String name) {
+  private static BitrixError commandError(Object value, Object times, String name, Object outerTime) {
     JsonObject body = new JsonObject();
     if (value instanceof JsonObject error) {
       // A missing code is read like an empty one: both mean a business error described only in words.
@@ -106,9 +107,13 @@ public final class BatchResult {
       // Not the documented shape: keep whatever text there is as the description, with an empty code.
       body.put("error", "").put("error_description", value == null ? "" : String.valueOf(value));
     }
-    // The command's own time block lets an OPERATION_TIME_LIMIT carry the moment the method frees up.
+    // The command's own time block lets an OPERATION_TIME_LIMIT carry the moment the method frees up. Real
+    // OPERATION_TIME_LIMIT answers inside a batch come with result_time [] (reference §4): then the batch call's
+    // own time block says when the window frees, and is the best guess there is.
     Object time = entry(times, name).value();
     if (time instanceof JsonObject block) {
+      body.put("time", block);
+    } else if (outerTime instanceof JsonObject block) {
       body.put("time", block);
     }
     BitrixError classified = BitrixErrorClassifier.classify(STATUS_OF_A_REJECTED_CALL, "application/json",

@@ -7,12 +7,8 @@ import io.leadrelay.store.TokenPair;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,12 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class BitrixClient {
 
-  /**
-   * Idle pooled connections are dropped well before typical server keep-alive limits, so a request rarely
-   * races the server closing the connection under it (which would make its outcome ambiguous).
-   */
-  private static final int KEEP_ALIVE_SECONDS = 15;
-
   private static final Logger LOG = LoggerFactory.getLogger("io.leadrelay.bitrix");
   private static final int MAX_REDIRECTS = 3;
 
@@ -46,7 +36,8 @@ public final class BitrixClient {
   }
 
   private final BitrixHttpConfig config;
-  private final WebClient client;
+  private final PortalExchange client;
+  private final RedirectPolicy redirects;
   /** Portals that answered 302 (renamed): the configured webhook URL → where it lives now. */
   private final Map<String, PortalConfig> moved = new ConcurrentHashMap<>();
   private volatile TimeListener timeListener = (portal, method, time) -> {
@@ -62,16 +53,10 @@ public final class BitrixClient {
   public BitrixClient(Vertx vertx, BitrixHttpConfig config, PortalTokens tokens) {
     this.config = config;
     this.tokens = tokens;
-    WebClientOptions options = new WebClientOptions()
-        .setConnectTimeout(config.connectTimeoutMs())
-        // A redirect must never be followed automatically: a POST would be replayed as a GET.
-        .setFollowRedirects(false)
-        .setKeepAlive(true)
-        .setKeepAliveTimeout(KEEP_ALIVE_SECONDS)
-        .setUserAgent("LeadRelay");
     // The portal queue caps lead requests; the spare connections keep look-ups from waiting behind them.
-    PoolOptions pool = new PoolOptions().setHttp1MaxSize(Math.max(2, config.maxConcurrentPerPortal() + 2));
-    this.client = WebClient.create(vertx, options, pool);
+    this.client = new PortalExchange(vertx, config.connectTimeoutMs(), config.requestTimeoutMs(),
+        config.maxAnswerBytes(), Math.max(2, config.maxConcurrentPerPortal() + 2));
+    this.redirects = new RedirectPolicy(config.redirectHosts());
   }
 
   /**
@@ -180,17 +165,13 @@ public final class BitrixClient {
    */
   private Future<TokenPair> refresh(OAuthApp app, String refreshToken) {
     String[] secrets = {app.clientSecret(), refreshToken};
-    Future<HttpResponse<Buffer>> sent;
+    Future<PortalAnswer> sent;
     try {
-      sent = client.getAbs(app.refreshUrl().toString())
-          .addQueryParam("grant_type", "refresh_token")
-          .addQueryParam("client_id", app.clientId())
-          .addQueryParam("client_secret", app.clientSecret())
-          .addQueryParam("refresh_token", refreshToken)
-          .connectTimeout(config.connectTimeoutMs())
-          .idleTimeout(config.requestTimeoutMs())
-          .putHeader("Accept", "application/json")
-          .send();
+      String url = app.refreshUrl().toString();
+      sent = client.get(url + (url.contains("?") ? "&" : "?") + "grant_type=refresh_token"
+          + "&client_id=" + encode(app.clientId())
+          + "&client_secret=" + encode(app.clientSecret())
+          + "&refresh_token=" + encode(refreshToken));
     } catch (RuntimeException e) {
       return Future.failedFuture(refreshFailure(ErrorClass.REFUSED, null, null,
           "the OAuth server could not be called (" + e.getClass().getSimpleName() + ")", secrets));
@@ -202,8 +183,8 @@ public final class BitrixClient {
             "the OAuth server did not answer the token refresh; it is tried again later ("
                 + transport.description() + ")", secrets));
       }
-      HttpResponse<Buffer> response = ar.result();
-      int status = response.statusCode();
+      PortalAnswer response = ar.result();
+      int status = response.status();
       JsonObject json = parseObject(response.body());
       String code = json == null || json.getValue("error") == null ? null : String.valueOf(json.getValue("error"));
       if (status >= 200 && status < 300 && code == null && json != null
@@ -219,6 +200,12 @@ public final class BitrixClient {
         return Future.failedFuture(refreshFailure(ErrorClass.REFUSED, status, code,
             "the OAuth server answered the token refresh without a new token pair (HTTP " + status
                 + "); it is tried again later", secrets));
+      }
+      if (status >= 300 && status < 400) {
+        // The refresh token and client secret go to the configured OAuth server only, never where it points.
+        return Future.failedFuture(refreshFailure(ErrorClass.PORTAL_FAILURE, status, code,
+            "the OAuth server answered the token refresh with a redirect (HTTP " + status + "); it is not followed,"
+                + " so the tokens go nowhere else: check BITRIX_OAUTH_URL", secrets));
       }
       String why = code == null || code.isEmpty() ? "HTTP " + status : code;
       return Future.failedFuture(refreshFailure(ErrorClass.PORTAL_FAILURE, status, code,
@@ -250,15 +237,10 @@ public final class BitrixClient {
 
   private Future<JsonObject> call(PortalConfig configured, PortalConfig portal, String method, JsonObject params,
                                   int redirects) {
-    Future<HttpResponse<Buffer>> sent;
+    Future<PortalAnswer> sent;
     try {
-      sent = client.postAbs(portal.methodUrl(method))
-          // Waiting for a connection: nothing has been sent yet, so running out of time here is harmless.
-          .connectTimeout(config.connectTimeoutMs())
-          // Silence after sending: the portal may be creating the lead, so this outcome is ambiguous.
-          .idleTimeout(config.requestTimeoutMs())
-          .putHeader("Accept", "application/json")
-          .sendJsonObject(params);
+      // One deadline for the whole exchange: a portal that stalls after its headers cannot hold a request slot.
+      sent = client.postJson(portal.methodUrl(method), params.toBuffer());
     } catch (RuntimeException e) {
       return Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(e)));
     }
@@ -266,9 +248,15 @@ public final class BitrixClient {
       if (ar.failed()) {
         return Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(ar.cause())));
       }
-      HttpResponse<Buffer> response = ar.result();
+      PortalAnswer response = ar.result();
       PortalConfig next = redirects < MAX_REDIRECTS ? movedTo(portal, method, response) : null;
       if (next != null) {
+        String refused = this.redirects.refusal(configured.webhookUrl(), portal.webhookUrl(), next.webhookUrl());
+        if (refused != null) {
+          // Nothing was sent to the other host; a person has to decide: the portal pauses.
+          return Future.failedFuture(failure(portal, new BitrixError(ErrorClass.PORTAL_FAILURE, response.status(),
+              null, refused)));
+        }
         // A renamed portal answers 302. Re-POST the same body to the new address (a client following it by itself
         // would turn the POST into a GET), and send there from now on.
         moved.put(configured.webhookUrl().toString(), next);
@@ -281,9 +269,9 @@ public final class BitrixClient {
   }
 
   /** The portal a redirect points to, or null if the answer is no redirect or points nowhere usable. */
-  private static PortalConfig movedTo(PortalConfig portal, String method, HttpResponse<Buffer> response) {
-    int status = response.statusCode();
-    String location = response.getHeader("Location");
+  private static PortalConfig movedTo(PortalConfig portal, String method, PortalAnswer response) {
+    int status = response.status();
+    String location = response.location();
     if ((status != 301 && status != 302 && status != 307 && status != 308) || location == null) {
       return null;
     }
@@ -389,8 +377,8 @@ public final class BitrixClient {
   }
 
   private Future<JsonObject> answer(PortalConfig configured, PortalConfig portal, String method,
-                                    HttpResponse<Buffer> response) {
-    int status = response.statusCode();
+                                    PortalAnswer response) {
+    int status = response.status();
     Buffer body = response.body();
     if (status >= 200 && status < 300) {
       JsonObject json = parseObject(body);
@@ -402,7 +390,7 @@ public final class BitrixClient {
       }
     }
     return Future.failedFuture(failure(portal,
-        BitrixErrorClassifier.classify(status, response.getHeader("Content-Type"), body)));
+        BitrixErrorClassifier.classify(status, response.contentType(), body)));
   }
 
   private static BitrixException failure(PortalConfig portal, BitrixError error) {
@@ -418,6 +406,10 @@ public final class BitrixClient {
     } catch (DecodeException | ClassCastException e) {
       return null;
     }
+  }
+
+  private static String encode(String value) {
+    return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static Long leadId(Object result) {

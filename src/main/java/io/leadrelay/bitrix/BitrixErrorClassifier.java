@@ -19,8 +19,19 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Turns a Bitrix24 answer that is not a success, or a transport failure, into a {@link BitrixError}
- * (reference: bitrix24-rest.md §3). Classification is by error code first (case-insensitive), then by HTTP
- * status, because one status carries codes of different classes (503: QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT).
+ * (reference: bitrix24-rest.md §3). Classification is by what the portal means, and the rule is:
+ * <ul>
+ *   <li>a problem of the portal or of its credentials (every lead would get the same answer) pauses the portal:
+ *       {@link ErrorClass#PORTAL_FAILURE};</li>
+ *   <li>a problem of this lead's data kills this lead only: {@link ErrorClass#LEAD_REJECTED};</li>
+ *   <li>a failure that "may have run" (the method started, then broke) is {@link ErrorClass#AMBIGUOUS}: the lead
+ *       is looked up before it is added again;</li>
+ *   <li>a refusal before anything ran is {@link ErrorClass#REFUSED}.</li>
+ * </ul>
+ * Error codes decide first (case-insensitive), then the HTTP status, because one status carries codes of different
+ * classes (503: QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT) and one code carries different meanings by status or text
+ * (INVALID_REQUEST "Https required.", ERROR_CORE "SQL query error!", an empty code with "Access denied.": see
+ * {@link #portalMeaning}). The same rules apply to each command of a batch ({@link BatchResult}).
  * Pure: no I/O, no secrets (callers redact the webhook code from the result).
  */
 public final class BitrixErrorClassifier {
@@ -70,7 +81,8 @@ public final class BitrixErrorClassifier {
       if (known == null && code.toUpperCase(Locale.ROOT).startsWith("ERROR_BATCH_")) {
         known = ErrorClass.LEAD_REJECTED;
       }
-      ErrorClass errorClass = known != null ? known : byStatus(status);
+      ErrorClass meaning = portalMeaning(code, description, status);
+      ErrorClass errorClass = meaning != null ? meaning : known != null ? known : byStatus(status);
       Instant retryAt = "OPERATION_TIME_LIMIT".equalsIgnoreCase(code) ? operatingResetAt(json) : null;
       return new BitrixError(errorClass, status, code, description, retryAt);
     }
@@ -78,6 +90,36 @@ public final class BitrixErrorClassifier {
       return new BitrixError(ErrorClass.AMBIGUOUS, status, null, "the answer has no result");
     }
     return new BitrixError(byStatus(status), status, null, "JSON answer without an error code");
+  }
+
+  /**
+   * The answers whose code alone says the wrong thing: the text or status shows they are about the portal, or
+   * about a method that had already started. Null when the code's usual class holds.
+   * <ul>
+   *   <li>401 INVALID_REQUEST "Https required.": the portal refuses plain-http calls to a valid webhook (a
+   *       self-hosted portal configured with http://). Every lead would get it: the portal is paused.</li>
+   *   <li>An empty code with "Access denied.": the webhook's user may not add leads (a CRM permission). The data is
+   *       not at fault and every lead would get it: the portal is paused.</li>
+   *   <li>ERROR_CORE "SQL query error!" (or any ERROR_CORE with a 5xx): Bitrix24's REST module answers a database
+   *       exception thrown while the method ran this way (Bitrix\Rest\RestException::initFromException:
+   *       {@code new self("SQL query error!", self::ERROR_CORE, CRestServer::STATUS_INTERNAL)}, i.e. 500). The
+   *       lead may have been written before it broke: ambiguous. Inside a batch the command has no status of its
+   *       own, so the text decides there.</li>
+   * </ul>
+   */
+  static ErrorClass portalMeaning(String code, String description, int status) {
+    String upper = code == null ? "" : code.trim().toUpperCase(Locale.ROOT);
+    String text = description == null ? "" : description.trim().toLowerCase(Locale.ROOT);
+    if (upper.equals("INVALID_REQUEST") && (status == 401 || text.startsWith("https required"))) {
+      return ErrorClass.PORTAL_FAILURE;
+    }
+    if (upper.isEmpty() && (text.equals("access denied.") || text.equals("access denied"))) {
+      return ErrorClass.PORTAL_FAILURE;
+    }
+    if (upper.equals("ERROR_CORE") && (status >= 500 || text.startsWith("sql query error"))) {
+      return ErrorClass.AMBIGUOUS;
+    }
+    return null;
   }
 
   /**
@@ -95,6 +137,10 @@ public final class BitrixErrorClassifier {
   }
 
   private static BitrixError classifyOne(Throwable t) {
+    if (t instanceof AnswerLimitException limit) {
+      // Cut off by our own deadline or size cap: once the request left, the lead may exist.
+      return transport(limit.sent() ? ErrorClass.AMBIGUOUS : ErrorClass.REFUSED, limit.getMessage());
+    }
     // Netty's ConnectTimeoutException and AnnotatedConnectException ("Connection refused") are ConnectExceptions.
     if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
       return transport(ErrorClass.REFUSED, "could not connect to the portal: " + describe(t));
@@ -156,7 +202,8 @@ public final class BitrixErrorClassifier {
 
   private static ErrorClass byStatus(int status) {
     if (status >= 300 && status < 400) {
-      return ErrorClass.PORTAL_FAILURE; // portal moved; following a redirect is a later feature
+      // A redirect that reaches here was not followed (nowhere usable, or not allowed): a person must look.
+      return ErrorClass.PORTAL_FAILURE;
     }
     if (status == 401 || status == 403) {
       return ErrorClass.PORTAL_FAILURE;

@@ -75,6 +75,8 @@ public class BitrixVerticle extends VerticleBase {
   }
 
   private static final String ADD = "crm.lead.add";
+  /** The batch call's own operating time is paced too (its outer {@code time} block). */
+  private static final String BATCH = "batch";
   /**
    * Most leads kept waiting in memory per portal. Beyond it a lead waits in the store instead, due again about when
    * the queue ahead of it will have drained, so a long outage or a huge broadcast cannot exhaust the heap.
@@ -172,7 +174,7 @@ public class BitrixVerticle extends VerticleBase {
     Duration permitInterval = Duration.ofMillis((long) Math.ceil(1000 / limits.ratePerSecond()));
     PortalQueue.Gate gate = (now, requests, leadCount, waited) -> {
       // A hold after a refusal and the operating-time window come first: no permit is spent while they last.
-      Instant clear = pacer.clearAt(ADD, now);
+      Instant clear = pacer.clearAt(now, ADD, BATCH);
       if (state.heldUntil().isAfter(clear)) {
         clear = state.heldUntil();
       }

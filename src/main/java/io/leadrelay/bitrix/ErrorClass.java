@@ -14,21 +14,23 @@ public enum ErrorClass {
 
   /**
    * The lead may have been created: the request left but no usable answer came back (timeout after sending,
-   * connection closed or reset, 5xx, INTERNAL_SERVER_ERROR, ERROR_UNEXPECTED_ANSWER, an empty or non-JSON body,
-   * 200 without {@code result}). Look the lead up before adding it again.
+   * connection closed or reset, 5xx, INTERNAL_SERVER_ERROR, ERROR_UNEXPECTED_ANSWER, 500 ERROR_CORE "SQL query
+   * error!" (the method failed while running), an empty or non-JSON body, 200 without {@code result}, an answer cut
+   * off at the request deadline or the size cap). Look the lead up before adding it again.
    */
   AMBIGUOUS,
 
   /**
-   * Permanent for this lead only: Bitrix24 rejected its data (400 with an empty code and a text, ERROR_CORE,
-   * INVALID_REQUEST, ERROR_BATCH_*, other non-auth 4xx). Sending it again gives the same answer.
+   * Permanent for this lead only: Bitrix24 rejected its data (400 with an empty code and a text about the data,
+   * 400 ERROR_CORE, 400 INVALID_REQUEST, ERROR_BATCH_*, other non-auth 4xx). Sending it again gives the same answer.
    */
   LEAD_REJECTED,
 
   /**
    * Permanent for the whole portal until a person fixes it: wrong or revoked webhook, missing scope or plan,
-   * method missing, portal blocked, deleted or moved (NO_AUTH_FOUND, ACCESS_DENIED, OVERLOAD_LIMIT, a 401/403
-   * without a known code, an HTML 404, a 3xx redirect, ...).
+   * method missing, portal blocked, deleted or moved (NO_AUTH_FOUND, ACCESS_DENIED, OVERLOAD_LIMIT, 401
+   * INVALID_REQUEST "Https required.", an empty code with "Access denied.", a 401/403 without a known code, an HTML
+   * 404, a redirect that may not be followed, ...).
    */
   PORTAL_FAILURE;
 

@@ -54,6 +54,22 @@ public final class OperatingTimePacer {
     return known.resetAt();
   }
 
+  /**
+   * When all of {@code methods} may be called again: the latest of their {@link #clearAt} times. A batch of
+   * crm.lead.add is charged to each command's method (official docs) and, by third-party measurements, to
+   * {@code batch} itself: pacing on both means whichever binds holds the queue.
+   */
+  public Instant clearAt(Instant now, String... methods) {
+    Instant clear = now;
+    for (String method : methods) {
+      Instant at = clearAt(method, now);
+      if (at.isAfter(clear)) {
+        clear = at;
+      }
+    }
+    return clear;
+  }
+
   public double limitSeconds() {
     return limitSeconds;
   }

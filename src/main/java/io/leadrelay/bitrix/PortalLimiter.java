@@ -47,14 +47,20 @@ public final class PortalLimiter {
     return tryAcquire(now, 1);
   }
 
-  /** {@link #tryAcquire(Instant)} for several requests that must go together (all or none). */
+  /**
+   * {@link #tryAcquire(Instant)} for several requests that must go together (all or none), e.g. a look-up and the
+   * add that follows it. More requests than the bucket holds (2 with a bucket of 1) could never fit: they go once
+   * the bucket is empty, and the model runs over by the excess, which later requests then wait to drain. The
+   * requests go one after the other, not at once, so the real bucket has drained a little between them.
+   */
   public Duration tryAcquire(Instant now, int requests) {
     drain(now);
-    if (level + requests <= burst) {
+    double room = Math.max(burst, requests);
+    if (level + requests <= room) {
       level += requests;
       return Duration.ZERO;
     }
-    double waitMillis = (level + requests - burst) / ratePerMilli;
+    double waitMillis = (level + requests - room) / ratePerMilli;
     return Duration.ofMillis((long) Math.ceil(waitMillis));
   }
 

@@ -48,6 +48,8 @@ public final class ConfigParser {
     keys.put("BITRIX_CONNECT_TIMEOUT_MS", "bitrix.connectTimeoutMs");
     keys.put("BITRIX_REQUEST_TIMEOUT_MS", "bitrix.requestTimeoutMs");
     keys.put("BITRIX_MAX_CONCURRENT", "bitrix.maxConcurrentPerPortal");
+    keys.put("BITRIX_MAX_ANSWER_BYTES", "bitrix.maxAnswerBytes");
+    keys.put("BITRIX_REDIRECT_HOSTS", "bitrix.redirectHosts");
     keys.put("BITRIX_PLAN", "bitrix.plan");
     keys.put("BITRIX_BURST", "bitrix.burst");
     keys.put("BITRIX_RATE", "bitrix.ratePerSecond");
@@ -136,11 +138,14 @@ public final class ConfigParser {
 
     JsonObject bitrixJson = read.object(json, "bitrix", "bitrix");
     read.rejectUnknown(bitrixJson, "bitrix", Set.of("connectTimeoutMs", "requestTimeoutMs", "maxConcurrentPerPortal",
-        "plan", "burst", "ratePerSecond", "operatingLimitSeconds", "batchSize"));
+        "plan", "burst", "ratePerSecond", "operatingLimitSeconds", "batchSize", "maxAnswerBytes", "redirectHosts"));
     BitrixHttpConfig bitrix = new BitrixHttpConfig(
         read.integer(bitrixJson, "connectTimeoutMs", "bitrix.connectTimeoutMs", 5_000, 100, 120_000),
         read.integer(bitrixJson, "requestTimeoutMs", "bitrix.requestTimeoutMs", 30_000, 100, 600_000),
-        read.integer(bitrixJson, "maxConcurrentPerPortal", "bitrix.maxConcurrentPerPortal", 2, 1, 50));
+        read.integer(bitrixJson, "maxConcurrentPerPortal", "bitrix.maxConcurrentPerPortal", 2, 1, 50),
+        read.integer(bitrixJson, "maxAnswerBytes", "bitrix.maxAnswerBytes", BitrixHttpConfig.DEFAULT_MAX_ANSWER_BYTES,
+            64 * 1024, 1024 * 1024 * 1024),
+        redirectHosts(read, bitrixJson));
 
     return new RelayConfig(http, dataDir, logs, bitrix, limits(read, bitrixJson), delivery(read, json), admin(read, json),
         integrations(read, json));
@@ -153,6 +158,25 @@ public final class ConfigParser {
         ? String.join(",", array.stream().map(String::valueOf).toList())
         : read.string(http, "trustedProxies", "http.trustedProxies", null);
     return TrustedProxies.parse(read.name("http.trustedProxies"), list);
+  }
+
+  /** A JSON array of hosts, or one comma-separated string (as BITRIX_REDIRECT_HOSTS gives it). */
+  private static RedirectHosts redirectHosts(ConfigReader read, JsonObject bitrix) {
+    Object value = bitrix.getValue("redirectHosts");
+    String name = read.name("bitrix.redirectHosts");
+    if (value == null) {
+      return RedirectHosts.NONE;
+    }
+    List<String> entries = new java.util.ArrayList<>();
+    if (value instanceof String text) {
+      entries.add(text);
+    } else if (value instanceof io.vertx.core.json.JsonArray array
+        && array.stream().allMatch(String.class::isInstance)) {
+      array.forEach(host -> entries.add((String) host));
+    } else {
+      throw new ConfigException(name + " must be a comma-separated string or an array of host names.");
+    }
+    return RedirectHosts.parse(name, entries);
   }
 
   private static DeliveryConfig delivery(ConfigReader read, JsonObject json) {

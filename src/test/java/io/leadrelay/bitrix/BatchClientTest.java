@@ -58,7 +58,7 @@ class BatchClientTest {
 
   @BeforeEach
   void start(Vertx vertx, VertxTestContext ctx) {
-    client = new BitrixClient(vertx, new BitrixHttpConfig(300, 300, 2));
+    client = new BitrixClient(vertx, new BitrixHttpConfig(300, 1_500, 2));
     vertx.createHttpServer()
         .requestHandler(this::handle)
         .listen(0)

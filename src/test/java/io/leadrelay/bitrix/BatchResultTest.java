@@ -126,7 +126,8 @@ class BatchResultTest {
 
     assertFalse(result.allSucceeded());
     for (BatchOutcome outcome : result.outcomes().values()) {
-      assertEquals(ErrorClass.LEAD_REJECTED, outcome.error().errorClass());
+      // The webhook's user may not add leads: the portal, not two dead leads.
+      assertEquals(ErrorClass.PORTAL_FAILURE, outcome.error().errorClass());
       assertEquals("Access denied.", outcome.error().description());
       assertNull(outcome.time(), "result_time is [] here");
     }
@@ -216,5 +217,23 @@ class BatchResultTest {
 
     assertFalse(result.outcome("d1").error().description().contains("s3cr3tc0de"));
     assertTrue(result.outcome("d1").error().description().contains("/rest/1/***/"));
+  }
+
+  /**
+   * Portal-wide errors inside a batch mean the portal, not dead leads; a failure while a command ran is ambiguous;
+   * an OPERATION_TIME_LIMIT with result_time [] takes its retry time from the batch's own time block.
+   */
+  @Test
+  void recordedCommandErrorsAreClassifiedByWhatThePortalMeans() {
+    JsonObject recorded = io.leadrelay.testing.Resources.json("bitrix/answers/batch-portal-errors.json");
+
+    BatchResult result = BatchResult.parse(recorded.getJsonObject("body"), List.of("denied", "sql", "blocked"));
+
+    assertEquals(ErrorClass.PORTAL_FAILURE, result.outcome("denied").error().errorClass());
+    assertEquals(ErrorClass.AMBIGUOUS, result.outcome("sql").error().errorClass());
+    BitrixError blocked = result.outcome("blocked").error();
+    assertEquals(ErrorClass.REFUSED, blocked.errorClass());
+    assertEquals(java.time.Instant.ofEpochSecond(1653126419), blocked.retryAt());
+    assertEquals(481.5, result.time().operating());
   }
 }

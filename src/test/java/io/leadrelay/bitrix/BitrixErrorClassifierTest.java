@@ -84,6 +84,37 @@ class BitrixErrorClassifierTest {
     assertEquals("Bitrix24 rejected this lead (HTTP 400: Parameter 'fields' must be array.).", error.reason());
   }
 
+  /**
+   * Answers recorded from real portals (src/test/resources/bitrix/answers, each with its source): classified by what
+   * the portal means, not by the code's usual class.
+   */
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource({
+      // Plain http to a portal that requires https: every lead would get it, so the portal pauses.
+      "https-required.json,  PORTAL_FAILURE",
+      // The webhook's user may not add leads: a permission of the portal, not this lead's data.
+      "access-denied.json,   PORTAL_FAILURE",
+      // A database failure while crm.lead.add ran: the lead may exist.
+      "sql-query-error.json, AMBIGUOUS",
+  })
+  void recordedAnswersAreClassifiedByWhatThePortalMeans(String file, ErrorClass expected) {
+    JsonObject recorded = io.leadrelay.testing.Resources.json("bitrix/answers/" + file);
+
+    BitrixError error = BitrixErrorClassifier.classify(recorded.getInteger("status"), JSON,
+        recorded.getJsonObject("body").encode());
+
+    assertEquals(expected, error.errorClass(), error.summary());
+    assertEquals(recorded.getJsonObject("body").getString("error"), error.code());
+  }
+
+  @Test
+  void httpsRequiredIsAboutThePortalWhateverTheStatusButOtherInvalidRequestsAreAboutTheLead() {
+    assertEquals(ErrorClass.PORTAL_FAILURE, answer(400, "INVALID_REQUEST", "Https required.").errorClass());
+    assertEquals(ErrorClass.LEAD_REJECTED, answer(400, "INVALID_REQUEST", "Wrong field value").errorClass());
+    assertEquals(ErrorClass.LEAD_REJECTED, answer(400, "ERROR_CORE", "Wrong field value").errorClass());
+    assertEquals(ErrorClass.LEAD_REJECTED, answer(400, "", "Access denied for field EMAIL").errorClass());
+  }
+
   @Test
   void emptyCodeOnAuthStatusesIsAPortalFailure() {
     assertEquals(ErrorClass.PORTAL_FAILURE, answer(401, "", "").errorClass());

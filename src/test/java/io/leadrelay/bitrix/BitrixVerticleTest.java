@@ -82,7 +82,7 @@ class BitrixVerticleTest {
               MappingConfig.defaults()),
           "trial", new IntegrationConfig("trial", "s3cret2", Optional.empty(), MappingConfig.defaults()));
       return Future.all(stored).compose(all -> vertx.deployVerticle(new BitrixVerticle(integrations,
-          new BitrixHttpConfig(300, 300, MAX_IN_FLIGHT), BitrixLimits.standard(), TestRelay.FAST, store,
+          new BitrixHttpConfig(300, 800, MAX_IN_FLIGHT), BitrixLimits.standard(), TestRelay.FAST, store,
           MAX_QUEUED)));
     }).onComplete(ctx.succeedingThenComplete());
   }

@@ -74,7 +74,7 @@ class OAuthClientTest {
       config = PortalConfig.forApp(new OAuthApp(URI.create(portal.portalUrl()), CLIENT_ID, CLIENT_SECRET,
           "access-0", "refresh-0", URI.create(portal.refreshUrl())));
       store = new RecordingStore();
-      client = new BitrixClient(vertx, new BitrixHttpConfig(300, 300, 2), new PortalTokens(store,
+      client = new BitrixClient(vertx, new BitrixHttpConfig(300, 1_500, 2), new PortalTokens(store,
           Map.of("shop", new IntegrationConfig("shop", "s3cret-0123456789", Optional.of(config),
               MappingConfig.defaults()))));
       ctx.completeNow();
@@ -167,7 +167,7 @@ class OAuthClientTest {
   void aWrongClientSecretIsAPortalFailure(Vertx vertx, VertxTestContext ctx) {
     PortalConfig wrong = PortalConfig.forApp(new OAuthApp(URI.create(portal.portalUrl()), CLIENT_ID,
         "wrong-secret-0123456789", "access-0", "refresh-0", URI.create(portal.refreshUrl())));
-    BitrixClient other = new BitrixClient(vertx, new BitrixHttpConfig(300, 300, 2), new PortalTokens(store, Map.of()));
+    BitrixClient other = new BitrixClient(vertx, new BitrixHttpConfig(300, 1_500, 2), new PortalTokens(store, Map.of()));
     portal.expireAccessToken();
     failureOf(other.addLead(wrong, lead(1))).onComplete(ctx.succeeding(error -> ctx.verify(() -> {
       other.close();
@@ -213,5 +213,43 @@ class OAuthClientTest {
       assertEquals(1, portal.leads().size());
       ctx.completeNow();
     })));
+  }
+
+  @Test
+  void aRedirectToAnotherHostNeverReceivesTheAccessToken(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx, "127.0.0.2", 0, FakeBitrixPortal.newCode()).onComplete(ctx.succeeding(other -> {
+      other.oauth(CLIENT_ID, CLIENT_SECRET, "access-0", "refresh-0");
+      portal.enqueue(FakeBitrixPortal.Reply.redirect(other.portalUrl() + "/rest/crm.lead.add.json"));
+      failureOf(client.addLead(config, lead(1))).onComplete(ctx.succeeding(error -> ctx.verify(() -> {
+        assertEquals(ErrorClass.PORTAL_FAILURE, error.errorClass());
+        assertTrue(error.description().contains("BITRIX_REDIRECT_HOSTS=127.0.0.2"), error.description());
+        assertTrue(other.calls().isEmpty(), "the token went nowhere else");
+        ctx.completeNow();
+      })));
+    }));
+  }
+
+  @Test
+  void aRedirectingOAuthServerIsNotFollowedAndGetsNoTokenElsewhere(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx, "127.0.0.2", 0, FakeBitrixPortal.newCode()).compose(other -> {
+      other.oauth(CLIENT_ID, CLIENT_SECRET, "access-0", "refresh-0");
+      return vertx.createHttpServer()
+          .requestHandler(request -> request.response().setStatusCode(302)
+              .putHeader("Location", other.refreshUrl() + "?" + request.query()).end())
+          .listen(0, "127.0.0.1")
+          .map(server -> {
+            PortalConfig moved = PortalConfig.forApp(new OAuthApp(URI.create(portal.portalUrl()), CLIENT_ID,
+                CLIENT_SECRET, "access-0", "refresh-0",
+                URI.create("http://127.0.0.1:" + server.actualPort() + "/oauth/token/")));
+            portal.expireAccessToken();
+            return failureOf(client.addLead(moved, lead(1))).onComplete(ctx.succeeding(error -> ctx.verify(() -> {
+              assertEquals(ErrorClass.PORTAL_FAILURE, error.errorClass());
+              assertTrue(error.description().contains("not followed") && error.description().contains(
+                  "BITRIX_OAUTH_URL"), error.description());
+              assertTrue(other.calls().isEmpty(), "the refresh token went nowhere else");
+              ctx.completeNow();
+            })));
+          });
+    }).onFailure(ctx::failNow);
   }
 }

@@ -32,4 +32,14 @@ class OperatingTimePacerTest {
     pacer.observe("crm.lead.add", 300, T0.plusSeconds(30));
     assertEquals(T0.plusSeconds(30), pacer.clearAt("crm.lead.add", T0));
   }
+
+  @Test
+  void aBatchIsHeldByWhicheverOfItsMethodsBinds() {
+    pacer.observe("crm.lead.add", 100, T0.plusSeconds(20));
+    pacer.observe("batch", 470, T0.plusSeconds(40));
+    assertEquals(T0.plusSeconds(40), pacer.clearAt(T0, "crm.lead.add", "batch"), "the batch call's own time binds");
+    pacer.observe("crm.lead.add", 475, T0.plusSeconds(90));
+    assertEquals(T0.plusSeconds(90), pacer.clearAt(T0, "crm.lead.add", "batch"), "now the commands' time binds");
+    assertEquals(T0.plusSeconds(95), pacer.clearAt(T0.plusSeconds(95), "crm.lead.add", "batch"));
+  }
 }

@@ -86,4 +86,14 @@ class PortalLimiterTest {
     assertThrows(IllegalArgumentException.class, () -> new PortalLimiter(0, 2));
     assertThrows(IllegalArgumentException.class, () -> new PortalLimiter(50, 0));
   }
+
+  @Test
+  void aBucketOfOneStillLetsALookUpAndItsAddGo() {
+    PortalLimiter limiter = new PortalLimiter(1, 2);
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0), "one request fills the bucket");
+    assertEquals(Duration.ofMillis(500), limiter.tryAcquire(T0, 2), "two wait for the bucket to empty, not forever");
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusMillis(500), 2));
+    assertEquals(Duration.ofMillis(1000), limiter.tryAcquire(T0.plusMillis(500)),
+        "the excess is drained before the next request");
+  }
 }

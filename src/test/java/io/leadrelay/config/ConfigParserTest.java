@@ -159,4 +159,36 @@ class ConfigParserTest {
     assertTrue(portal.insecure());
     assertEquals("http://127.0.0.1:8099/rest/12/abcdef0123456789/crm.lead.add.json", portal.methodUrl("crm.lead.add"));
   }
+
+  @Test
+  void answerCapAndRedirectHostsHaveDefaultsAndComeFromTheEnvironment() {
+    BitrixHttpConfig defaults = ConfigParser.parse(new JsonObject()).bitrix();
+    assertEquals(10 * 1024 * 1024, defaults.maxAnswerBytes());
+    assertTrue(defaults.redirectHosts().hosts().isEmpty());
+
+    BitrixHttpConfig set = ConfigParser.parse(new JsonObject()
+        .put("BITRIX_MAX_ANSWER_BYTES", "1048576")
+        .put("BITRIX_REDIRECT_HOSTS", " CRM.example.com, *.corp.example ,10.0.0.5")).bitrix();
+    assertEquals(1048576, set.maxAnswerBytes());
+    assertEquals(java.util.List.of("crm.example.com", "*.corp.example", "10.0.0.5"), set.redirectHosts().hosts());
+    assertTrue(set.redirectHosts().allows("a.b.corp.example"));
+    assertFalse(set.redirectHosts().allows("corp.example.evil"));
+
+    BitrixHttpConfig fromFile = ConfigParser.parse(new JsonObject().put("bitrix", new JsonObject()
+        .put("redirectHosts", new io.vertx.core.json.JsonArray().add("crm.example.com")))).bitrix();
+    assertEquals(java.util.List.of("crm.example.com"), fromFile.redirectHosts().hosts());
+  }
+
+  @Test
+  void aBadRedirectHostOrAnswerCapStopsStartUpNamingTheVariable() {
+    assertEquals("BITRIX_REDIRECT_HOSTS must be a comma-separated list of host names (crm.example.com,"
+        + " *.example.com or an IP address; no scheme, port or path), got \"https://crm.example.com\".",
+        error(new JsonObject().put("BITRIX_REDIRECT_HOSTS", "ok.example, https://crm.example.com")));
+    assertTrue(error(new JsonObject().put("BITRIX_REDIRECT_HOSTS", "*")).startsWith("BITRIX_REDIRECT_HOSTS must"));
+    String notAList = error(new JsonObject().put("bitrix", new JsonObject().put("redirectHosts", 5)));
+    assertTrue(notAList.startsWith("bitrix.redirectHosts") && notAList.contains(
+        " must be a comma-separated string or an array of host names."), notAList);
+    assertTrue(error(new JsonObject().put("BITRIX_MAX_ANSWER_BYTES", "100"))
+        .startsWith("BITRIX_MAX_ANSWER_BYTES must be a whole number from 65536"));
+  }
 }

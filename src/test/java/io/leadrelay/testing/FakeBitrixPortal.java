@@ -40,7 +40,8 @@ public final class FakeBitrixPortal {
   /** A scripted answer to one crm.lead.add call. */
   public record Reply(Kind kind, int status, String code, String description, String location) {
 
-    enum Kind { CREATED, ERROR, HTML, EMPTY, DROP, CREATE_THEN_DROP, HANG, REDIRECT }
+    enum Kind { CREATED, ERROR, HTML, EMPTY, DROP, CREATE_THEN_DROP, HANG, REDIRECT, CREATE_THEN_STALL,
+      CREATE_THEN_TRICKLE, CREATE_THEN_HUGE }
 
     /** The normal answer: the lead is created, 200 {@code {"result":id,"time":{..}}}. */
     public static Reply created() { return new Reply(Kind.CREATED, 200, null, null, null); }
@@ -67,6 +68,18 @@ public final class FakeBitrixPortal {
 
     /** 302 to {@code location}, as a renamed portal answers. */
     public static Reply redirect(String location) { return new Reply(Kind.REDIRECT, 302, null, null, location); }
+
+    /** Creates the lead (every lead of a batch), sends 200 and its headers, then nothing, never ending. */
+    public static Reply createThenStall() { return new Reply(Kind.CREATE_THEN_STALL, 200, null, null, null); }
+
+    /** Creates the lead(s), sends 200 and its headers, then one byte of JSON every 100 ms, never ending. */
+    public static Reply createThenTrickle() { return new Reply(Kind.CREATE_THEN_TRICKLE, 200, null, null, null); }
+
+    /**
+     * Creates the lead(s), then answers 200 with an endless body (generated as it is sent, never held in memory)
+     * until the client closes the connection or 4 GiB have gone; {@link #hugeBytesSent()} counts what was sent.
+     */
+    public static Reply createThenHuge() { return new Reply(Kind.CREATE_THEN_HUGE, 200, null, null, null); }
   }
 
   private record Lead(long id, JsonObject fields) {
@@ -78,6 +91,9 @@ public final class FakeBitrixPortal {
 
   private final HttpServer server;
   private final String code;
+  /** The loopback address it listens on: 127.0.0.1, or e.g. 127.0.0.2 for "another host". */
+  private String host = "127.0.0.1";
+  private final java.util.concurrent.atomic.AtomicLong hugeBytes = new java.util.concurrent.atomic.AtomicLong();
   private final List<Lead> leads = new CopyOnWriteArrayList<>();
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final Queue<Reply> script = new ConcurrentLinkedQueue<>();
@@ -90,7 +106,10 @@ public final class FakeBitrixPortal {
   private final java.util.concurrent.atomic.AtomicInteger blocks = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.Set<String> numberFields = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+  private final Vertx vertx;
+
   private FakeBitrixPortal(Vertx vertx, String code) {
+    this.vertx = vertx;
     this.server = vertx.createHttpServer();
     this.code = code;
     server.requestHandler(this::handle);
@@ -106,8 +125,33 @@ public final class FakeBitrixPortal {
    * (see {@link #unusedWebhookUrl}).
    */
   public static Future<FakeBitrixPortal> start(Vertx vertx, int port, String code) {
+    return start(vertx, "127.0.0.1", port, code);
+  }
+
+  /**
+   * Starts a portal on another loopback address (Linux routes all of 127.0.0.0/8 to the loopback interface): a
+   * different host for redirect tests, e.g. {@code 127.0.0.2}.
+   */
+  public static Future<FakeBitrixPortal> start(Vertx vertx, String host, int port, String code) {
     FakeBitrixPortal portal = new FakeBitrixPortal(vertx, code);
-    return portal.server.listen(port, "127.0.0.1").map(server -> portal);
+    portal.host = host;
+    return portal.server.listen(port, host).map(server -> portal);
+  }
+
+  private volatile double[] batchOperating;
+
+  /**
+   * From now on every batch answer's own {@code time} block says the batch call has spent {@code seconds} of its
+   * operating time, and that its window frees at {@code resetAt} (third-party measurements report the time charged
+   * to {@code batch} itself).
+   */
+  public void batchOperating(double seconds, java.time.Instant resetAt) {
+    this.batchOperating = new double[] {seconds, resetAt.getEpochSecond()};
+  }
+
+  /** Bytes of body sent so far by {@link Reply#createThenHuge()} answers. */
+  public long hugeBytesSent() {
+    return hugeBytes.get();
   }
 
   /** A webhook URL on a port where nothing listens yet (connections are refused), and its code. */
@@ -130,7 +174,7 @@ public final class FakeBitrixPortal {
 
   /** The inbound webhook URL, e.g. {@code http://127.0.0.1:4711/rest/1/<code>/}. */
   public String webhookUrl() {
-    return "http://127.0.0.1:" + server.actualPort() + "/rest/1/" + code + "/";
+    return "http://" + host + ":" + server.actualPort() + "/rest/1/" + code + "/";
   }
 
   /** The secret code in {@link #webhookUrl()}, to assert that it never leaks. */
@@ -245,7 +289,7 @@ public final class FakeBitrixPortal {
 
   /** The portal URL an OAuth application is configured with, e.g. {@code http://127.0.0.1:4711}. */
   public String portalUrl() {
-    return "http://127.0.0.1:" + server.actualPort();
+    return "http://" + host + ":" + server.actualPort();
   }
 
   /** The OAuth server's token URL on this fake. */
@@ -449,6 +493,10 @@ public final class FakeBitrixPortal {
         cmd.forEach(entry -> command(entry.getValue().toString(), new JsonObject(), new JsonObject(), new JsonObject(),
             new JsonObject()));
         request.connection().close();
+      } else if (misbehavesAfterCreating(head)) {
+        cmd.forEach(entry -> command(entry.getValue().toString(), new JsonObject(), new JsonObject(), new JsonObject(),
+            new JsonObject()));
+        misbehave(request, head);
       } else {
         answer(request, head, body);
       }
@@ -485,7 +533,13 @@ public final class FakeBitrixPortal {
         .put("result_total", new JsonArray())
         .put("result_next", new JsonArray())
         .put("result_time", namedTimes.isEmpty() ? new JsonArray() : namedTimes);
-    json(request, 200, new JsonObject().put("result", result).put("time", time(0.05, 0)));
+    // The batch call's own time block, with an operating_reset_at: all that a command blocked for operating time
+    // (its result_time entry missing) has to go by, as in real answers.
+    FakeLimits limits = this.limits;
+    double[] own = batchOperating;
+    json(request, 200, new JsonObject().put("result", result).put("time", own != null
+        ? timeAt(own[0], (long) own[1]) : limits == null ? time(0.05, 0)
+        : timeAt(0.05, limits.resetAtEpochSecond("crm.lead.add"))));
   }
 
   /**
@@ -555,7 +609,60 @@ public final class FakeBitrixPortal {
         }
       }
       case HANG -> { }
+      case CREATE_THEN_STALL, CREATE_THEN_TRICKLE, CREATE_THEN_HUGE -> {
+        if (store(body) != null) {
+          misbehave(request, reply);
+        }
+      }
       case REDIRECT -> request.response().setStatusCode(reply.status()).putHeader("Location", reply.location()).end();
+    }
+  }
+
+  private static boolean misbehavesAfterCreating(Reply reply) {
+    return reply.kind() == Reply.Kind.CREATE_THEN_STALL || reply.kind() == Reply.Kind.CREATE_THEN_TRICKLE
+        || reply.kind() == Reply.Kind.CREATE_THEN_HUGE;
+  }
+
+  /** The answer of a portal (or a proxy in front of it) that sent its headers and then went wrong. */
+  private void misbehave(HttpServerRequest request, Reply reply) {
+    var response = request.response().setChunked(true).setStatusCode(200)
+        .putHeader("Content-Type", "application/json; charset=utf-8");
+    response.writeHead();
+    switch (reply.kind()) {
+      case CREATE_THEN_TRICKLE -> {
+        // A valid start of an answer, a byte at a time, so that no idle timeout ever fires.
+        String start = "{\"result\":" + " ".repeat(10_000);
+        long timer = vertx.setPeriodic(100, new io.vertx.core.Handler<>() {
+          int sent;
+
+          @Override
+          public void handle(Long id) {
+            if (response.closed() || response.ended()) {
+              vertx.cancelTimer(id);
+              return;
+            }
+            response.write(String.valueOf(start.charAt(Math.min(sent++, start.length() - 1))));
+          }
+        });
+        request.connection().closeHandler(v -> vertx.cancelTimer(timer));
+      }
+      case CREATE_THEN_HUGE -> {
+        response.write("{\"result\":\"");
+        Buffer chunk = Buffer.buffer("x".repeat(64 * 1024));
+        writeHuge(response, chunk);
+      }
+      default -> { }
+    }
+  }
+
+  /** Writes chunks while the connection takes them, made as they go: memory stays at one chunk plus the socket's. */
+  private void writeHuge(io.vertx.core.http.HttpServerResponse response, Buffer chunk) {
+    while (!response.closed() && !response.writeQueueFull() && hugeBytes.get() < (4L << 30)) {
+      response.write(chunk);
+      hugeBytes.addAndGet(chunk.length());
+    }
+    if (!response.closed() && hugeBytes.get() < (4L << 30)) {
+      response.drainHandler(v -> writeHuge(response, chunk));
     }
   }
 

@@ -109,6 +109,16 @@ public final class TestRelay {
     return start(vertx, dir, portal, mapping, http, delivery, limits);
   }
 
+  /** How test relays call portals unless told otherwise: 1 s per call in all, default answer cap, no redirect hosts. */
+  public static final BitrixHttpConfig BITRIX = new BitrixHttpConfig(500, 1_000, 2);
+
+  /** A relay with its own portal-call settings (deadline, answer cap, redirect hosts) and model of the limits. */
+  public static Future<TestRelay> start(Vertx vertx, Path dir, String portalUrl, BitrixHttpConfig bitrix,
+                                        BitrixLimits limits) {
+    return start(vertx, dir, Optional.of(PortalConfig.parse("test", portalUrl)), MappingConfig.defaults(), http(),
+        FAST, limits, bitrix);
+  }
+
   /** A relay whose "default" integration delivers to a portal of any kind, e.g. one called by an OAuth app. */
   public static Future<TestRelay> startWith(Vertx vertx, Path dir, PortalConfig portal) {
     return start(vertx, dir, Optional.of(portal), MappingConfig.defaults(), http(), FAST, LIMITS);
@@ -116,13 +126,19 @@ public final class TestRelay {
 
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, BITRIX);
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
     RelayConfig config = new RelayConfig(
         http,
         dir.resolve("data"),
         new LogConfig(dir.resolve("logs"), "10MB", 7, "100MB"),
-        new BitrixHttpConfig(500, 1_000, 2),
+        bitrix,
         limits,
         delivery,
         new AdminConfig(ADMIN_TOKEN),
