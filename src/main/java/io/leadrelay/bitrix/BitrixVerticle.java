@@ -6,6 +6,7 @@ import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
+import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.delivery.PortalState;
 import io.leadrelay.delivery.RetryPolicy;
 import io.leadrelay.delivery.StallWatch;
@@ -54,6 +55,7 @@ public class BitrixVerticle extends VerticleBase {
   private final DeliveryConfig delivery;
   private final BatchEncoder encoder = new BatchEncoder();
   private final DeliveryStore store;
+  private final Deliveries deliveries;
   private final RetryPolicy policy;
   private final Map<PortalConfig, Portal> portals = new LinkedHashMap<>();
   private final Map<String, IntegrationStatus> statuses = new LinkedHashMap<>();
@@ -103,6 +105,7 @@ public class BitrixVerticle extends VerticleBase {
     this.limits = limits;
     this.delivery = delivery;
     this.store = store;
+    this.deliveries = new Deliveries(store);
     this.policy = new RetryPolicy(delivery, RandomGenerator.getDefault());
   }
 
@@ -346,7 +349,7 @@ public class BitrixVerticle extends VerticleBase {
     if (integration.dryRun()) {
       statuses.get(command.integration()).succeeded(Instant.now());
       Attempt attempt = new Attempt(Instant.now(), "dry-run", null, null, null, null, command.fields());
-      record(store.markDelivered(command.deliveryId(), null, attempt), command, () ->
+      record(deliveries.markDelivered(command.deliveryId(), null, attempt), command, () ->
           publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
               "dry-run", command.fields())));
       return;
@@ -429,7 +432,7 @@ public class BitrixVerticle extends VerticleBase {
     progress.get(portal.config()).progressed(now);
     resume(portal, now);
     Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
-    record(store.markDelivered(command.deliveryId(), lead.id(), attempt), command, () ->
+    record(deliveries.markDelivered(command.deliveryId(), lead.id(), attempt), command, () ->
         publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.id(), false,
             elapsedMs(command), portal.config().masked(), null, lead.found())));
   }
@@ -464,8 +467,7 @@ public class BitrixVerticle extends VerticleBase {
         state.probeInconclusive();
       }
       String next = "retry at " + retry.at();
-      record(store.reschedule(command.deliveryId(), retry.at(), retry.counts(), retry.counts(), retry.uncertain(),
-          attempt), command, () -> publishFailure(command, error, error.reason(), next));
+      record(deliveries.retryLater(command.deliveryId(), retry, attempt), command, () -> publishFailure(command, error, error.reason(), next));
     } else if (decision instanceof RetryPolicy.Dead dead) {
       if (probe) {
         // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
@@ -476,7 +478,7 @@ public class BitrixVerticle extends VerticleBase {
       // Requests already in flight when the portal broke fail too: only the first one and probes count.
       boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
       Instant probeAt = state.nextProbeAt(now);
-      record(store.reschedule(command.deliveryId(), probeAt, false, false, false, attempt), command, () -> {
+      record(deliveries.waitForPortal(command.deliveryId(), probeAt, attempt), command, () -> {
         if (newlyPaused) {
           LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
               portal.config().masked(), error.reason(), probeAt);
@@ -493,12 +495,14 @@ public class BitrixVerticle extends VerticleBase {
   private void resume(Portal portal, Instant now) {
     if (portal.state().succeeded()) {
       LOG.info("Bitrix24 portal {} works again: its waiting deliveries resume", portal.config().masked());
-      store.wake(portal.users(), now);
+      deliveries.portalResumed(portal.users(), now).onFailure(e -> LOG.warn("Could not wake the waiting"
+          + " deliveries of portal {}; they go at their scheduled time instead: {}", portal.config().masked(),
+          e.toString()));
     }
   }
 
   private void dead(LeadCommand command, BitrixError error, String reason, Attempt attempt, String code) {
-    record(store.markDead(command.deliveryId(), reason, attempt), command, () ->
+    record(deliveries.markDead(command.deliveryId(), reason, attempt), command, () ->
         vertx.eventBus().publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
             command.integration(), code, reason, error == null ? null : error.errorClass().name(),
             error == null ? null : error.httpStatus(), error == null ? null : error.code(), null,
@@ -507,7 +511,7 @@ public class BitrixVerticle extends VerticleBase {
 
   /** Puts a delivery back in the store, due at {@code at}, with nothing counted or recorded. */
   private void later(LeadCommand command, Instant at) {
-    record(store.reschedule(command.deliveryId(), at, false, false, false, null), command, () -> {
+    record(deliveries.holdForPortal(command.deliveryId(), at), command, () -> {
     });
   }
 
@@ -529,7 +533,7 @@ public class BitrixVerticle extends VerticleBase {
 
   private void renewLeases() {
     if (!owned.isEmpty()) {
-      store.renewLeases(List.copyOf(owned), Instant.now().plus(delivery.lease()))
+      deliveries.stillWorking(List.copyOf(owned), Instant.now().plus(delivery.lease()))
           .onFailure(e -> LOG.warn("Could not renew delivery leases: {}", e.toString()));
     }
   }

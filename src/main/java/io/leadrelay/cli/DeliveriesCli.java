@@ -3,6 +3,7 @@ package io.leadrelay.cli;
 import io.leadrelay.config.ConfigLoader;
 import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.config.RelayConfig;
 import io.leadrelay.mapping.LeadMapper;
 import io.leadrelay.store.DataDirectory;
@@ -151,7 +152,7 @@ public final class DeliveriesCli {
   }
 
   private int retry(DeliveryStore store, String id) {
-    if (await(store.retry(id, Instant.now()))) {
+    if (await(new Deliveries(store).replay(id, Instant.now()))) {
       out.println("Delivery " + id + " is PENDING and due now: the relay sends it on its next sweep (at once if it"
           + " is running, else when it starts).");
       return OK;
@@ -169,7 +170,7 @@ public final class DeliveriesCli {
   }
 
   private int retryAll(DeliveryStore store, DeliveryState state) {
-    int count = await(store.retryAll(state, Instant.now()));
+    int count = await(new Deliveries(store).replayAll(state, Instant.now()));
     out.println(count == 0 ? "No " + state + " deliveries to replay."
         : "Replayed " + count + " " + state + " deliver" + (count == 1 ? "y" : "ies")
             + ": the relay sends them on its next sweep (at once if it is running, else when it starts).");

@@ -22,21 +22,21 @@ public class DeliveryScheduler extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryScheduler.class);
   private static final Duration PURGE_EVERY = Duration.ofHours(1);
 
-  private final DeliveryStore store;
+  private final Deliveries deliveries;
   private final DeliveryConfig config;
   private boolean sweeping;
   private long sweepTimer = -1;
   private long purgeTimer = -1;
 
   public DeliveryScheduler(DeliveryStore store, DeliveryConfig config) {
-    this.store = store;
+    this.deliveries = new Deliveries(store);
     this.config = config;
   }
 
   @Override
   public Future<?> start() {
     // Single node: nothing else can be working on a delivery now, so every lease from before this start is void.
-    return store.releaseAllLeases(Instant.now()).onSuccess(released -> {
+    return deliveries.recoverInFlight(Instant.now()).onSuccess(released -> {
       if (released > 0) {
         LOG.info("{} deliveries were in flight when the relay last stopped: they are retried now, each looked up"
             + " in Bitrix24 first so none is created twice", released);
@@ -58,7 +58,7 @@ public class DeliveryScheduler extends VerticleBase {
       return;
     }
     sweeping = true;
-    store.claimDue(Instant.now(), config.lease(), config.sweepBatch())
+    deliveries.claimDue(Instant.now(), config.lease(), config.sweepBatch())
         .onSuccess(due -> {
           for (Delivery delivery : due) {
             vertx.eventBus().send(Addresses.DELIVERY_MAP, delivery.toJson());
@@ -69,7 +69,7 @@ public class DeliveryScheduler extends VerticleBase {
   }
 
   private void purge() {
-    store.purgeDelivered(Instant.now().minus(Duration.ofDays(config.retentionDays())))
+    deliveries.purgeDelivered(Instant.now().minus(Duration.ofDays(config.retentionDays())))
         .onSuccess(purged -> {
           if (purged > 0) {
             LOG.info("Purged {} deliveries delivered more than {} days ago", purged, config.retentionDays());

@@ -3,6 +3,7 @@ package io.leadrelay.http;
 import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.OAuthApp;
+import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.mapping.LeadMapper;
 import io.leadrelay.store.DeliveryRecord;
@@ -52,6 +53,7 @@ final class AdminRoutes {
 
   private final SecretMatcher token;
   private final DeliveryStore store;
+  private final Deliveries deliveries;
   private final Map<String, LeadMapper> mappers = new HashMap<>();
   private final Refuser refuser;
   private final Map<String, IntegrationConfig> integrations;
@@ -60,6 +62,7 @@ final class AdminRoutes {
   AdminRoutes(AdminConfig admin, DeliveryStore store, Map<String, IntegrationConfig> integrations, Refuser refuser) {
     this.token = new SecretMatcher(admin.token());
     this.store = store;
+    this.deliveries = new Deliveries(store);
     this.refuser = refuser;
     this.integrations = Map.copyOf(integrations);
     integrations.forEach((name, integration) -> mappers.put(name, new LeadMapper(integration.mapping())));
@@ -154,7 +157,7 @@ final class AdminRoutes {
 
   private void retry(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    store.retry(id, Instant.now())
+    deliveries.replay(id, Instant.now())
         .onSuccess(retried -> {
           if (retried) {
             audit(ctx, "replayed delivery " + id, 1);
@@ -177,7 +180,7 @@ final class AdminRoutes {
       badRequest(ctx, e.getMessage());
       return;
     }
-    store.retryAll(state, Instant.now())
+    deliveries.replayAll(state, Instant.now())
         .onSuccess(count -> {
           audit(ctx, "replayed every " + state + " delivery", count);
           json(ctx, 200, new JsonObject().put("ok", true).put("state", state.name()).put("retried", count));

@@ -5,6 +5,7 @@ import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryStore;
@@ -50,6 +51,7 @@ public class HttpVerticle extends VerticleBase {
   private final HttpConfig config;
   private final DeliveryConfig delivery;
   private final DeliveryStore store;
+  private final Deliveries deliveries;
   private final Map<String, SecretMatcher> secrets = new LinkedHashMap<>();
   private final Map<String, IntegrationConfig> integrations;
   private final AdminConfig admin;
@@ -69,6 +71,7 @@ public class HttpVerticle extends VerticleBase {
     this.admin = admin;
     this.delivery = delivery;
     this.store = store;
+    this.deliveries = new Deliveries(store);
     this.onListening = onListening;
     integrations.forEach((name, integration) -> secrets.put(name, new SecretMatcher(integration.secret())));
   }
@@ -149,7 +152,7 @@ public class HttpVerticle extends VerticleBase {
     }
     Instant now = Instant.now();
     Delivery received = new Delivery(ids.next(), integration, now, remoteAddress(ctx), payload);
-    store.accept(new NewDelivery(received, BodyHash.of(integration, body)), delivery.repeatWindow(),
+    deliveries.accept(new NewDelivery(received, BodyHash.of(integration, body)), delivery.repeatWindow(),
             now.plus(delivery.lease()))
         .onSuccess(accepted -> {
           JsonObject message = received.toJson();

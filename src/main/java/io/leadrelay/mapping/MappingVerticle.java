@@ -1,8 +1,8 @@
 package io.leadrelay.mapping;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.logging.ErrorEvent;
-import io.leadrelay.store.Attempt;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryStore;
 import io.vertx.core.Future;
@@ -31,7 +31,7 @@ public class MappingVerticle extends VerticleBase {
   static final String ERROR = "mapping_failed";
 
   private final Map<String, LeadMapper> mappers = new LinkedHashMap<>();
-  private final DeliveryStore store;
+  private final Deliveries deliveries;
 
   public MappingVerticle(Map<String, MappingConfig> byIntegration) {
     this(byIntegration, null);
@@ -42,7 +42,7 @@ public class MappingVerticle extends VerticleBase {
    *              replayed once its integration is configured again); null: only announce it
    */
   public MappingVerticle(Map<String, MappingConfig> byIntegration, DeliveryStore store) {
-    this.store = store;
+    this.deliveries = store == null ? null : new Deliveries(store);
     // Built once here: a mapper parses its title template and field map, which need not happen per delivery.
     byIntegration.forEach((integration, config) -> mappers.put(integration, new LeadMapper(config)));
   }
@@ -79,11 +79,13 @@ public class MappingVerticle extends VerticleBase {
   }
 
   private void fail(String deliveryId, String integration, String reason) {
-    if (store != null && deliveryId != null) {
-      store.markDead(deliveryId, reason, new Attempt(Instant.now(), "rejected", null, null, null, reason, null));
+    if (deliveries != null && deliveryId != null) {
+      deliveries.quarantine(deliveryId, reason, Instant.now()).onFailure(e -> LOG.error(
+          "Could not record delivery {} as DEAD; it stays PENDING and is mapped again later: {}", deliveryId,
+          e.toString()));
     }
     ErrorEvent event = new ErrorEvent(STAGE, deliveryId, integration, ERROR, reason, null, null, null, null,
-        store != null && deliveryId != null ? "dead: replay it with the admin API once fixed" : null);
+        deliveries != null && deliveryId != null ? "dead: replay it with the admin API once fixed" : null);
     vertx.eventBus().publish(Addresses.LEAD_FAILED, event.toJson(), new DeliveryOptions().setLocalOnly(true));
   }
 

@@ -1,0 +1,108 @@
+package io.leadrelay.delivery;
+
+import io.leadrelay.store.Accepted;
+import io.leadrelay.store.Attempt;
+import io.leadrelay.store.Delivery;
+import io.leadrelay.store.DeliveryState;
+import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.NewDelivery;
+import io.vertx.core.Future;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The one place where deliveries move between states. Every component that accepts, drives, retries, kills or
+ * replays a delivery says what happened in the domain's words here, and this class alone turns that into the
+ * store's calls (whose flags, such as which reschedules count an attempt, are easy to get wrong at a call site).
+ * It holds no state of its own: the store is the state, so several nodes sharing one store stay consistent.
+ */
+public final class Deliveries {
+
+  private final DeliveryStore store;
+
+  public Deliveries(DeliveryStore store) {
+    this.store = store;
+  }
+
+  /** A webhook has arrived: durable before it is answered, leased to the node that drives it at once. */
+  public Future<Accepted> accept(NewDelivery delivery, Duration repeatWindow, Instant leaseUntil) {
+    return store.accept(delivery, repeatWindow, leaseUntil);
+  }
+
+  /** Due deliveries not being driven by anyone, leased to the caller for {@code lease}. */
+  public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit) {
+    return store.claimDue(now, lease, limit);
+  }
+
+  /** The caller is still working on these: keep them away from the scheduler until {@code until}. */
+  public Future<Void> stillWorking(Collection<String> ids, Instant until) {
+    return store.renewLeases(ids, until);
+  }
+
+  /** After a restart of the only node: whatever it had in flight may have reached the portal. */
+  public Future<Integer> recoverInFlight(Instant now) {
+    return store.releaseAllLeases(now);
+  }
+
+  /** The lead exists (created now or found from an earlier attempt); null lead id in dry-run. */
+  public Future<Void> markDelivered(String id, Long leadId, Attempt attempt) {
+    return store.markDelivered(id, leadId, attempt);
+  }
+
+  /**
+   * Nothing was sent: the portal was held after a refusal, paused, or its queue was full. Due again at {@code at},
+   * nothing counted, no history added.
+   */
+  public Future<Void> holdForPortal(String id, Instant at) {
+    return store.reschedule(id, at, false, false, false, null);
+  }
+
+  /** An attempt failed and the retry policy says try again; its decision says whether it counts and may exist. */
+  public Future<Void> retryLater(String id, RetryPolicy.Retry retry, Attempt attempt) {
+    return store.reschedule(id, retry.at(), retry.counts(), retry.counts(), retry.uncertain(), attempt);
+  }
+
+  /**
+   * The portal itself failed (paused): the attempt is recorded but not counted against the delivery, which waits
+   * for the portal's next probe at {@code probeAt}.
+   */
+  public Future<Void> waitForPortal(String id, Instant probeAt, Attempt attempt) {
+    return store.reschedule(id, probeAt, false, false, false, attempt);
+  }
+
+  /** Given up with a reason an operator can act on; replayable once fixed. */
+  public Future<Void> markDead(String id, String reason, Attempt attempt) {
+    return store.markDead(id, reason, attempt);
+  }
+
+  /**
+   * It can never become a lead as it stands (no such integration, no mapping, an unreadable message): DEAD with the
+   * reason, recorded as a rejection so that the history says nothing reached Bitrix24.
+   */
+  public Future<Void> quarantine(String id, String reason, Instant now) {
+    return store.markDead(id, reason, new Attempt(now, "rejected", null, null, null, reason, null));
+  }
+
+  /** A paused portal works again: its waiting deliveries are due now. */
+  public Future<Integer> portalResumed(Collection<String> integrations, Instant now) {
+    return store.wake(integrations, now);
+  }
+
+  /** An operator's replay of one DEAD or PENDING delivery: false if there is none or it is DELIVERED. */
+  public Future<Boolean> replay(String id, Instant now) {
+    return store.retry(id, now);
+  }
+
+  /** An operator's replay of every delivery in the state. */
+  public Future<Integer> replayAll(DeliveryState state, Instant now) {
+    return store.retryAll(state, now);
+  }
+
+  /** Delivered rows past their retention. */
+  public Future<Integer> purgeDelivered(Instant deliveredBefore) {
+    return store.purgeDelivered(deliveredBefore);
+  }
+}
