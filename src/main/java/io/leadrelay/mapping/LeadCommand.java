@@ -1,5 +1,6 @@
 package io.leadrelay.mapping;
 
+import io.leadrelay.ExactJson;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -18,13 +19,17 @@ public record LeadCommand(String deliveryId, String integration, Instant receive
     this(deliveryId, integration, receivedAt, fields, params, 0, false, null);
   }
 
+  /**
+   * The command as a bus message, which may cross nodes: fields and params travel as exact JSON text, so that
+   * {@code "OPPORTUNITY": 9000.00} reaches Bitrix24 as 9000.00 whichever node sends it.
+   */
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("deliveryId", deliveryId)
         .put("integration", integration)
         .put("receivedAt", receivedAt.toString())
-        .put("fields", fields)
-        .put("params", params)
+        .put("fields", ExactJson.encode(fields))
+        .put("params", ExactJson.encode(params))
         .put("attempts", attempts)
         .put("uncertain", uncertain);
     if (firstFailedAt != null) {
@@ -39,8 +44,8 @@ public record LeadCommand(String deliveryId, String integration, Instant receive
         json.getString("deliveryId"),
         json.getString("integration"),
         Instant.parse(json.getString("receivedAt")),
-        json.getJsonObject("fields"),
-        json.getJsonObject("params", new JsonObject()),
+        ExactJson.objectOf(json.getValue("fields")),
+        json.containsKey("params") ? ExactJson.objectOf(json.getValue("params")) : new JsonObject(),
         json.getInteger("attempts", 0),
         json.getBoolean("uncertain", false),
         firstFailedAt == null ? null : Instant.parse(firstFailedAt));

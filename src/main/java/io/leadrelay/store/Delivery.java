@@ -1,5 +1,6 @@
 package io.leadrelay.store;
 
+import io.leadrelay.ExactJson;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -22,13 +23,17 @@ public record Delivery(String id, String integration, Instant receivedAt, String
     this(id, integration, receivedAt, remoteAddress, payload, 0, false, null);
   }
 
+  /**
+   * The delivery as a bus message. The payload travels as its exact JSON text, so that a decimal such as
+   * {@code 9000.00} survives the clustered bus (whose JSON decoder would read it as a double) unchanged.
+   */
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("id", id)
         .put("integration", integration)
         .put("receivedAt", receivedAt.toString())
         .put("remoteAddress", remoteAddress)
-        .put("payload", payload)
+        .put("payload", payload == null ? null : ExactJson.encode(payload))
         .put("attempts", attempts)
         .put("uncertain", uncertain);
     if (firstFailedAt != null) {
@@ -44,7 +49,7 @@ public record Delivery(String id, String integration, Instant receivedAt, String
         json.getString("integration"),
         Instant.parse(json.getString("receivedAt")),
         json.getString("remoteAddress"),
-        json.getJsonObject("payload"),
+        ExactJson.objectOf(json.getValue("payload")),
         json.getInteger("attempts", 0),
         json.getBoolean("uncertain", false),
         firstFailedAt == null ? null : Instant.parse(firstFailedAt));

@@ -100,6 +100,21 @@ class LeadValuesTest {
   }
 
   @Test
+  void aDecimalReachesThePortalWithTheDigitsTheWebhookSent(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal ->
+        TestRelay.start(vertx, dir, portal.webhookUrl(), mapping(Map.of("Бюджет", "OPPORTUNITY")))
+            .compose(relay -> relay.postJson("{\"name\":\"Анна\",\"Бюджет\":9000.00}")
+                .compose(answer -> relay.awaitExactlyOneLeadEach(portal,
+                    List.of(answer.bodyAsJsonObject().getString("id")))))
+            .map(done -> {
+              // Neither 9000.0 (a double on the way) nor 9000 (a stripped scale).
+              ctx.verify(() -> assertEquals("9000.00",
+                  String.valueOf(portal.leads().get(0).getValue("OPPORTUNITY")), portal.leads().toString()));
+              return null;
+            })).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   void aFieldThePortalRefusesForItsOwnReasonsIsRetriedOnceWithoutTheCheckedFields(Vertx vertx,
                                                                                  VertxTestContext ctx) {
     FakeBitrixPortal.start(vertx).compose(portal -> {

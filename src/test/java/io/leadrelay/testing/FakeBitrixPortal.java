@@ -1,5 +1,6 @@
 package io.leadrelay.testing;
 
+import io.leadrelay.ExactJson;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,6 +10,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -789,7 +791,8 @@ public final class FakeBitrixPortal {
 
   private static JsonObject parse(Buffer buffer) {
     try {
-      return buffer.length() == 0 ? new JsonObject() : new JsonObject(buffer);
+      // Read exactly, as PHP reads the text: a lead's 9000.00 stays 9000.00, not the double 9000.0.
+      return buffer.length() == 0 ? new JsonObject() : ExactJson.decode(buffer.toString(StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
       return new JsonObject();
     }
