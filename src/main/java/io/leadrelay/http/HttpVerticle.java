@@ -312,7 +312,13 @@ public class HttpVerticle extends VerticleBase {
         .onComplete(sent -> request.connection().close());
   }
 
+  /**
+   * A handler failed: the sender gets a 500 and the failure, with its stack trace, goes to the log so that it can
+   * be fixed. The path is logged without the webhook secret.
+   */
   private void internalError(RoutingContext ctx) {
+    LOG.error("Failed to handle {} {}", ctx.request().method(), pathWithoutSecret(ctx.request().path()),
+        ctx.failure());
     json(ctx, 500, new JsonObject().put("ok", false).put("error", "internal_error")
         .put("message", "The relay failed to handle this request; it has been logged."));
   }
@@ -330,6 +336,15 @@ public class HttpVerticle extends VerticleBase {
         .setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, JSON_UTF8)
         .end(body.encode());
+  }
+
+  /** A request path as it may be logged: a webhook's secret segment is replaced by "***". */
+  static String pathWithoutSecret(String path) {
+    if (path == null || !path.startsWith("/webhook/")) {
+      return path;
+    }
+    int secretStart = path.indexOf('/', "/webhook/".length());
+    return secretStart < 0 ? path : path.substring(0, secretStart + 1) + "***";
   }
 
   /** Integration names from the URL are only echoed into logs once they are known to be configured. */
