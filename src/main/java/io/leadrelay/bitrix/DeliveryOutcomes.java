@@ -1,0 +1,233 @@
+package io.leadrelay.bitrix;
+
+import io.leadrelay.Addresses;
+import io.leadrelay.delivery.Deliveries;
+import io.leadrelay.delivery.PortalState;
+import io.leadrelay.delivery.RetryPolicy;
+import io.leadrelay.logging.ErrorEvent;
+import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.mapping.LeadFieldGuard;
+import io.leadrelay.store.Attempt;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What each outcome of a lead means for its delivery: the retry decision, the portal's state after it (resumed,
+ * held, paused), the delivery's new state in the store, and only then its announcement on the bus. Also owns the
+ * deliveries being worked on here, from arrival to recorded outcome (their store leases are renewed meanwhile, so
+ * the scheduler re-drives one only if this node loses it), and each integration's status for /health.
+ */
+final class DeliveryOutcomes {
+
+  private static final Logger LOG = LoggerFactory.getLogger("io.leadrelay.bitrix");
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  private final Deliveries deliveries;
+  private final RetryPolicy policy;
+  private final EventBus bus;
+  private final Map<String, IntegrationStatus> statuses = new LinkedHashMap<>();
+  /** Deliveries owned here right now: a second copy (a re-drive racing the first) is dropped. */
+  private final Set<String> owned = new HashSet<>();
+
+  DeliveryOutcomes(Deliveries deliveries, RetryPolicy policy, EventBus bus, Collection<String> integrations) {
+    this.deliveries = deliveries;
+    this.policy = policy;
+    this.bus = bus;
+    integrations.stream().sorted().forEach(name -> statuses.put(name, new IntegrationStatus()));
+  }
+
+  /** Takes a delivery on; false if it is already being worked on here. */
+  boolean take(String deliveryId) {
+    return owned.add(deliveryId);
+  }
+
+  /** The deliveries being worked on here, whose leases must be kept. */
+  List<String> owned() {
+    return List.copyOf(owned);
+  }
+
+  Map<String, IntegrationStatus> statuses() {
+    return statuses;
+  }
+
+  void unknownIntegration(LeadCommand command) {
+    String reason = "No integration named '" + command.integration() + "' is configured any more.";
+    dead(command, null, reason,
+        new Attempt(Instant.now(), "rejected", null, null, null, "unknown integration", command.fields()),
+        "unknown_integration");
+  }
+
+  /** Dry-run: the lead is logged as it would have been sent, and the delivery is done. */
+  void dryRun(LeadCommand command) {
+    statuses.get(command.integration()).succeeded(Instant.now());
+    Attempt attempt = new Attempt(Instant.now(), "dry-run", null, null, null, null, command.fields());
+    record(deliveries.markDelivered(command.deliveryId(), null, attempt), command, () ->
+        publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
+            "dry-run", command.fields())));
+  }
+
+  /** The portal's sending loop told what became of the lead. */
+  void record(PortalSender portal, LeadCommand command, SendOutcome outcome) {
+    if (outcome instanceof SendOutcome.Sent sent) {
+      succeeded(portal, command, sent);
+    } else if (outcome instanceof SendOutcome.Held held) {
+      held(portal, command, held.until());
+    } else if (outcome instanceof SendOutcome.Failed failed) {
+      failed(portal, command, failed.error());
+    }
+  }
+
+  /** Puts a delivery back in the store, due at {@code at}, with nothing counted or recorded. */
+  void later(LeadCommand command, Instant at) {
+    record(deliveries.holdForPortal(command.deliveryId(), at), command, () -> {
+    });
+  }
+
+  private void succeeded(PortalSender portal, LeadCommand command, SendOutcome.Sent lead) {
+    Instant now = Instant.now();
+    portal.endProbe(command.deliveryId());
+    statuses.get(command.integration()).succeeded(now);
+    portal.progress().progressed(now);
+    resume(portal, now);
+    Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
+    record(deliveries.markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () ->
+        publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.leadId(), false,
+            elapsedMs(command), portal.config().masked(), null, lead.found())));
+  }
+
+  /** Its turn came while the portal was held or paused: nothing was sent. */
+  private void held(PortalSender portal, LeadCommand command, Instant until) {
+    if (portal.endProbe(command.deliveryId())) {
+      portal.state().probeInconclusive();
+    }
+    later(command, until);
+  }
+
+  private void failed(PortalSender portal, LeadCommand command, BitrixError error) {
+    Instant now = Instant.now();
+    PortalState state = portal.state();
+    boolean probe = portal.endProbe(command.deliveryId());
+    if (retryWithoutCheckedFields(portal, command, error, probe)) {
+      return;
+    }
+    statuses.get(command.integration()).failed(error, now);
+    Attempt attempt = new Attempt(now, error.errorClass().eventCode(), error.errorClass().name(), error.httpStatus(),
+        error.code(), error.description(), command.fields());
+    Instant heldUntil = portal.refused(error, now);
+    RetryPolicy.Decision decision = policy.decide(error, command.attempts(), command.firstFailedAt(), now, heldUntil);
+    if (decision instanceof RetryPolicy.Retry retry) {
+      if (probe) {
+        state.probeInconclusive();
+      }
+      String next = "retry at " + retry.at();
+      record(deliveries.retryLater(command.deliveryId(), retry, attempt), command,
+          () -> publishFailure(command, error, error.reason(), next));
+    } else if (decision instanceof RetryPolicy.Dead dead) {
+      if (probe) {
+        // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
+        resume(portal, now);
+      }
+      dead(command, error, dead.reason(), attempt, error.errorClass().eventCode());
+    } else {
+      // Requests already in flight when the portal broke fail too: only the first one and probes count.
+      boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
+      Instant probeAt = state.nextProbeAt(now);
+      record(deliveries.waitForPortal(command.deliveryId(), probeAt, attempt), command, () -> {
+        if (newlyPaused) {
+          LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
+              portal.config().masked(), error.reason(), probeAt);
+          publishFailure(command, error, "Portal paused: " + error.reason()
+              + " Its deliveries wait and it is tried again with growing intervals.", "waiting for the portal");
+        } else {
+          LOG.warn("Bitrix24 portal {} is still failing: {} Next try at {}.", portal.config().masked(),
+              error.reason(), probeAt);
+        }
+      });
+    }
+  }
+
+  /**
+   * Bitrix24 refused a field value the guard could not foresee (a custom field, a portal-specific rule): the lead
+   * goes once more at once, with every checked field moved to COMMENTS. Nothing was created (the portal validates
+   * before it adds), so this is no risk of a duplicate. False when the fields hold nothing to move: a second field
+   * rejection then kills the lead as before.
+   */
+  private boolean retryWithoutCheckedFields(PortalSender portal, LeadCommand command, BitrixError error,
+                                            boolean probe) {
+    JsonObject fields = FieldRejection.isFieldError(error)
+        ? LeadFieldGuard.withoutCheckedFields(command.fields()) : null;
+    if (fields == null) {
+      return false;
+    }
+    if (probe) {
+      // The portal answered about this lead's data: it works again.
+      resume(portal, Instant.now());
+    }
+    LOG.warn("Bitrix24 rejected a field of delivery {} ({}); sending it again with its checked fields in COMMENTS",
+        command.deliveryId(), error.summary());
+    LeadCommand again = new LeadCommand(command.deliveryId(), command.integration(), command.receivedAt(), fields,
+        command.params(), command.attempts(), false, command.firstFailedAt());
+    portal.submit(again).onSuccess(outcome -> record(portal, again, outcome));
+    return true;
+  }
+
+  private void resume(PortalSender portal, Instant now) {
+    if (portal.state().succeeded()) {
+      LOG.info("Bitrix24 portal {} works again: its waiting deliveries resume", portal.config().masked());
+      deliveries.portalResumed(portal.users(), now).onFailure(e -> LOG.warn("Could not wake the waiting"
+          + " deliveries of portal {}; they go at their scheduled time instead: {}", portal.config().masked(),
+          e.toString()));
+    }
+  }
+
+  private void dead(LeadCommand command, BitrixError error, String reason, Attempt attempt, String code) {
+    record(deliveries.markDead(command.deliveryId(), reason, attempt), command, () ->
+        bus.publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
+            command.integration(), code, reason, error == null ? null : error.errorClass().name(),
+            error == null ? null : error.httpStatus(), error == null ? null : error.code(), null,
+            "dead: replay it with the admin API once fixed").toJson(), LOCAL));
+  }
+
+  /**
+   * Releases the delivery once the store has its outcome, then announces it. If the store fails, the delivery
+   * stays leased and comes back after its lease: never lost, at worst looked up and not sent twice.
+   */
+  private void record(Future<?> stored, LeadCommand command, Runnable announce) {
+    stored.onComplete(ar -> {
+      owned.remove(command.deliveryId());
+      if (ar.succeeded()) {
+        announce.run();
+      } else {
+        LOG.error("Could not record the outcome of delivery {} in the store: {}", command.deliveryId(),
+            ar.cause().toString());
+      }
+    });
+  }
+
+  private static long elapsedMs(LeadCommand command) {
+    return Math.max(0, Duration.between(command.receivedAt(), Instant.now()).toMillis());
+  }
+
+  private void publishCreated(LeadCreated created) {
+    bus.publish(Addresses.LEAD_CREATED, created.toJson(), LOCAL);
+  }
+
+  private void publishFailure(LeadCommand command, BitrixError error, String reason, String next) {
+    bus.publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
+        command.integration(), error.errorClass().eventCode(), reason, error.errorClass().name(), error.httpStatus(),
+        error.code(), null, next).toJson(), LOCAL);
+  }
+}

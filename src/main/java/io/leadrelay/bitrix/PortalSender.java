@@ -1,0 +1,329 @@
+package io.leadrelay.bitrix;
+
+import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.BitrixLimits;
+import io.leadrelay.config.DeliveryConfig;
+import io.leadrelay.config.PortalConfig;
+import io.leadrelay.delivery.PortalState;
+import io.leadrelay.delivery.StallWatch;
+import io.leadrelay.mapping.LeadCommand;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The sending loop of one Bitrix24 portal, shared by the integrations that deliver to it (Bitrix24 counts limits per
+ * portal and webhook, whoever calls): its {@link PortalQueue} (order, concurrency, batches), the gate that spends
+ * its request budget and operating time, the batch and look-up protocol, and its {@link PortalState} (holds after
+ * refusals, pause after portal failures, probes). It says what became of each lead as a {@link SendOutcome}; what
+ * that means for the delivery is decided elsewhere.
+ */
+final class PortalSender {
+
+  private static final String ADD = "crm.lead.add";
+  /** The batch call's own operating time is paced too (its outer {@code time} block). */
+  private static final String BATCH = "batch";
+  /** Above this share of the burst in use, a request that would carry less than a full batch waits to fill. */
+  private static final double PARTIAL_BATCH_LEVEL = 0.1;
+
+  private final PortalConfig config;
+  private final BitrixClient client;
+  private final BitrixLimits limits;
+  private final BatchEncoder encoder = new BatchEncoder();
+  private final PortalState state;
+  private final PortalLimiter limiter;
+  private final OperatingTimePacer pacer;
+  private final PortalQueue<LeadResult> queue;
+  /** When a lead last got through, for /health to tell a stuck queue. */
+  private final StallWatch progress;
+  /** The integrations that deliver here: woken together when the portal works again. */
+  private final List<String> users = new ArrayList<>();
+  /** Deliveries let through a paused portal to see whether it works again. */
+  private final Set<String> probes = new HashSet<>();
+  private final int maxQueued;
+
+  /** A lead that exists: created now, or found from an earlier attempt. */
+  private record LeadResult(long id, boolean found) {
+  }
+
+  PortalSender(PortalConfig config, BitrixClient client, BitrixHttpConfig http, BitrixLimits limits,
+               DeliveryConfig delivery, PortalQueue.Timer timer, Clock clock, int maxQueued) {
+    this.config = config;
+    this.client = client;
+    this.limits = limits;
+    this.maxQueued = maxQueued;
+    // A refused request is retried after about a second (the bucket drains 2 per second), a broken portal is
+    // probed after 15 retry bases (30 s by default); both grow up to their caps.
+    Duration firstRefusalHold = delivery.retryBase().compareTo(Duration.ofSeconds(1)) < 0
+        ? delivery.retryBase() : Duration.ofSeconds(1);
+    this.state = new PortalState(firstRefusalHold, delivery.retryBase().multipliedBy(15), delivery.retryMax());
+    this.limiter = new PortalLimiter(limits.burst(), limits.ratePerSecond());
+    this.pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
+    this.progress = new StallWatch(delivery.stallAfter(), clock.instant());
+    this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
+        leads -> leads.size() == 1
+            ? List.of(send(leads.get(0)))
+            : leads.get(0).uncertain()
+            ? lookUpThenBatch(leads)
+            : sendBatch(leads),
+        timer, clock,
+        // Sent alone, a lead is a plain JSON crm.lead.add (looked up first if uncertain), which PHP never rewrites.
+        lead -> encoder.aloneReason(ADD, lead.addRequestBody()) != null);
+  }
+
+  PortalConfig config() {
+    return config;
+  }
+
+  PortalState state() {
+    return state;
+  }
+
+  PortalQueue<?> queue() {
+    return queue;
+  }
+
+  StallWatch progress() {
+    return progress;
+  }
+
+  List<String> users() {
+    return users;
+  }
+
+  /**
+   * Takes a lead into the queue, or says until when it must wait in the store instead: the queue is at its memory
+   * cap (due about when the queue ahead will have drained), or the portal is paused and this lead is not its probe
+   * (a portal may stay broken for days). Null: it was taken, and {@code sent} gets its outcome.
+   */
+  Instant admit(LeadCommand command, Instant now, java.util.function.Consumer<Future<SendOutcome>> sent) {
+    int queued = queue.queued();
+    if (queued >= maxQueued) {
+      double leadsPerSecond = limits.batchSize() * limits.ratePerSecond();
+      return now.plusSeconds(Math.max(1, (long) Math.ceil(queued / leadsPerSecond)));
+    }
+    if (state.paused()) {
+      if (!state.tryStartProbe(now)) {
+        return state.nextProbeAt(now);
+      }
+      probes.add(command.deliveryId());
+    }
+    sent.accept(submit(command));
+    return null;
+  }
+
+  /** Queues a lead (again: a resend after a field rejection) and tells its outcome. */
+  Future<SendOutcome> submit(LeadCommand command) {
+    return queue.submit(command).transform(ar -> Future.succeededFuture(ar.succeeded()
+        ? new SendOutcome.Sent(ar.result().id(), ar.result().found())
+        : outcomeOf(ar.cause())));
+  }
+
+  /** True if the lead was this paused portal's probe (and is no longer). */
+  boolean endProbe(String deliveryId) {
+    return probes.remove(deliveryId);
+  }
+
+  /** Bitrix24 told how much operating time a call used: the pacer learns from it. */
+  void observeTime(String method, JsonObject time) {
+    Object operating = time.getValue("operating");
+    if (operating instanceof Number seconds) {
+      Object reset = time.getValue("operating_reset_at");
+      pacer.observe(method, seconds.doubleValue(),
+          reset instanceof Number at ? Instant.ofEpochSecond(at.longValue()) : null);
+    }
+  }
+
+  /**
+   * The portal refused a call before executing it: until when it is held. A QUERY_LIMIT_EXCEEDED also means the
+   * bucket is fuller than modelled (another application shares it), so it is re-learnt as full.
+   */
+  Instant refused(BitrixError error, Instant now) {
+    if ("QUERY_LIMIT_EXCEEDED".equalsIgnoreCase(error.code())) {
+      limiter.refused(now);
+    }
+    return error.errorClass() == ErrorClass.REFUSED ? state.refused(error, now) : state.heldUntil();
+  }
+
+  /**
+   * Permits the next request at {@code now}, or says how long to wait. A hold after a refusal and the
+   * operating-time window come first: no permit is spent while they last.
+   */
+  private Duration gate(Instant now, int requests, int leadCount, Duration waited) {
+    Instant clear = pacer.clearAt(now, ADD, BATCH);
+    if (state.heldUntil().isAfter(clear)) {
+      clear = state.heldUntil();
+    }
+    if (clear.isAfter(now)) {
+      return Duration.between(now, clear);
+    }
+    // Permits are the scarce thing under load: once the bucket is filling, a request that would carry less than
+    // a full batch waits up to one permit's time for more leads to join it. At idle the bucket is empty and a
+    // lone lead goes at once.
+    Duration permitInterval = Duration.ofMillis((long) Math.ceil(1000 / limits.ratePerSecond()));
+    if (leadCount < limits.batchSize() && waited.compareTo(permitInterval) < 0
+        && limiter.level(now) >= limits.burst() * PARTIAL_BATCH_LEVEL) {
+      return permitInterval.minus(waited).dividedBy(4).plusMillis(1);
+    }
+    return limiter.tryAcquire(now, requests);
+  }
+
+  /**
+   * Several waiting leads in one {@code batch} request: one request against the portal's budget instead of up to
+   * 50. Each command's own outcome goes to its lead. If the batch's answer is lost, every lead in it is looked up
+   * (one crm.lead.list for all): those found are delivered, the others go again on their own. A whole batch is
+   * never sent again.
+   */
+  private List<Future<LeadResult>> sendBatch(List<LeadCommand> leads) {
+    Instant now = Instant.now();
+    if (state.paused()) {
+      return leads.stream().map(lead -> probes.contains(lead.deliveryId())
+          ? send(lead)
+          : Future.<LeadResult>failedFuture(new HeldException(state.nextProbeAt(now)))).toList();
+    }
+    Map<String, String> commands = new LinkedHashMap<>();
+    Map<String, Future<LeadResult>> outcomes = new LinkedHashMap<>();
+    for (LeadCommand lead : leads) {
+      try {
+        commands.put(lead.deliveryId(), encoder.command(ADD, lead.addRequestBody()));
+      } catch (IllegalArgumentException e) {
+        // A field the batch encoding cannot carry: that lead goes on its own, as plain JSON, later.
+        outcomes.put(lead.deliveryId(), Future.failedFuture(new BitrixException(new BitrixError(
+            ErrorClass.AMBIGUOUS, null, null, "It cannot be sent in a batch (" + e.getMessage()
+            + "); it is sent on its own next time."))));
+      }
+    }
+    Future<Map<String, Future<LeadResult>>> sent = commands.isEmpty() ? Future.succeededFuture(Map.of())
+        : client.batch(config, commands)
+            .map(this::perCommand)
+            .recover(failure -> afterFailedBatch(leads, commands.keySet(), failure));
+    return leads.stream().map(lead -> outcomes.containsKey(lead.deliveryId())
+        ? outcomes.get(lead.deliveryId())
+        : sent.compose(byId -> byId.get(lead.deliveryId()))).toList();
+  }
+
+  /**
+   * Leads whose earlier attempt may have created them: one crm.lead.list finds those that exist, and only the rest
+   * are added, in one batch. If the look-up fails, none is added (each keeps its failure and is tried again).
+   */
+  private List<Future<LeadResult>> lookUpThenBatch(List<LeadCommand> leads) {
+    Instant now = Instant.now();
+    if (state.held(now)) {
+      return leads.stream().map(lead -> Future.<LeadResult>failedFuture(new HeldException(state.heldUntil())))
+          .toList();
+    }
+    if (state.paused()) {
+      return sendBatch(leads);
+    }
+    List<String> ids = leads.stream().map(LeadCommand::deliveryId).toList();
+    Future<Map<String, Long>> found = client.findLeads(config, leads.get(0).originatorId(), ids);
+    Future<Map<String, Future<LeadResult>>> outcomes = found.compose(existing -> {
+      List<LeadCommand> missing = leads.stream().filter(lead -> !existing.containsKey(lead.deliveryId())).toList();
+      List<Future<LeadResult>> added = missing.isEmpty() ? List.of()
+          : missing.size() == 1 ? List.of(addOne(missing.get(0)))
+          : sendBatch(missing);
+      Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+      existing.forEach((id, lead) -> byId.put(id, Future.succeededFuture(new LeadResult(lead, true))));
+      for (int i = 0; i < missing.size(); i++) {
+        byId.put(missing.get(i).deliveryId(), added.get(i));
+      }
+      return Future.succeededFuture(byId);
+    });
+    return ids.stream().map(id -> outcomes.compose(byId -> byId.get(id))).toList();
+  }
+
+  private Future<LeadResult> addOne(LeadCommand lead) {
+    return client.addLead(config, lead.addRequestBody()).map(id -> new LeadResult(id, false));
+  }
+
+  private Map<String, Future<LeadResult>> perCommand(BatchResult result) {
+    Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+    result.outcomes().forEach((id, outcome) -> {
+      if (outcome.time() != null && outcome.time().operating() != null) {
+        pacer.observe(ADD, outcome.time().operating(), outcome.time().operatingResetAt());
+      }
+      BitrixError error = outcome.leadAddError();
+      byId.put(id, error == null
+          ? Future.succeededFuture(new LeadResult(outcome.leadId(), false))
+          : Future.failedFuture(new BitrixException(error)));
+    });
+    return byId;
+  }
+
+  private Future<Map<String, Future<LeadResult>>> afterFailedBatch(List<LeadCommand> leads, Set<String> ids,
+                                                                   Throwable failure) {
+    if (!(outcomeOf(failure) instanceof SendOutcome.Failed failed)
+        || failed.error().errorClass() == ErrorClass.REFUSED
+        || failed.error().errorClass() == ErrorClass.PORTAL_FAILURE) {
+      // Nothing ran (refused), or nothing will (broken portal): every lead shares the batch's fate.
+      return Future.succeededFuture(allFailWith(ids, failure));
+    }
+    BitrixError error = failed.error();
+    limiter.record(Instant.now());
+    return client.findLeads(config, leads.get(0).originatorId(), ids).map(found -> {
+      Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+      for (String id : ids) {
+        Long lead = found.get(id);
+        byId.put(id, lead != null
+            ? Future.succeededFuture(new LeadResult(lead, true))
+            : Future.failedFuture(new BitrixException(new BitrixError(ErrorClass.AMBIGUOUS, error.httpStatus(),
+                error.code(), "The batch failed (" + error.summary() + ") and this lead was not found; it is"
+                + " sent again on its own."))));
+      }
+      return byId;
+    }).otherwise(lookupFailed -> allFailWith(ids, failure));
+  }
+
+  private static Map<String, Future<LeadResult>> allFailWith(Set<String> ids, Throwable failure) {
+    Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+    ids.forEach(id -> byId.put(id, Future.failedFuture(failure)));
+    return byId;
+  }
+
+  /** One attempt, when the queue gives the command its turn: look up first if uncertain, then add. */
+  private Future<LeadResult> send(LeadCommand command) {
+    Instant now = Instant.now();
+    if (state.held(now)) {
+      return Future.failedFuture(new HeldException(state.heldUntil()));
+    }
+    if (state.paused() && !probes.contains(command.deliveryId())) {
+      // Queued before the portal was paused: only the probe may go.
+      return Future.failedFuture(new HeldException(state.nextProbeAt(now)));
+    }
+    Future<Long> existing = command.uncertain()
+        ? client.findLead(config, command.originatorId(), command.deliveryId())
+        : Future.succeededFuture(null);
+    return existing.compose(found -> found != null
+        ? Future.succeededFuture(new LeadResult(found, true))
+        : addOne(command));
+  }
+
+  private SendOutcome outcomeOf(Throwable failure) {
+    if (failure instanceof HeldException held) {
+      return new SendOutcome.Held(held.until);
+    }
+    // The client only fails with BitrixException; anything else is a bug, still classified and redacted.
+    return new SendOutcome.Failed(failure instanceof BitrixException known
+        ? known.error()
+        : BitrixErrorClassifier.classify(failure).redact(config.secretCode()));
+  }
+
+  /** The attempt never left: the portal was held after a refusal, or paused. */
+  private static final class HeldException extends RuntimeException {
+    private final Instant until;
+
+    HeldException(Instant until) {
+      super("held", null, false, false);
+      this.until = until;
+    }
+  }
+}

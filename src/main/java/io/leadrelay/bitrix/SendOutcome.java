@@ -1,0 +1,19 @@
+package io.leadrelay.bitrix;
+
+import java.time.Instant;
+
+/** What became of one lead handed to a portal's sending loop. */
+sealed interface SendOutcome {
+
+  /** The lead exists: created now, or found from an earlier attempt ({@code found}). */
+  record Sent(long leadId, boolean found) implements SendOutcome {
+  }
+
+  /** Nothing was sent: the portal was held after a refusal, or paused; try again at {@code until}. */
+  record Held(Instant until) implements SendOutcome {
+  }
+
+  /** The attempt failed with this Bitrix24 error (classified and redacted). */
+  record Failed(BitrixError error) implements SendOutcome {
+  }
+}

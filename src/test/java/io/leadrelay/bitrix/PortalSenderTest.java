@@ -1,0 +1,92 @@
+package io.leadrelay.bitrix;
+
+import io.leadrelay.config.BitrixHttpConfig;
+import io.leadrelay.config.BitrixLimits;
+import io.leadrelay.config.PortalConfig;
+import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.testing.FakeBitrixPortal;
+import io.leadrelay.testing.TestRelay;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** One portal's sending loop on its own, against the fake portal: what it takes, what it holds back, what it says. */
+@ExtendWith(VertxExtension.class)
+class PortalSenderTest {
+
+  private static final BitrixError BROKEN = new BitrixError(ErrorClass.PORTAL_FAILURE, 503, null, "Service Unavailable");
+
+  private static PortalSender sender(Vertx vertx, FakeBitrixPortal portal, int maxQueued) {
+    BitrixClient client = new BitrixClient(vertx, TestRelay.BITRIX, new PortalTokens(null, Map.of()));
+    return new PortalSender(PortalConfig.parse("test", portal.webhookUrl()), client, TestRelay.BITRIX,
+        BitrixLimits.standard(), TestRelay.FAST, (delay, task) -> vertx.setTimer(delay, id -> task.run()),
+        Clock.systemUTC(), maxQueued);
+  }
+
+  private static LeadCommand lead(String id) {
+    return new LeadCommand(id, "main", Instant.now(), new JsonObject().put("TITLE", "Лид " + id)
+        .put("ORIGINATOR_ID", "leadrelay").put("ORIGIN_ID", id), new JsonObject());
+  }
+
+  @Test
+  void aLeadIsSentAndItsLeadIdComesBack(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      List<Future<SendOutcome>> sent = new ArrayList<>();
+      assertNull(sender(vertx, portal, 10).admit(lead("d-1"), Instant.now(), sent::add));
+      return sent.get(0);
+    }).onComplete(ctx.succeeding(outcome -> ctx.verify(() -> {
+      assertTrue(outcome instanceof SendOutcome.Sent sent && !sent.found() && sent.leadId() > 0, outcome.toString());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void beyondItsMemoryCapALeadIsToldToWaitInTheStore(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).onComplete(ctx.succeeding(portal -> ctx.verify(() -> {
+      Instant now = Instant.now();
+      List<Future<SendOutcome>> sent = new ArrayList<>();
+      Instant waitUntil = sender(vertx, portal, 0).admit(lead("d-1"), now, sent::add);
+      assertEquals(now.plusSeconds(1), waitUntil);
+      assertTrue(sent.isEmpty(), "nothing was queued");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aPausedPortalLetsOneProbeThroughAndTheRestWait(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      PortalSender sender = sender(vertx, portal, 10);
+      Instant pausedAt = Instant.now();
+      sender.state().pause(BROKEN, pausedAt);
+      List<Future<SendOutcome>> sent = new ArrayList<>();
+      assertEquals(sender.state().nextProbeAt(pausedAt), sender.admit(lead("early"), pausedAt, sent::add),
+          "before the probe is due, a lead waits for it");
+      Instant probeAt = sender.state().nextProbeAt(pausedAt);
+      assertNull(sender.admit(lead("probe"), probeAt, sent::add), "the probe goes");
+      Instant waitUntil = sender.admit(lead("other"), probeAt, sent::add);
+      assertEquals(sender.state().nextProbeAt(probeAt), waitUntil, "one probe at a time");
+      assertEquals(1, sent.size());
+      return sent.get(0).map(outcome -> {
+        assertTrue(outcome instanceof SendOutcome.Sent, outcome.toString());
+        assertTrue(sender.endProbe("probe"));
+        assertFalse(sender.endProbe("other"));
+        return null;
+      });
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+}
