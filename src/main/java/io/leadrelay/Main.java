@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  /** Answers in flight get their request timeout to finish; the rest of the stop takes a few seconds. */
+  private static final long STOP_TIMEOUT_SECONDS = 60;
 
   private Main() {
   }
@@ -39,7 +41,7 @@ public final class Main {
       RelayConfig config = loaded.config();
       Relay relay = await(Relay.start(vertx, config)
           .recover(failure -> Future.failedFuture(explainStartFailure(failure, config.http()))));
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx), "leadrelay-shutdown"));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, relay), "leadrelay-shutdown"));
       announce(config, relay, loaded);
     } catch (Exception e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
@@ -96,6 +98,21 @@ public final class Main {
 
   private static <T> T await(Future<T> future) throws ExecutionException, InterruptedException {
     return future.toCompletionStage().toCompletableFuture().get();
+  }
+
+  /**
+   * SIGTERM or the JVM's end: the relay stops its parts in order (HTTP first, the store last), then Vert.x closes.
+   * The last line says whether nothing was left half-done.
+   */
+  private static void stop(Vertx vertx, Relay relay) {
+    try {
+      relay.stop().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      LOG.info("LeadRelay stopped cleanly");
+    } catch (Exception e) {
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      System.err.println("LeadRelay did not stop cleanly: " + cause);
+    }
   }
 
   private static void shutdown(Vertx vertx) {

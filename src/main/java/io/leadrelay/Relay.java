@@ -18,7 +18,11 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,17 +34,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its consumers: logs first (so nothing goes unrecorded), then delivery to Bitrix24, mapping, the scheduler that
  * re-drives what was in flight, and last the HTTP endpoint that lets work in. The same deployment runs in
  * {@link Main} and in the end-to-end tests.
+ *
+ * <p>The relay owns what it deployed and {@link #stop() stops} it in the reverse order, one after the other
+ * ({@code vertx.close()} alone would undeploy everything at once, and the store could close while HTTP still
+ * accepts).
  */
 public final class Relay {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+
   private final AtomicInteger httpPort = new AtomicInteger(-1);
+  /** What this relay deployed, the latest first: the order to stop them in. */
+  private final Deque<String> deployments = new ArrayDeque<>();
+  private final Vertx vertx;
   private DeliveryStore store;
 
-  private Relay() {
+  private Relay(Vertx vertx) {
+    this.vertx = vertx;
   }
 
   public static Future<Relay> start(Vertx vertx, RelayConfig config) {
-    Relay relay = new Relay();
+    Relay relay = new Relay(vertx);
     Map<String, MappingConfig> mappings = new LinkedHashMap<>();
     config.integrations().forEach((name, integration) -> mappings.put(name, integration.mapping()));
 
@@ -50,23 +64,44 @@ public final class Relay {
             .compose(store -> {
               relay.store = store;
               // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
-              return vertx.deployVerticle(new StoreVerticle(store, directory));
+              return relay.own(vertx.deployVerticle(new StoreVerticle(store, directory)));
             }))
         // OAuth portals: the configured first token pair goes to the store unless it already has a newer one.
         .compose(id -> Future.all(config.integrations().values().stream()
             .flatMap(integration -> integration.portal().stream())
             .map(portal -> PortalTokens.seed(relay.store, portal)).toList()))
-        .compose(id -> vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
-        .compose(id -> vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
-            config.limits(), config.delivery(), relay.store)))
-        .compose(id -> vertx.deployVerticle(new MappingVerticle(mappings, relay.store)))
-        .compose(id -> vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery())))
-        .compose(id -> vertx.deployVerticle(
+        .compose(id -> relay.own(vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))))
+        .compose(id -> relay.own(vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
+            config.limits(), config.delivery(), relay.store))))
+        .compose(id -> relay.own(vertx.deployVerticle(new MappingVerticle(mappings, relay.store))))
+        .compose(id -> relay.own(vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery()))))
+        .compose(id -> relay.own(vertx.deployVerticle(
             () -> new HttpVerticle(config.http(), config.delivery(), relay.store, config.integrations(),
                 config.admin(), relay.httpPort::set),
-            new DeploymentOptions().setInstances(config.http().instances())))
+            new DeploymentOptions().setInstances(config.http().instances()))))
         .map(relay);
+  }
+
+  private Future<String> own(Future<String> deployment) {
+    return deployment.onSuccess(deployments::push);
+  }
+
+  /**
+   * Stops in the reverse order of the start, each part once the one before it has stopped: HTTP stops accepting
+   * (answers in flight finish, so every 200 is stored), the scheduler and Bitrix24 delivery stop sending (whatever
+   * was in flight is re-driven, looked up first, at the next start), the logs are flushed, and last the store
+   * closes. Every part is stopped even if one fails; the first failure is passed on.
+   */
+  public Future<Void> stop() {
+    Future<Void> stopped = Future.succeededFuture();
+    while (!deployments.isEmpty()) {
+      String id = deployments.pop();
+      stopped = stopped.transform(earlier -> vertx.undeploy(id)
+          .transform(undeployed -> earlier.failed() ? Future.failedFuture(earlier.cause()) : undeployed.failed()
+              ? Future.failedFuture(undeployed.cause()) : Future.succeededFuture()));
+    }
+    return stopped;
   }
 
   /**
@@ -82,7 +117,7 @@ public final class Relay {
         .onFailure(refused -> vertx.executeBlocking(() -> {
           directory.release(false);
           return null;
-        }, false));
+        }, false).onFailure(e -> LOG.warn("Could not release DATA_DIR after a failed start: {}", e.toString())));
   }
 
   /** The port the webhook endpoint listens on (the real one when configured as 0). */

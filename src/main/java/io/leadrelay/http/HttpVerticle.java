@@ -362,8 +362,13 @@ public class HttpVerticle extends VerticleBase {
     return config.trustedProxies().clientAddress(peer, request.headers().getAll("X-Forwarded-For"));
   }
 
+  /**
+   * Stops accepting connections at once, and lets the requests in flight finish (up to their request timeout): a
+   * webhook being stored still gets its 200 and the store closes only after this.
+   */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(config.requestTimeoutSeconds(), java.util.concurrent.TimeUnit.SECONDS);
   }
 }
