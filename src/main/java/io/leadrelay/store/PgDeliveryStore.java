@@ -309,27 +309,27 @@ public final class PgDeliveryStore implements DeliveryStore {
   }
 
   /**
-   * Runs an outcome's update in one transaction: when it changed the row, the attempt (if any) joins the history;
-   * when it changed nothing, the row must at least exist (a known delivery in a final state is left as it is).
+   * Runs an outcome's update as one statement (one round trip, committed on its own): when it changed the row,
+   * the attempt (if any) joins the history; when it changed nothing, the row must at least exist (a known delivery
+   * in a final state is left as it is). {@code update} uses parameters $1 to $n of {@code args}.
    */
   private Future<Void> outcome(String update, Tuple args, String id, Attempt attempt) {
-    return pool.withTransaction(connection -> connection.preparedQuery(update).execute(args).compose(changed -> {
-      if (changed.rowCount() == 1) {
-        return attempt == null ? Future.succeededFuture() : log(connection, id, attempt);
-      }
-      return connection.preparedQuery("SELECT 1 FROM deliveries WHERE id = $1").execute(Tuple.of(id))
-          .compose(found -> found.size() == 1 ? Future.<Void>succeededFuture()
-              : Future.failedFuture(new NoSuchElementException("No delivery " + id + " in the store.")));
-    }));
-  }
-
-  private static Future<Void> log(SqlConnection connection, String id, Attempt attempt) {
-    return connection.preparedQuery("INSERT INTO attempts_log (delivery_id, at, outcome, error_class, http_status, "
-            + "code, description) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .execute(Tuple.tuple().addString(id).addLong(attempt.at().toEpochMilli()).addString(attempt.outcome())
-            .addString(attempt.errorClass()).addInteger(attempt.httpStatus()).addString(attempt.code())
-            .addString(attempt.description()))
-        .mapEmpty();
+    int n = args.size();
+    String sql = "WITH changed AS (" + update + " RETURNING id), logged AS (INSERT INTO attempts_log (delivery_id, "
+        + "at, outcome, error_class, http_status, code, description) SELECT id, $" + (n + 1) + "::BIGINT, $"
+        + (n + 2) + "::TEXT, $" + (n + 3) + "::TEXT, $" + (n + 4) + "::INT, $" + (n + 5) + "::TEXT, $" + (n + 6)
+        + "::TEXT FROM changed WHERE $" + (n + 7) + "::BOOLEAN) "
+        + "SELECT (SELECT COUNT(*) FROM changed), EXISTS (SELECT 1 FROM deliveries WHERE id = $" + (n + 8) + "::TEXT)";
+    boolean logged = attempt != null;
+    args.addLong(logged ? attempt.at().toEpochMilli() : 0L).addString(logged ? attempt.outcome() : "")
+        .addString(logged ? attempt.errorClass() : null).addInteger(logged ? attempt.httpStatus() : null)
+        .addString(logged ? attempt.code() : null).addString(logged ? attempt.description() : null)
+        .addBoolean(logged).addString(id);
+    return pool.preparedQuery(sql).execute(args).compose(rows -> {
+      Row row = rows.iterator().next();
+      return row.getLong(0) == 1 || row.getBoolean(1) ? Future.<Void>succeededFuture()
+          : Future.failedFuture(new NoSuchElementException("No delivery " + id + " in the store."));
+    });
   }
 
   @Override
