@@ -27,8 +27,9 @@ STORE=$store STORE_SYNCHRONOUS=${STORE_SYNCHRONOUS:-FULL} HTTP_HOST=127.0.0.1 HT
   java ${JAVA_OPTS:--Xmx512m} -jar target/leadrelay.jar > "$work/relay.out" 2>&1 &
 pid=$!
 cleanup() {
-  kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"
-  if [ "$store" = postgres ]; then psql "$pg_server" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null; fi
+  # "|| true": under set -e the killed relay's exit status would end the clean-up before it is done.
+  kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"
+  if [ "$store" = postgres ]; then psql "$pg_server" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true; fi
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do

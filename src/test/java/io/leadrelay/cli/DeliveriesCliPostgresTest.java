@@ -12,9 +12,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,20 +36,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(VertxExtension.class)
 class DeliveriesCliPostgresTest {
 
-  private static TestPostgres database;
+  @RegisterExtension
+  static final TestPostgres database = new TestPostgres();
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void createDatabase() {
-    database = TestPostgres.create();
-  }
-
-  @AfterAll
-  static void dropDatabase() {
-    database.close();
-  }
 
   @Test
   void listAndRetryWorkOnTheSharedStore(Vertx vertx) throws Exception {

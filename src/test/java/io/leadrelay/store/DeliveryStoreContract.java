@@ -57,6 +57,12 @@ abstract class DeliveryStoreContract {
   /** History rows the storage holds for a delivery, whether or not the delivery is still there. */
   protected abstract int historyRows(String id);
 
+  /** Transactions the store's accepts were committed in so far. */
+  protected abstract long commits();
+
+  /** Words of the store's own refusal of a second delivery with an existing id. */
+  protected abstract String duplicateIdRefusal();
+
   /** Sets a delivery's lease as a driver that renewed it would have (not a store operation of its own). */
   protected abstract void setLeaseUntil(String id, Instant until);
 
@@ -518,6 +524,30 @@ abstract class DeliveryStoreContract {
     assertEquals(2, record.toJson().getInteger("attempts"));
     assertEquals(1, record.toJson().getInteger("countedAttempts"));
     assertEquals(2, await(store.list(null, null, 10)).get(0).attemptsMade());
+  }
+
+  @Test
+  void concurrentAcceptsShareCommitsAndAFailingOneFailsAlone(VertxTestContext ctx) {
+    long commitsBefore = commits();
+    int count = 2_000;
+    vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<Accepted>> accepts = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        accepts.add(store.accept(webhook(String.format("d-%05d", i), "main", T0, "h" + i), WINDOW, null));
+      }
+      // Same id as the first one, different body: the primary key refuses it, and only it.
+      Future<Accepted> clash = store.accept(webhook("d-00000", "main", T0, "other"), WINDOW, null);
+      Future.join(accepts).onComplete(ctx.succeeding(all -> clash.onComplete(ctx.failing(error -> ctx.verify(() -> {
+        assertTrue(error.getMessage().contains(duplicateIdRefusal()), error.getMessage());
+        Set<String> ids = new HashSet<>();
+        accepts.forEach(accepted -> ids.add(accepted.result().id()));
+        assertEquals(count, ids.size());
+        assertTrue(accepts.stream().noneMatch(f -> f.result().repeat()));
+        long commits = commits() - commitsBefore;
+        assertTrue(commits <= count / 20, "expected group commits, got " + commits + " for " + count + " accepts");
+        ctx.completeNow();
+      })))));
+    });
   }
 
   @Test

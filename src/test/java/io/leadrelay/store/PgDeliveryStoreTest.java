@@ -1,23 +1,17 @@
 package io.leadrelay.store;
 
 import io.leadrelay.testing.TestPostgres;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxTestContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 import static io.leadrelay.store.Await.await;
 import static io.leadrelay.store.Await.awaitFailure;
@@ -28,17 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The contract on the shared PostgreSQL store, and what only it has: the database's clock, owners and epochs. */
 class PgDeliveryStoreTest extends DeliveryStoreContract {
 
-  private static TestPostgres database;
-
-  @BeforeAll
-  static void createDatabase() {
-    database = TestPostgres.create();
-  }
-
-  @AfterAll
-  static void dropDatabase() {
-    database.close();
-  }
+  @RegisterExtension
+  static final TestPostgres database = new TestPostgres();
 
   @AfterEach
   void emptyTables() {
@@ -65,6 +50,16 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
     // As node-a (this test's store) renewing its own lease.
     database.execute("UPDATE deliveries SET lease_until = " + until.toEpochMilli() + ", lease_owner = 'node-a' "
         + "WHERE id = '" + id + "'");
+  }
+
+  @Override
+  protected long commits() {
+    return ((PgDeliveryStore) store).acceptGroups();
+  }
+
+  @Override
+  protected String duplicateIdRefusal() {
+    return "duplicate key";
   }
 
   private Row one(String sql, Object parameter) {
@@ -116,29 +111,6 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
     assertEquals(T0.plus(LEASE).plusSeconds(1).plus(LEASE), find("d-01").leaseUntil(),
         "the old owner can no longer renew a lease it lost");
     await(other.close());
-  }
-
-  @Test
-  void concurrentAcceptsShareTransactionsAndAFailingOneFailsAlone(VertxTestContext ctx) {
-    PgDeliveryStore pg = (PgDeliveryStore) store;
-    long groupsBefore = pg.acceptGroups();
-    int count = 2_000;
-    vertx.getOrCreateContext().runOnContext(v -> {
-      List<Future<Accepted>> accepts = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        accepts.add(store.accept(webhook(String.format("d-%05d", i), "main", T0, "h" + i), WINDOW, null));
-      }
-      Future<Accepted> clash = store.accept(webhook("d-00000", "main", T0, "other"), WINDOW, null);
-      Future.join(accepts).onComplete(ctx.succeeding(all -> clash.onComplete(ctx.failing(error -> ctx.verify(() -> {
-        assertTrue(error.getMessage().contains("duplicate key"), error.getMessage());
-        Set<String> ids = accepts.stream().map(f -> f.result().id()).collect(Collectors.toSet());
-        assertEquals(count, ids.size());
-        assertTrue(accepts.stream().noneMatch(f -> f.result().repeat()));
-        long groups = pg.acceptGroups() - groupsBefore;
-        assertTrue(groups <= count / 20, "expected group commits, got " + groups + " for " + count + " accepts");
-        ctx.completeNow();
-      })))));
-    });
   }
 
   @Test

@@ -1,26 +1,16 @@
 package io.leadrelay.store;
 
 import io.leadrelay.testing.TestPostgres;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Generated webhook secrets in the shared store: the first node's secret is every node's, shown once. */
 class PgWebhookSecretsTest {
 
-  private static TestPostgres database;
-
-  @BeforeAll
-  static void createDatabase() {
-    database = TestPostgres.create();
-  }
-
-  @AfterAll
-  static void dropDatabase() {
-    database.close();
-  }
+  @RegisterExtension
+  static final TestPostgres database = new TestPostgres();
 
   @Test
   void theFirstNodesSecretIsEveryNodesAndItsUrlIsShownOnce() {

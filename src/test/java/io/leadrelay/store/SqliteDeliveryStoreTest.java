@@ -2,21 +2,17 @@ package io.leadrelay.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static io.leadrelay.store.Await.await;
 import static io.leadrelay.store.Await.awaitFailure;
@@ -41,6 +37,16 @@ class SqliteDeliveryStoreTest extends DeliveryStoreContract {
   @Override
   protected DeliveryStore otherNode() {
     return store;
+  }
+
+  @Override
+  protected long commits() {
+    return sqlite().commits();
+  }
+
+  @Override
+  protected String duplicateIdRefusal() {
+    return "PRIMARY KEY";
   }
 
   private SqliteDeliveryStore sqlite() {
@@ -96,29 +102,6 @@ class SqliteDeliveryStoreTest extends DeliveryStoreContract {
       assertEquals(new Accepted("d-0", true), repeat);
     }
     assertEquals(1, await(store.list(null, null, 100)).size());
-  }
-
-  @Test
-  void concurrentAcceptsShareCommitsAndAFailingOneFailsAlone(VertxTestContext ctx) {
-    long commitsBefore = sqlite().commits();
-    int count = 2_000;
-    vertx.getOrCreateContext().runOnContext(v -> {
-      List<Future<Accepted>> accepts = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        accepts.add(store.accept(webhook(String.format("d-%05d", i), "main", T0, "h" + i), WINDOW, null));
-      }
-      // Same id as the first one, different body: the primary key refuses it, and only it.
-      Future<Accepted> clash = store.accept(webhook("d-00000", "main", T0, "other"), WINDOW, null);
-      Future.join(accepts).onComplete(ctx.succeeding(all -> clash.onComplete(ctx.failing(error -> ctx.verify(() -> {
-        assertTrue(error.getMessage().contains("PRIMARY KEY"), error.getMessage());
-        Set<String> ids = accepts.stream().map(f -> f.result().id()).collect(Collectors.toSet());
-        assertEquals(count, ids.size());
-        assertTrue(accepts.stream().noneMatch(f -> f.result().repeat()));
-        long commits = sqlite().commits() - commitsBefore;
-        assertTrue(commits <= count / 20, "expected group commits, got " + commits + " for " + count + " accepts");
-        ctx.completeNow();
-      })))));
-    });
   }
 
   @Test

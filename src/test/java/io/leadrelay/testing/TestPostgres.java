@@ -1,6 +1,9 @@
 package io.leadrelay.testing;
 
 import io.leadrelay.store.PgSettings;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -15,27 +18,22 @@ import java.util.UUID;
  * {@code postgresql://postgres@127.0.0.1:5432/test}, the database to connect to while creating the private one), or
  * the standard PG* variables when PGHOST is set and LEADRELAY_TEST_PG is not. Other test runs share the server, so
  * every class gets a randomly named database of its own, dropped at the end. No server: the test fails, it never
- * skips (.ci/run starts PostgreSQL).
+ * skips (.ci/run starts PostgreSQL). Use: {@code @RegisterExtension static final TestPostgres database = new
+ * TestPostgres();}
  */
-public final class TestPostgres implements AutoCloseable {
+public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
 
   public static final String DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test";
 
-  private final PgSettings server;
-  private final String database;
+  private PgSettings server;
+  private String database;
 
-  private TestPostgres(PgSettings server, String database) {
-    this.server = server;
-    this.database = database;
-  }
-
-  /** Creates a fresh database named {@code leadrelay_<random>}. */
-  public static TestPostgres create() {
-    PgSettings server = serverSettings();
-    String database = "leadrelay_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16)
-        .toLowerCase(Locale.ROOT);
+  /** Creates a fresh database named {@code leadrelay_<random>} before the class's tests. */
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    server = serverSettings();
+    database = "leadrelay_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
     execute(server, "CREATE DATABASE " + database);
-    return new TestPostgres(server, database);
   }
 
   /** Where the private database is, with the server's login. */
@@ -56,7 +54,7 @@ public final class TestPostgres implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void afterAll(ExtensionContext context) {
     execute(server, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
   }
 
