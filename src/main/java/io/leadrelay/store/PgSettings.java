@@ -109,7 +109,11 @@ public record PgSettings(String host, int port, String database, String user, St
         .setHost(host).setPort(port).setDatabase(database).setUser(user).setSslMode(sslMode)
         // Many statements in flight on one connection: a group of accepts costs one round trip, not one each.
         .setPipeliningLimit(256)
-        .setCachePreparedStatements(true);
+        .setCachePreparedStatements(true)
+        // A 200 promises the webhook is on disk: commits wait for the WAL flush even where the server's default
+        // (or the role's) says otherwise.
+        .addProperty("synchronous_commit", "on")
+        .addProperty("application_name", "leadrelay");
     if (password != null) {
       options.setPassword(password);
     }

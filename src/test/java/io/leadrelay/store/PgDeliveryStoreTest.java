@@ -114,6 +114,19 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
   }
 
   @Test
+  void commitsWaitForTheDiskEvenWhereTheDatabaseSaysOtherwise() {
+    database.execute("ALTER DATABASE " + database.settings().database() + " SET synchronous_commit = off");
+    try {
+      reopen();
+      Row setting = one("SELECT current_setting($1)", "synchronous_commit");
+
+      assertEquals("on", setting.getString(0), "an accepted webhook must survive a crash of the database server");
+    } finally {
+      database.execute("ALTER DATABASE " + database.settings().database() + " RESET synchronous_commit");
+    }
+  }
+
+  @Test
   void anUnusableDatabaseIsRefusedInOneSentenceWithThePasswordMasked() {
     PgSettings wrong = new PgSettings(database.settings().host(), database.settings().port(), "no_such_database_x",
         "postgres", "s3cret-Passw0rd", io.vertx.pgclient.SslMode.DISABLE, 2);
