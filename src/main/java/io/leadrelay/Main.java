@@ -64,10 +64,10 @@ public final class Main {
               + "Paste this URL into BotHelp's \"send subscriber data via webhook\" action,%n"
               + "with localhost replaced by this server's public address:%n%n"
               + "    http://localhost:%d/webhook/%s/%s%n%n",
-          integration.name(), config.dataDir().resolve("secret-" + integration.name() + ".txt"),
+          integration.name(), GeneratedSecrets.whereKept(config.store(), config.dataDir(), integration.name()),
           relay.httpPort(), integration.name(), integration.secret());
       System.out.flush();
-      GeneratedSecrets.announced(config.dataDir(), integration.name());
+      GeneratedSecrets.announced(config.store(), config.dataDir(), integration.name());
     }
   }
 

@@ -11,7 +11,9 @@ import io.leadrelay.logging.LogVerticle;
 import io.leadrelay.mapping.MappingConfig;
 import io.leadrelay.mapping.MappingVerticle;
 import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.config.StoreConfig;
 import io.leadrelay.store.DataDirectory;
+import io.leadrelay.store.PgDeliveryStore;
 import io.leadrelay.store.SqliteDeliveryStore;
 import io.leadrelay.store.StoreVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -58,14 +60,7 @@ public final class Relay {
     Map<String, MappingConfig> mappings = new LinkedHashMap<>();
     config.integrations().forEach((name, integration) -> mappings.put(name, integration.mapping()));
 
-    // One relay per DATA_DIR: the directory is claimed (locked) before the store is opened, for the process's life.
-    return vertx.executeBlocking(() -> DataDirectory.claim(config.dataDir(), config.databaseFile()), false)
-        .compose(directory -> openStore(vertx, config, directory)
-            .compose(store -> {
-              relay.store = store;
-              // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
-              return relay.own(vertx.deployVerticle(new StoreVerticle(store, directory)));
-            }))
+    return relay.own(openStore(vertx, config, relay))
         // OAuth portals: the configured first token pair goes to the store unless it already has a newer one.
         .compose(id -> Future.all(config.integrations().values().stream()
             .flatMap(integration -> integration.portal().stream())
@@ -105,10 +100,46 @@ public final class Relay {
   }
 
   /**
+   * Opens the configured store and deploys its verticle first, so that it is undeployed with the rest when Vert.x
+   * closes: the store closes then.
+   */
+  private static Future<String> openStore(Vertx vertx, RelayConfig config, Relay relay) {
+    if (config.store().kind() == StoreConfig.Kind.POSTGRES) {
+      String nodeId = config.store().nodeId() != null ? config.store().nodeId() : defaultNodeId();
+      return PgDeliveryStore.open(vertx, config.store().postgres(), nodeId).compose(store -> {
+        relay.store = store;
+        LOG.info("Delivery store: PostgreSQL {} as node {}", config.store().postgres().describe(), nodeId);
+        return vertx.deployVerticle(new StoreVerticle(store));
+      });
+    }
+    // One relay per DATA_DIR: the directory is claimed (locked) before the store is opened, for the process's life.
+    return vertx.executeBlocking(() -> DataDirectory.claim(config.dataDir(), config.databaseFile()), false)
+        .compose(directory -> openSqlite(vertx, config, directory)
+            .compose(store -> {
+              relay.store = store;
+              return vertx.deployVerticle(new StoreVerticle(store, directory));
+            }));
+  }
+
+  /**
+   * This node's name in a shared store's leases when NODE_ID is not set: host and process, unique even for several
+   * relays on one host. A stable NODE_ID lets a restarted node release its own old leases at once.
+   */
+  private static String defaultNodeId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      host = "host";
+    }
+    return host + "-" + ProcessHandle.current().pid();
+  }
+
+  /**
    * Opens the store in the claimed directory and marks the run as started. If either fails, whatever was taken is
    * given back (the store closed, the directory released, its marker left as it was) before the failure is passed on.
    */
-  private static Future<SqliteDeliveryStore> openStore(Vertx vertx, RelayConfig config, DataDirectory directory) {
+  private static Future<SqliteDeliveryStore> openSqlite(Vertx vertx, RelayConfig config, DataDirectory directory) {
     return SqliteDeliveryStore.open(vertx, config.databaseFile(), config.delivery().storeSynchronous())
         .compose(store -> vertx.executeBlocking(() -> {
           directory.markRunning();
@@ -146,6 +177,7 @@ public final class Relay {
       });
     }
     secrets.add(config.admin().token());
+    config.store().postgresSettings().map(io.leadrelay.store.PgSettings::password).ifPresent(secrets::add);
     secrets.removeIf(s -> s == null || s.isBlank());
     return secrets;
   }

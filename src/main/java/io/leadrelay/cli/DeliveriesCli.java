@@ -6,7 +6,9 @@ import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.config.RelayConfig;
 import io.leadrelay.mapping.LeadMapper;
+import io.leadrelay.config.StoreConfig;
 import io.leadrelay.store.DataDirectory;
+import io.leadrelay.store.PgDeliveryStore;
 import io.leadrelay.store.DeliveryRecord;
 import io.leadrelay.store.DeliveryState;
 import io.leadrelay.store.DeliveryStore;
@@ -79,6 +81,16 @@ public final class DeliveriesCli {
     try {
       // read, not load: a command must not generate secrets in DATA_DIR (wrong directory, or before the first start).
       RelayConfig config = await(ConfigLoader.read(vertx, env));
+      if (config.store().kind() == StoreConfig.Kind.POSTGRES) {
+        // The shared store: nothing on this machine to claim; the command is one more client of the database.
+        DeliveryStore store = await(PgDeliveryStore.open(vertx, config.store().postgres(),
+            "cli-" + ProcessHandle.current().pid()));
+        try {
+          return run(store, config, command);
+        } finally {
+          await(store.close());
+        }
+      }
       Path file = config.databaseFile().toAbsolutePath().normalize();
       if (!Files.isRegularFile(file)) {
         // Opening would create an empty store: almost always DATA_DIR or the working directory is not the relay's.
@@ -92,13 +104,7 @@ public final class DeliveriesCli {
       try {
         DeliveryStore store = await(SqliteDeliveryStore.open(vertx, file, config.delivery().storeSynchronous()));
         try {
-          return switch (command.action()) {
-            case LIST -> list(store, command);
-            case SHOW -> show(store, config, command.id());
-            case RETRY -> retry(store, command.id());
-            case RETRY_ALL -> retryAll(store, command.state());
-            case HELP -> throw new IllegalStateException("help is answered before the store is opened");
-          };
+          return run(store, config, command);
         } finally {
           await(store.close());
           closedCleanly = true;
@@ -117,6 +123,16 @@ public final class DeliveriesCli {
       vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null)
           .join();
     }
+  }
+
+  private int run(DeliveryStore store, RelayConfig config, CliCommand command) {
+    return switch (command.action()) {
+      case LIST -> list(store, command);
+      case SHOW -> show(store, config, command.id());
+      case RETRY -> retry(store, command.id());
+      case RETRY_ALL -> retryAll(store, command.state());
+      case HELP -> throw new IllegalStateException("help is answered before the store is opened");
+    };
   }
 
   private int list(DeliveryStore store, CliCommand command) {

@@ -72,7 +72,8 @@ public final class ConfigLoader {
     for (IntegrationConfig integration : config.integrations().values()) {
       IntegrationConfig resolved = integration;
       if (integration.secret() == null) {
-        GeneratedSecrets.Secret secret = GeneratedSecrets.resolve(config.dataDir(), integration.name());
+        GeneratedSecrets.Secret secret = GeneratedSecrets.resolve(config.store(), config.dataDir(),
+            integration.name());
         resolved = new IntegrationConfig(integration.name(), secret.value(), integration.portal(),
             integration.mapping());
         if (secret.unannounced()) {
@@ -82,7 +83,8 @@ public final class ConfigLoader {
       integrations.put(resolved.name(), resolved);
     }
     RelayConfig withSecrets = new RelayConfig(config.http(), config.dataDir(), config.logs(), config.bitrix(),
-        config.limits(), config.delivery(), config.admin(), Collections.unmodifiableMap(integrations));
+        config.limits(), config.delivery(), config.admin(), Collections.unmodifiableMap(integrations),
+        config.store());
     return new Loaded(withSecrets, created);
   }
 

@@ -1,6 +1,7 @@
 package io.leadrelay.config;
 
 import io.leadrelay.mapping.MappingConfig;
+import io.leadrelay.store.PgSettings;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -56,6 +57,16 @@ public final class ConfigParser {
     keys.put("BITRIX_OPERATING_LIMIT_SECONDS", "bitrix.operatingLimitSeconds");
     keys.put("BITRIX_BATCH_SIZE", "bitrix.batchSize");
     keys.put("STORE_SYNCHRONOUS", "delivery.storeSynchronous");
+    keys.put("STORE", "store.type");
+    keys.put("DATABASE_URL", "store.url");
+    keys.put("STORE_POOL_SIZE", "store.poolSize");
+    keys.put("NODE_ID", "store.nodeId");
+    keys.put("PGHOST", "store.host");
+    keys.put("PGPORT", "store.port");
+    keys.put("PGDATABASE", "store.database");
+    keys.put("PGUSER", "store.user");
+    keys.put("PGPASSWORD", "store.password");
+    keys.put("PGSSLMODE", "store.sslMode");
     keys.put("RETRY_BASE_MS", "delivery.retryBaseMs");
     keys.put("RETRY_MAX_SECONDS", "delivery.retryMaxSeconds");
     keys.put("MAX_AGE_HOURS", "delivery.maxAgeHours");
@@ -112,7 +123,8 @@ public final class ConfigParser {
       }
     }
     ConfigReader read = new ConfigReader(envSources);
-    read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "delivery", "admin", "integrations"));
+    read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "delivery", "admin", "integrations",
+        "store"));
 
     JsonObject httpJson = read.object(json, "http", "http");
     read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds",
@@ -148,7 +160,46 @@ public final class ConfigParser {
         redirectHosts(read, bitrixJson));
 
     return new RelayConfig(http, dataDir, logs, bitrix, limits(read, bitrixJson), delivery(read, json), admin(read, json),
-        integrations(read, json));
+        integrations(read, json), store(read, json));
+  }
+
+  /**
+   * {@code store.type} (STORE): sqlite (default) or postgres. PostgreSQL is reached by {@code store.url}
+   * (DATABASE_URL) or, without one, by the libpq variables (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD,
+   * PGSSLMODE). With sqlite the PostgreSQL settings are not read: PG* variables set for psql change nothing.
+   */
+  private static StoreConfig store(ConfigReader read, JsonObject json) {
+    JsonObject store = read.object(json, "store", "store");
+    read.rejectUnknown(store, "store", Set.of("type", "url", "poolSize", "nodeId", "host", "port", "database", "user",
+        "password", "sslMode"));
+    String type = read.string(store, "type", "store.type", "sqlite").toLowerCase(java.util.Locale.ROOT);
+    String nodeId = read.string(store, "nodeId", "store.nodeId", null);
+    switch (type) {
+      case "sqlite":
+        return new StoreConfig(StoreConfig.Kind.SQLITE, null, nodeId);
+      case "postgres", "postgresql":
+        break;
+      default:
+        throw new ConfigException(read.name("store.type") + " must be sqlite or postgres, got \"" + type + "\".");
+    }
+    int poolSize = read.integer(store, "poolSize", "store.poolSize", PgSettings.DEFAULT_POOL_SIZE, 1, 100);
+    String url = read.string(store, "url", "store.url", null);
+    try {
+      if (url != null) {
+        return new StoreConfig(StoreConfig.Kind.POSTGRES, PgSettings.fromUrl(url, poolSize), nodeId);
+      }
+      Map<String, String> libpq = new HashMap<>();
+      Map.of("PGHOST", "host", "PGPORT", "port", "PGDATABASE", "database", "PGUSER", "user",
+          "PGPASSWORD", "password", "PGSSLMODE", "sslMode").forEach((variable, key) -> {
+            Object value = store.getValue(key);
+            if (value != null) {
+              libpq.put(variable, value.toString());
+            }
+          });
+      return new StoreConfig(StoreConfig.Kind.POSTGRES, PgSettings.fromEnvironment(libpq, poolSize), nodeId);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   /** A comma-separated string (as TRUSTED_PROXIES gives it) or, in the file, a JSON array of strings. */

@@ -1,5 +1,6 @@
 package io.leadrelay.config;
 
+import io.leadrelay.store.PgWebhookSecrets;
 import io.leadrelay.store.PrivateFiles;
 
 import java.io.IOException;
@@ -27,6 +28,33 @@ public final class GeneratedSecrets {
   }
 
   private GeneratedSecrets() {
+  }
+
+  /**
+   * The integration's generated secret where the relay keeps it: in DATA_DIR, or with a shared PostgreSQL store in
+   * the database, so that every node accepts the same URL. Blocking: call it off the event loop.
+   */
+  public static Secret resolve(StoreConfig store, Path dataDir, String integration) {
+    if (store.kind() == StoreConfig.Kind.POSTGRES) {
+      PgWebhookSecrets.Secret shared = PgWebhookSecrets.resolve(store.postgres(), integration, newSecret());
+      return new Secret(shared.value(), null, shared.unannounced());
+    }
+    return resolve(dataDir, integration);
+  }
+
+  /** Where {@link #resolve(StoreConfig, Path, String)} keeps the secret, for the user. */
+  public static String whereKept(StoreConfig store, Path dataDir, String integration) {
+    return store.kind() == StoreConfig.Kind.POSTGRES ? "the shared store " + store.postgres().describe()
+        : dataDir.resolve("secret-" + integration + ".txt").toString();
+  }
+
+  /** The user has seen the URL: it is not shown again (by any node, with a shared store). */
+  public static void announced(StoreConfig store, Path dataDir, String integration) {
+    if (store.kind() == StoreConfig.Kind.POSTGRES) {
+      PgWebhookSecrets.announced(store.postgres(), integration);
+    } else {
+      announced(dataDir, integration);
+    }
   }
 
   public static Secret resolve(Path dataDir, String integration) {

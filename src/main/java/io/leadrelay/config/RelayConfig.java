@@ -5,7 +5,14 @@ import java.util.Map;
 
 /** The whole configuration, parsed and checked once at start-up. */
 public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix,
-                          BitrixLimits limits, DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations) {
+                          BitrixLimits limits, DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations,
+                          StoreConfig store) {
+
+  /** The single-node configuration: the embedded SQLite store in DATA_DIR. */
+  public RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix, BitrixLimits limits,
+                     DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations) {
+    this(http, dataDir, logs, bitrix, limits, delivery, admin, integrations, StoreConfig.sqlite());
+  }
 
   /** The delivery store's file. */
   public Path databaseFile() {

@@ -120,7 +120,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
     try {
       configure(connection, synchronous);
       StoreIntegrity.quickCheck(connection, file);
-      SqliteMigrations.apply(connection, file, System.currentTimeMillis());
+      SqliteMigrations.apply(file, System.currentTimeMillis());
       for (String suffix : new String[] {"", "-wal", "-shm"}) {
         PrivateFiles.restrict(Path.of(file + suffix));
       }

@@ -1,114 +1,102 @@
 package io.leadrelay.store;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.sqlite.SQLiteDataSource;
+
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * Brings a SQLite delivery store's schema to the version this code knows. Migrations are the ordered SQL resources
- * in {@code db/sqlite/}; the {@code schema_version} table records which ones a file has, so applying is idempotent
- * and an upgraded relay upgrades its file on start. A file written by a newer relay is refused rather than used
- * with a schema this code does not understand.
+ * Brings a SQLite delivery store's schema to the version this code knows, with Flyway: the migrations are the
+ * versioned SQL resources in {@code db/sqlite/}, and Flyway's history table records which ones a file has.
+ *
+ * <p>Files written before Flyway (releases up to issue 7) recorded their versions in a {@code schema_version}
+ * table; such a file is taken over in place: Flyway's history starts with a baseline at the version it records,
+ * and only the later migrations run. {@code schema_version} is still kept up to date, so a file this release
+ * migrated is refused by those older releases (they refuse a version they do not know) instead of being misread.
+ * A file written by a newer release is refused rather than used with a schema this code does not understand.
  */
 final class SqliteMigrations {
 
-  private static final String DIRECTORY = "db/sqlite/";
+  static final String LOCATION = "classpath:db/sqlite";
 
-  /** In order: the script at index i brings the schema to version i + 1. Never edit one that was released. */
-  private static final List<String> SCRIPTS = List.of(
-      "V1__deliveries.sql",
-      "V2__portal_tokens.sql");
+  /** The newest migration in {@code db/sqlite/}. Raise it with every script added; never edit a released one. */
+  private static final int LATEST = 2;
 
   private SqliteMigrations() {
   }
 
   /** The schema version this code writes and reads. */
   static int latestVersion() {
-    return SCRIPTS.size();
+    return LATEST;
   }
 
   /**
-   * Applies the missing migrations in one transaction and returns the version the file had before. Throws an
-   * StoreRefusal naming the file when its schema is newer than this code knows.
+   * Applies the missing migrations and returns the version the file had before (0 for a new file). Throws a
+   * StoreRefusal naming the file when its schema is newer than this code knows. Blocking: a worker thread's job.
    */
-  static int apply(Connection connection, Path file, long nowMillis) throws SQLException {
-    try (Statement statement = connection.createStatement()) {
-      // IMMEDIATE: two relays started on the same file at once must not both apply a migration.
-      statement.execute("BEGIN IMMEDIATE");
-      try {
-        statement.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-            + "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-        int current = currentVersion(statement);
-        if (current > latestVersion()) {
-          throw new StoreRefusal("The delivery store " + file + " has schema version " + current
-              + ", newer than this LeadRelay knows (" + latestVersion() + "): it was written by a newer release. "
-              + "Run that release (or newer), or point DATA_DIR at another directory.");
+  static int apply(Path file, long nowMillis) throws SQLException {
+    SQLiteDataSource source = new SQLiteDataSource();
+    source.setUrl("jdbc:sqlite:" + file);
+    int legacy = legacyVersion(source);
+    FluentConfiguration configuration = Flyway.configure()
+        .dataSource(source)
+        .locations(LOCATION)
+        .cleanDisabled(true);
+    if (legacy > 0) {
+      // Used only when Flyway's history table is missing: a file of the pre-Flyway releases.
+      configuration.baselineOnMigrate(true).baselineVersion(String.valueOf(legacy))
+          .baselineDescription("schema_version " + legacy + " of a release before Flyway");
+    }
+    Flyway flyway = configuration.load();
+    MigrationInfo current = flyway.info().current();
+    int before = Math.max(legacy, current == null ? 0 : Integer.parseInt(current.getVersion().getVersion()));
+    if (before > LATEST) {
+      throw new StoreRefusal("The delivery store " + file + " has schema version " + before
+          + ", newer than this LeadRelay knows (" + LATEST + "): it was written by a newer release. "
+          + "Run that release (or newer), or point DATA_DIR at another directory.");
+    }
+    flyway.migrate();
+    recordLegacyVersions(source, nowMillis);
+    return before;
+  }
+
+  /** The version the pre-Flyway {@code schema_version} table records, 0 when there is none. */
+  private static int legacyVersion(SQLiteDataSource source) throws SQLException {
+    try (Connection connection = source.getConnection(); Statement statement = connection.createStatement();
+         ResultSet table = statement.executeQuery(
+             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")) {
+      if (!table.next()) {
+        return 0;
+      }
+      try (Statement select = connection.createStatement();
+           ResultSet rows = select.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+        rows.next();
+        return rows.getInt(1);
+      }
+    }
+  }
+
+  /** Keeps {@code schema_version} at the latest version: what an older release checks before using the file. */
+  private static void recordLegacyVersions(SQLiteDataSource source, long nowMillis) throws SQLException {
+    try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+      statement.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+          + "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+      try (PreparedStatement record = connection.prepareStatement(
+          "INSERT OR IGNORE INTO schema_version (version, applied_at) VALUES (?, ?)")) {
+        for (int version = 1; version <= LATEST; version++) {
+          record.setInt(1, version);
+          record.setLong(2, nowMillis);
+          record.addBatch();
         }
-        for (int version = current + 1; version <= latestVersion(); version++) {
-          for (String sql : statements(load(SCRIPTS.get(version - 1)))) {
-            statement.execute(sql);
-          }
-          try (PreparedStatement record = connection.prepareStatement(
-              "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)")) {
-            record.setInt(1, version);
-            record.setLong(2, nowMillis);
-            record.executeUpdate();
-          }
-        }
-        statement.execute("COMMIT");
-        return current;
-      } catch (SQLException | RuntimeException e) {
-        statement.execute("ROLLBACK");
-        throw e;
+        record.executeBatch();
       }
     }
-  }
-
-  private static int currentVersion(Statement statement) throws SQLException {
-    try (ResultSet rows = statement.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
-      rows.next();
-      return rows.getInt(1);
-    }
-  }
-
-  private static String load(String script) {
-    String resource = DIRECTORY + script;
-    try (InputStream in = SqliteMigrations.class.getClassLoader().getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("Migration " + resource + " is missing from the LeadRelay jar.");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Migration " + resource + " could not be read.", e);
-    }
-  }
-
-  /**
-   * Splits a script into statements. The scripts are ours and simple: comments are whole "--" lines and no
-   * statement has a semicolon inside it (no triggers, no string literals with ';').
-   */
-  static List<String> statements(String script) {
-    StringBuilder text = new StringBuilder();
-    for (String line : script.split("\n")) {
-      if (!line.strip().startsWith("--")) {
-        text.append(line).append('\n');
-      }
-    }
-    List<String> statements = new ArrayList<>();
-    for (String part : text.toString().split(";")) {
-      if (!part.isBlank()) {
-        statements.add(part.strip());
-      }
-    }
-    return statements;
   }
 }

@@ -81,11 +81,38 @@ class SqliteMigrationsTest {
   @Test
   void applyingTwiceChangesNothing() throws SQLException {
     Path file = dir.resolve("leadrelay.db");
-    try (Connection connection = connect(file)) {
-      assertEquals(0, SqliteMigrations.apply(connection, file, 1L), "a new file starts at version 0");
-      assertEquals(SqliteMigrations.latestVersion(), SqliteMigrations.apply(connection, file, 2L));
-    }
+    assertEquals(0, SqliteMigrations.apply(file, 1L), "a new file starts at version 0");
+    assertEquals(SqliteMigrations.latestVersion(), SqliteMigrations.apply(file, 2L));
     assertEquals(allVersions(), versions(file));
+    assertEquals(allVersions(), flywayVersions(file), "Flyway's history has every migration once");
+  }
+
+  @Test
+  void aFileOfTheLastReleaseBeforeFlywayOpensWithEveryRow(Vertx vertx) throws Exception {
+    Path file = dir.resolve("leadrelay.db");
+    OldReleaseSchema.create(file, 2);
+    try (Connection connection = connect(file); Statement statement = connection.createStatement()) {
+      statement.execute("INSERT INTO deliveries (id, integration, received_at, payload, body_hash, state, "
+          + "next_attempt_at, updated_at, lead_id, delivered_at) VALUES "
+          + "('d-1', 'main', 1, '{\"name\":\"Иван\",\"price\":1.50}', 'h1', 'PENDING', 1, 1, NULL, NULL), "
+          + "('d-2', 'main', 2, '{\"name\":\"Olga\"}', 'h2', 'DELIVERED', 2, 3, 77, 3)");
+      statement.execute("INSERT INTO attempts_log (delivery_id, at, outcome) VALUES ('d-2', 3, 'created')");
+      statement.execute("INSERT INTO portal_tokens VALUES ('https://x.bitrix24.ru', 'a', 'r', NULL, 1)");
+    }
+
+    SqliteDeliveryStore store = await(SqliteDeliveryStore.open(vertx, file, "FULL"));
+    DeliveryRecord pending = await(store.find("d-1")).orElseThrow();
+    DeliveryRecord delivered = await(store.find("d-2")).orElseThrow();
+    String refreshToken = await(store.loadTokens("https://x.bitrix24.ru")).orElseThrow().refreshToken();
+    await(store.close());
+
+    assertEquals("{\"name\":\"Иван\",\"price\":1.50}", pending.delivery().payload().encode());
+    assertEquals(DeliveryState.DELIVERED, delivered.state());
+    assertEquals(77L, delivered.leadId());
+    assertEquals(1, delivered.history().size());
+    assertEquals("r", refreshToken);
+    assertEquals(allVersions(), versions(file));
+    assertEquals(List.of(2), flywayVersions(file), "Flyway's history starts from the old file's version");
   }
 
   @Test
@@ -106,11 +133,16 @@ class SqliteMigrationsTest {
     assertEquals(newer, versions(file).get(versions(file).size() - 1), "the file was left as it was");
   }
 
-  @Test
-  void scriptsSplitIntoStatementsWithoutComments() {
-    String script = "-- a table\nCREATE TABLE a (x INTEGER);\n\n  -- an index\nCREATE INDEX a_x ON a (x);\n";
-
-    assertEquals(List.of("CREATE TABLE a (x INTEGER)", "CREATE INDEX a_x ON a (x)"),
-        SqliteMigrations.statements(script));
+  private static List<Integer> flywayVersions(Path file) throws SQLException {
+    List<Integer> versions = new ArrayList<>();
+    try (Connection connection = connect(file);
+         Statement select = connection.createStatement();
+         ResultSet rows = select.executeQuery(
+             "SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank")) {
+      while (rows.next()) {
+        versions.add(Integer.parseInt(rows.getString(1)));
+      }
+    }
+    return versions;
   }
 }

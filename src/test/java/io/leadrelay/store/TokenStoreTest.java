@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -54,17 +53,9 @@ class TokenStoreTest {
   void aVersionOneFileGainsTheTokenTable(Vertx vertx) throws Exception {
     Path file = dir.resolve("leadrelay.db");
     // A file as the release before OAuth left it: the V1 schema, recorded as version 1, with a delivery in it.
+    OldReleaseSchema.create(file, 1);
     try (Connection connection = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
          Statement statement = connection.createStatement()) {
-      String v1;
-      try (var in = getClass().getClassLoader().getResourceAsStream("db/sqlite/V1__deliveries.sql")) {
-        v1 = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-      for (String sql : SqliteMigrations.statements(v1)) {
-        statement.execute(sql);
-      }
-      statement.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-      statement.execute("INSERT INTO schema_version VALUES (1, 0)");
       statement.execute("INSERT INTO deliveries (id, integration, received_at, payload, body_hash, state, "
           + "next_attempt_at, updated_at) VALUES ('d-1', 'main', 1, '{\"name\":\"Ivan\"}', 'h', 'PENDING', 1, 1)");
     }

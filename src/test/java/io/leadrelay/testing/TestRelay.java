@@ -10,6 +10,8 @@ import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.LogConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
+import io.leadrelay.config.StoreConfig;
+import io.leadrelay.store.PgSettings;
 import io.leadrelay.mapping.MappingConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -129,9 +131,26 @@ public final class TestRelay {
     return start(vertx, dir, portal, mapping, http, delivery, limits, BITRIX);
   }
 
+  /** A relay on a shared PostgreSQL store as node {@code nodeId}, delivering to a new fake portal. */
+  public static Future<TestRelay> startWithPortalOnPostgres(Vertx vertx, Path dir, PgSettings postgres,
+                                                            String nodeId) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
+        Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
+        BITRIX, new StoreConfig(StoreConfig.Kind.POSTGRES, postgres, nodeId)).map(relay -> {
+          relay.portal = portal;
+          return relay;
+        }));
+  }
+
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, StoreConfig.sqlite());
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
     RelayConfig config = new RelayConfig(
@@ -142,7 +161,8 @@ public final class TestRelay {
         limits,
         delivery,
         new AdminConfig(ADMIN_TOKEN),
-        integrations);
+        integrations,
+        store);
     TestRelay testRelay = new TestRelay(vertx, dir);
     return Relay.start(vertx, config).map(relay -> {
       testRelay.relay = relay;

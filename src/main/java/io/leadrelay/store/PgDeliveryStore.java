@@ -1,0 +1,538 @@
+package io.leadrelay.store;
+
+import io.leadrelay.http.PayloadParser;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The shared delivery store of several relay nodes: PostgreSQL through the reactive {@code vertx-pg-client} (no
+ * JDBC after start-up), with the same contract as the SQLite store. What differs, because several nodes use it:
+ * <ul>
+ *   <li>"now" is the database's clock wherever the store decides due-ness and leases: an instant a caller computed
+ *   from its own clock is taken as the same distance from the database's now (see {@link StoreClock});</li>
+ *   <li>claims use {@code FOR UPDATE SKIP LOCKED}, so concurrent claimers never get the same delivery, and every
+ *   claim records its node and raises the row's lease epoch (a fencing token for outcome writes);</li>
+ *   <li>repeats are caught by a primary key on (integration, body hash), so two nodes accepting the same body at
+ *   once agree on one delivery;</li>
+ *   <li>accepts are group-committed ({@link PgGroupCommit}): durable before the answer, one transaction per group.</li>
+ * </ul>
+ */
+public final class PgDeliveryStore implements DeliveryStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PgDeliveryStore.class);
+
+  /** Accepts per group commit; groups in flight at once (each holds one connection of the pool). */
+  private static final int MAX_GROUP = 256;
+
+  private static final String COLUMNS = "id, integration, received_at, remote_address, payload, state, attempts, "
+      + "uncertain, first_failed_at, next_attempt_at, lease_until, lead_id, last_error, last_fields, updated_at, "
+      + "delivered_at";
+
+  private static final String RECORD_COLUMNS = COLUMNS + ", (SELECT COUNT(*) FROM attempts_log "
+      + "WHERE attempts_log.delivery_id = deliveries.id) AS attempts_made";
+
+  /** See SqliteDeliveryStore: a row still leased may be in flight, so a replay marks it uncertain. */
+  private static final String RETRY = "UPDATE deliveries SET state = 'PENDING', next_attempt_at = " + at(1) + ", "
+      + "uncertain = uncertain OR lease_until IS NOT NULL, lease_until = NULL, lease_owner = NULL, "
+      + "first_failed_at = NULL, updated_at = leadrelay_now_ms() WHERE state IN ('DEAD', 'PENDING')";
+
+  private static final String ACCEPT = "WITH guard AS ("
+      + "INSERT INTO repeat_guard (integration, body_hash, delivery_id, received_at) VALUES ($2, $6, $1, $3) "
+      + "ON CONFLICT (integration, body_hash) DO UPDATE SET delivery_id = excluded.delivery_id, "
+      + "received_at = excluded.received_at "
+      + "WHERE NOT $7 OR repeat_guard.received_at < excluded.received_at - $8 RETURNING delivery_id) "
+      + "INSERT INTO deliveries (id, integration, received_at, remote_address, payload, body_hash, state, attempts, "
+      + "uncertain, first_failed_at, next_attempt_at, lease_until, lease_owner, lease_epoch, updated_at) "
+      + "SELECT $1::TEXT, $2::TEXT, $3::BIGINT, $4::TEXT, $5::TEXT, $6::TEXT, 'PENDING', $9::INT, $10::BOOLEAN, "
+      + "$11::BIGINT, " + at(12) + ", CASE WHEN $14::BOOLEAN THEN " + at(15) + " END, "
+      + "CASE WHEN $14::BOOLEAN THEN $17::TEXT END, CASE WHEN $14::BOOLEAN THEN 1 ELSE 0 END, "
+      + "leadrelay_now_ms() FROM guard RETURNING id";
+
+  private final Pool pool;
+  private final String nodeId;
+  private final StoreClock clock;
+  private final PgSettings settings;
+  private final PgGroupCommit<NewAccept, Accepted> accepts;
+
+  /** An accept with everything read on the caller's thread. */
+  private record NewAccept(Delivery delivery, String bodyHash, String payload, Duration repeatWindow,
+                           Instant leaseUntil) {
+  }
+
+  private PgDeliveryStore(Vertx vertx, PgSettings settings, String nodeId, StoreClock clock) {
+    this.settings = settings;
+    this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+    this.clock = clock;
+    this.pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(settings.poolSize()))
+        .connectingTo(settings.connectOptions())
+        .using(vertx)
+        .build();
+    this.accepts = new PgGroupCommit<>(vertx, pool, this::acceptGroup, MAX_GROUP,
+        Math.max(1, settings.poolSize() / 2));
+  }
+
+  /**
+   * Brings the schema up to date (Flyway, on a worker thread) and opens the pool. {@code nodeId} names this node
+   * in the leases it takes. Fails with a StoreRefusal in one sentence, the password masked, when the database
+   * cannot be used.
+   */
+  public static Future<PgDeliveryStore> open(Vertx vertx, PgSettings settings, String nodeId) {
+    return open(vertx, settings, nodeId, StoreClock.database(Clock.systemUTC()));
+  }
+
+  static Future<PgDeliveryStore> open(Vertx vertx, PgSettings settings, String nodeId, StoreClock clock) {
+    return vertx.executeBlocking(() -> PgMigrations.apply(settings), false)
+        .map(before -> new PgDeliveryStore(vertx, settings, nodeId, clock))
+        .compose(store -> store.pool.query("SELECT 1").execute().map(store)
+            .recover(failed -> store.pool.close().transform(closed -> Future.failedFuture(new StoreRefusal(
+                "Cannot use the delivery store " + settings.describe() + ": " + failed.getMessage() + ".",
+                failed)))));
+  }
+
+  /** This node's name in the leases it takes. */
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /** Transactions the accepts were committed in: far fewer than accepts when they come concurrently. */
+  long acceptGroups() {
+    return accepts.groups();
+  }
+
+  /** The pool, for tests that look at the rows themselves. */
+  SqlClient client() {
+    return pool;
+  }
+
+  // --- time: see StoreClock ---
+
+  /** SQL for the instant passed as parameters {@code $n} and {@code $n+1} (see {@link #time}). */
+  private static String at(int n) {
+    return "COALESCE($" + n + "::BIGINT, leadrelay_now_ms() + $" + (n + 1) + "::BIGINT)";
+  }
+
+  private Tuple time(Tuple tuple, Instant instant) {
+    return tuple.addLong(clock.absolute(instant)).addLong(clock.fromNow(instant));
+  }
+
+  // --- accepting ---
+
+  @Override
+  public Future<Accepted> accept(NewDelivery newDelivery, Duration repeatWindow, Instant leaseUntil) {
+    NewAccept accept;
+    try {
+      Delivery d = newDelivery.delivery();
+      // Encoded on the caller's thread: the group runs elsewhere and must not read a JsonObject still changing.
+      accept = new NewAccept(d, Objects.requireNonNull(newDelivery.bodyHash(), "bodyHash"), d.payload().encode(),
+          repeatWindow, leaseUntil);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return accepts.submit(accept);
+  }
+
+  /**
+   * One group of accepts, pipelined in one transaction. Sorted by (integration, body hash) first, so two nodes'
+   * groups take the repeat guards' row locks in the same order and never deadlock; a stable sort keeps the first
+   * of identical bodies first, and it is the one stored.
+   */
+  private Future<List<Accepted>> acceptGroup(SqlConnection connection, List<NewAccept> group) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < group.size(); i++) {
+      order.add(i);
+    }
+    order.sort(Comparator.comparing((Integer i) -> group.get(i).delivery().integration())
+        .thenComparing(i -> group.get(i).bodyHash()));
+    List<Tuple> rows = new ArrayList<>();
+    for (int i : order) {
+      rows.add(acceptRow(group.get(i)));
+    }
+    return connection.preparedQuery(ACCEPT).executeBatch(rows).compose(inserted -> {
+      Accepted[] answers = new Accepted[group.size()];
+      List<Future<?>> repeats = new ArrayList<>();
+      RowSet<Row> result = inserted;
+      for (int i : order) {
+        NewAccept accept = group.get(i);
+        if (result.size() == 1) {
+          answers[i] = new Accepted(accept.delivery().id(), false);
+        } else {
+          // A repeat: the guard names the delivery that holds the window (committed, or earlier in this group).
+          repeats.add(connection.preparedQuery("SELECT delivery_id FROM repeat_guard "
+                  + "WHERE integration = $1 AND body_hash = $2")
+              .execute(Tuple.of(accept.delivery().integration(), accept.bodyHash()))
+              .map(found -> answers[i] = new Accepted(found.iterator().next().getString(0), true)));
+        }
+        result = result.next();
+      }
+      return Future.all(repeats).map(done -> List.of(answers));
+    });
+  }
+
+  private Tuple acceptRow(NewAccept accept) {
+    Delivery d = accept.delivery();
+    Duration window = accept.repeatWindow();
+    boolean checkRepeats = window != null && !window.isNegative() && !window.isZero();
+    Tuple row = Tuple.tuple()
+        .addString(d.id()).addString(d.integration()).addLong(d.receivedAt().toEpochMilli())
+        .addString(d.remoteAddress()).addString(accept.payload()).addString(accept.bodyHash())
+        .addBoolean(checkRepeats).addLong(checkRepeats ? window.toMillis() : 0L)
+        .addInteger(d.attempts()).addBoolean(d.uncertain()).addLong(millis(d.firstFailedAt()));
+    // Due at once: at its arrival on the caller's clock, i.e. now on the database's.
+    time(row, d.receivedAt());
+    row.addBoolean(accept.leaseUntil() != null);
+    time(row, accept.leaseUntil() == null ? d.receivedAt() : accept.leaseUntil());
+    return row.addString(nodeId);
+  }
+
+  // --- claiming and leases ---
+
+  @Override
+  public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit) {
+    Tuple args = time(Tuple.tuple(), now).addLong(lease.toMillis()).addInteger(limit).addString(nodeId);
+    // SKIP LOCKED: rows another node is claiming right now are left to it, never waited for or taken twice.
+    String sql = "WITH due AS (SELECT id, lease_until IS NOT NULL AS expired FROM deliveries "
+        + "WHERE state = 'PENDING' AND next_attempt_at <= " + at(1) + " "
+        + "AND (lease_until IS NULL OR lease_until <= " + at(1) + ") "
+        + "ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) "
+        + "UPDATE deliveries d SET lease_until = " + at(1) + " + $3, lease_owner = $5, "
+        + "lease_epoch = d.lease_epoch + 1, uncertain = d.uncertain OR due.expired "
+        + "FROM due WHERE d.id = due.id RETURNING " + prefixed("d.", COLUMNS);
+    return pool.preparedQuery(sql).execute(args).compose(rows -> {
+      List<Row> sorted = new ArrayList<>();
+      rows.forEach(sorted::add);
+      sorted.sort(Comparator.comparingLong((Row r) -> r.getLong("next_attempt_at")).thenComparing(r -> r.getString("id")));
+      List<Delivery> claimed = new ArrayList<>();
+      List<String> unreadable = new ArrayList<>();
+      for (Row row : sorted) {
+        JsonObject payload = decodeOrNull(row.getString("payload"));
+        if (payload == null) {
+          unreadable.add(row.getString("id"));
+        } else {
+          claimed.add(delivery(row, payload));
+        }
+      }
+      return quarantine(unreadable).map(claimed);
+    });
+  }
+
+  @Override
+  public Future<Void> renewLeases(Collection<String> ids, Instant until) {
+    List<String> copy = List.copyOf(ids);
+    if (copy.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    // Only this node's leases still held: one whose outcome was recorded, or that another node took, stays so.
+    return pool.preparedQuery("UPDATE deliveries SET lease_until = " + at(1) + " WHERE id = ANY($3) "
+            + "AND state = 'PENDING' AND lease_until IS NOT NULL AND lease_owner = $4")
+        .execute(time(Tuple.tuple(), until).addArrayOfString(copy.toArray(String[]::new)).addString(nodeId))
+        .mapEmpty();
+  }
+
+  /**
+   * At start-up: the leases this node (same node id) took in an earlier life are void. Other nodes' leases are
+   * left alone: they are alive or their leases expire on their own.
+   */
+  @Override
+  public Future<Integer> releaseAllLeases(Instant now) {
+    return pool.preparedQuery("UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, uncertain = TRUE, "
+            + "next_attempt_at = LEAST(next_attempt_at, " + at(1) + "), updated_at = leadrelay_now_ms() "
+            + "WHERE state = 'PENDING' AND lease_until IS NOT NULL AND lease_owner = $3")
+        .execute(time(Tuple.tuple(), now).addString(nodeId))
+        .map(RowSet::rowCount);
+  }
+
+  // --- outcomes ---
+
+  @Override
+  public Future<Void> markDelivered(String id, Long leadId, Attempt attempt) {
+    if (attempt == null) {
+      return Future.failedFuture(new NullPointerException("attempt"));
+    }
+    Tuple args = Tuple.tuple().addLong(leadId).addLong(attempt.at().toEpochMilli())
+        .addString(encodeOrNull(attempt.fields())).addString(id);
+    // From PENDING or DEAD alike: the lead exists. Already DELIVERED: nothing changes (see SqliteDeliveryStore).
+    return outcome("UPDATE deliveries SET state = 'DELIVERED', lead_id = $1, delivered_at = $2, lease_until = NULL, "
+        + "lease_owner = NULL, last_fields = COALESCE($3, last_fields), updated_at = $2 "
+        + "WHERE id = $4 AND state <> 'DELIVERED'", args, id, attempt);
+  }
+
+  @Override
+  public Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
+                                 boolean uncertain, Attempt attempt) {
+    long at = attempt != null ? attempt.at().toEpochMilli() : System.currentTimeMillis();
+    String error = attempt == null ? null
+        : attempt.description() != null ? attempt.description() : attempt.outcome();
+    Tuple args = time(Tuple.tuple(), nextAttemptAt).addInteger(countAttempt ? 1 : 0).addBoolean(failing)
+        .addLong(at).addBoolean(uncertain).addString(error)
+        .addString(attempt == null ? null : encodeOrNull(attempt.fields())).addString(id);
+    return outcome("UPDATE deliveries SET attempts = attempts + $3, "
+        + "first_failed_at = CASE WHEN $4 THEN COALESCE(first_failed_at, $5) ELSE first_failed_at END, "
+        + "uncertain = uncertain OR $6, lease_until = NULL, lease_owner = NULL, next_attempt_at = " + at(1) + ", "
+        + "last_error = COALESCE($7, last_error), last_fields = COALESCE($8, last_fields), updated_at = $5 "
+        + "WHERE id = $9 AND state = 'PENDING'", args, id, attempt);
+  }
+
+  @Override
+  public Future<Void> markDead(String id, String reason, Attempt attempt) {
+    if (attempt == null) {
+      return Future.failedFuture(new NullPointerException("attempt"));
+    }
+    Tuple args = Tuple.tuple().addString(reason).addString(encodeOrNull(attempt.fields()))
+        .addLong(attempt.at().toEpochMilli()).addString(id);
+    return outcome("UPDATE deliveries SET state = 'DEAD', last_error = $1, lease_until = NULL, lease_owner = NULL, "
+        + "last_fields = COALESCE($2, last_fields), updated_at = $3 WHERE id = $4 AND state = 'PENDING'",
+        args, id, attempt);
+  }
+
+  /**
+   * Runs an outcome's update as one statement (one round trip, committed on its own): when it changed the row,
+   * the attempt (if any) joins the history; when it changed nothing, the row must at least exist (a known delivery
+   * in a final state is left as it is). {@code update} uses parameters $1 to $n of {@code args}.
+   */
+  private Future<Void> outcome(String update, Tuple args, String id, Attempt attempt) {
+    int n = args.size();
+    String sql = "WITH changed AS (" + update + " RETURNING id), logged AS (INSERT INTO attempts_log (delivery_id, "
+        + "at, outcome, error_class, http_status, code, description) SELECT id, $" + (n + 1) + "::BIGINT, $"
+        + (n + 2) + "::TEXT, $" + (n + 3) + "::TEXT, $" + (n + 4) + "::INT, $" + (n + 5) + "::TEXT, $" + (n + 6)
+        + "::TEXT FROM changed WHERE $" + (n + 7) + "::BOOLEAN) "
+        + "SELECT (SELECT COUNT(*) FROM changed), EXISTS (SELECT 1 FROM deliveries WHERE id = $" + (n + 8) + "::TEXT)";
+    boolean logged = attempt != null;
+    args.addLong(logged ? attempt.at().toEpochMilli() : 0L).addString(logged ? attempt.outcome() : "")
+        .addString(logged ? attempt.errorClass() : null).addInteger(logged ? attempt.httpStatus() : null)
+        .addString(logged ? attempt.code() : null).addString(logged ? attempt.description() : null)
+        .addBoolean(logged).addString(id);
+    return pool.preparedQuery(sql).execute(args).compose(rows -> {
+      Row row = rows.iterator().next();
+      return row.getLong(0) == 1 || row.getBoolean(1) ? Future.<Void>succeededFuture()
+          : Future.failedFuture(new NoSuchElementException("No delivery " + id + " in the store."));
+    });
+  }
+
+  @Override
+  public Future<Integer> wake(Collection<String> integrations, Instant now) {
+    List<String> copy = List.copyOf(integrations);
+    return pool.preparedQuery("UPDATE deliveries SET next_attempt_at = " + at(1) + ", updated_at = leadrelay_now_ms() "
+            + "WHERE integration = ANY($3) AND state = 'PENDING' AND lease_until IS NULL "
+            + "AND next_attempt_at > " + at(1))
+        .execute(time(Tuple.tuple(), now).addArrayOfString(copy.toArray(String[]::new)))
+        .map(RowSet::rowCount);
+  }
+
+  // --- reading, replaying, purging ---
+
+  @Override
+  public Future<Optional<DeliveryRecord>> find(String id) {
+    return pool.preparedQuery("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE id = $1").execute(Tuple.of(id))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(Optional.empty());
+          }
+          Row row = rows.iterator().next();
+          return history(id).compose(history -> {
+            DeliveryRecord record = record(row, history);
+            return quarantine(record.unreadablePayload() != null ? List.of(id) : List.of())
+                .map(Optional.of(record));
+          });
+        });
+  }
+
+  private Future<List<Attempt>> history(String id) {
+    return pool.preparedQuery("SELECT at, outcome, error_class, http_status, code, description FROM attempts_log "
+        + "WHERE delivery_id = $1 ORDER BY seq").execute(Tuple.of(id)).map(rows -> {
+          List<Attempt> history = new ArrayList<>();
+          for (Row row : rows) {
+            history.add(new Attempt(Instant.ofEpochMilli(row.getLong(0)), row.getString(1), row.getString(2),
+                row.getInteger(3), row.getString(4), row.getString(5), null));
+          }
+          return history;
+        });
+  }
+
+  @Override
+  public Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit) {
+    return pool.preparedQuery("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE ($1::TEXT IS NULL OR state = $1) "
+            + "AND ($2::TEXT IS NULL OR id < $2) ORDER BY id DESC LIMIT $3")
+        .execute(Tuple.of(state == null ? null : state.name(), beforeId, limit))
+        .compose(rows -> {
+          List<DeliveryRecord> records = new ArrayList<>();
+          List<String> unreadable = new ArrayList<>();
+          for (Row row : rows) {
+            DeliveryRecord record = record(row, List.of());
+            records.add(record);
+            if (record.unreadablePayload() != null) {
+              unreadable.add(record.delivery().id());
+            }
+          }
+          return quarantine(unreadable).map(records);
+        });
+  }
+
+  @Override
+  public Future<Boolean> retry(String id, Instant now) {
+    return pool.preparedQuery(RETRY + " AND id = $3").execute(time(Tuple.tuple(), now).addString(id))
+        .map(updated -> updated.rowCount() == 1);
+  }
+
+  @Override
+  public Future<Integer> retryAll(DeliveryState state, Instant now) {
+    if (state != DeliveryState.DEAD && state != DeliveryState.PENDING) {
+      return Future.failedFuture(new IllegalArgumentException("Only DEAD or PENDING deliveries can be replayed, not "
+          + state + ": a DELIVERED one would make a second lead."));
+    }
+    return pool.preparedQuery(RETRY + " AND state = $3").execute(time(Tuple.tuple(), now).addString(state.name()))
+        .map(RowSet::rowCount);
+  }
+
+  @Override
+  public Future<Integer> purgeDelivered(Instant deliveredBefore) {
+    // The attempt history goes with its delivery (ON DELETE CASCADE); so do the repeat guards that name it.
+    return pool.preparedQuery("WITH gone AS (DELETE FROM deliveries WHERE state = 'DELIVERED' AND delivered_at < $1 "
+            + "RETURNING id), guards AS (DELETE FROM repeat_guard WHERE delivery_id IN (SELECT id FROM gone)) "
+            + "SELECT COUNT(*) FROM gone")
+        .execute(Tuple.of(deliveredBefore.toEpochMilli()))
+        .map(rows -> rows.iterator().next().getLong(0).intValue());
+  }
+
+  @Override
+  public Future<List<Backlog>> backlog() {
+    return pool.query("SELECT integration, COUNT(*) FILTER (WHERE state = 'PENDING'), "
+        + "MIN(received_at) FILTER (WHERE state = 'PENDING'), COUNT(*) FILTER (WHERE state = 'DEAD') "
+        + "FROM deliveries WHERE state IN ('PENDING', 'DEAD') GROUP BY integration ORDER BY integration")
+        .execute().map(rows -> {
+          List<Backlog> backlog = new ArrayList<>();
+          for (Row row : rows) {
+            backlog.add(new Backlog(row.getString(0), row.getLong(1), instant(row.getLong(2)), row.getLong(3)));
+          }
+          return backlog;
+        });
+  }
+
+  // --- OAuth application tokens ---
+
+  @Override
+  public Future<Optional<TokenPair>> loadTokens(String portal) {
+    return pool.preparedQuery("SELECT access_token, refresh_token, expires_at FROM portal_tokens WHERE portal = $1")
+        .execute(Tuple.of(portal))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.<TokenPair>empty();
+          }
+          Row row = rows.iterator().next();
+          return Optional.of(new TokenPair(row.getString(0), row.getString(1), instant(row.getLong(2))));
+        });
+  }
+
+  @Override
+  public Future<Void> saveTokens(String portal, TokenPair tokens) {
+    if (portal == null || tokens == null) {
+      return Future.failedFuture(new NullPointerException(portal == null ? "portal" : "tokens"));
+    }
+    return pool.preparedQuery("INSERT INTO portal_tokens (portal, access_token, refresh_token, expires_at, "
+            + "updated_at) VALUES ($1, $2, $3, $4, leadrelay_now_ms()) ON CONFLICT (portal) DO UPDATE SET "
+            + "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
+            + "expires_at = excluded.expires_at, updated_at = excluded.updated_at")
+        .execute(Tuple.of(portal, tokens.accessToken(), tokens.refreshToken(), millis(tokens.expiresAt())))
+        .mapEmpty();
+  }
+
+  /** The store's part of {@code /health}: UP when the database answers, DOWN with the reason (masked) if not. */
+  public Future<JsonObject> health() {
+    return pool.query("SELECT 1").execute()
+        .map(ok -> new JsonObject().put("status", "UP").put("database", settings.describe()))
+        .recover(failed -> Future.succeededFuture(new JsonObject().put("status", "DOWN")
+            .put("database", settings.describe())
+            .put("reason", "the database does not answer: " + failed.getMessage())));
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool.close();
+  }
+
+  // --- rows ---
+
+  /** Unreadable PENDING rows (written outside this relay) go DEAD with the reason, as in the SQLite store. */
+  private Future<Void> quarantine(List<String> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    LOG.warn("Quarantined {} deliveries whose stored payload cannot be read (now DEAD): {}", ids.size(), ids);
+    return pool.preparedQuery("UPDATE deliveries SET state = 'DEAD', lease_until = NULL, lease_owner = NULL, "
+            + "last_error = $2 || id, updated_at = leadrelay_now_ms() WHERE id = ANY($1) AND state = 'PENDING'")
+        .execute(Tuple.of(ids.toArray(String[]::new), SqliteDeliveryStore.UNREADABLE + "not a JSON object in row "))
+        .mapEmpty();
+  }
+
+  private static DeliveryRecord record(Row row, List<Attempt> history) {
+    String text = row.getString("payload");
+    JsonObject payload = decodeOrNull(text);
+    DeliveryState state = DeliveryState.valueOf(row.getString("state"));
+    String lastError = row.getString("last_error");
+    Instant leaseUntil = instant(row.getLong("lease_until"));
+    if (payload == null && state == DeliveryState.PENDING) {
+      state = DeliveryState.DEAD;
+      lastError = SqliteDeliveryStore.UNREADABLE + "not a JSON object in row " + row.getString("id");
+      leaseUntil = null;
+    }
+    String lastFields = row.getString("last_fields");
+    return new DeliveryRecord(delivery(row, payload), state, instant(row.getLong("next_attempt_at")), leaseUntil,
+        row.getLong("lead_id"), lastError, instant(row.getLong("updated_at")), instant(row.getLong("delivered_at")),
+        lastFields == null ? null : decodeOrNull(lastFields), history, row.getLong("attempts_made").intValue(),
+        payload == null ? text : null);
+  }
+
+  private static Delivery delivery(Row row, JsonObject payload) {
+    return new Delivery(row.getString("id"), row.getString("integration"), instant(row.getLong("received_at")),
+        row.getString("remote_address"), payload, row.getInteger("attempts"), row.getBoolean("uncertain"),
+        instant(row.getLong("first_failed_at")));
+  }
+
+  /** The payload parsed as the webhook parser does: key order and decimals ("1.50") exactly as written. */
+  private static JsonObject decodeOrNull(String json) {
+    try {
+      return PayloadParser.parse(PayloadParser.JSON, json.getBytes(StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static String encodeOrNull(JsonObject json) {
+    return json == null ? null : json.encode();
+  }
+
+  private static Long millis(Instant instant) {
+    return instant == null ? null : instant.toEpochMilli();
+  }
+
+  private static Instant instant(Long millis) {
+    return millis == null ? null : Instant.ofEpochMilli(millis);
+  }
+
+  private static String prefixed(String prefix, String columns) {
+    return prefix + columns.replace(", ", ", " + prefix);
+  }
+}

@@ -1,0 +1,158 @@
+package io.leadrelay.store;
+
+import io.leadrelay.testing.TestPostgres;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static io.leadrelay.store.Await.await;
+import static io.leadrelay.store.Await.awaitFailure;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The contract on the shared PostgreSQL store, and what only it has: the database's clock, owners and epochs. */
+class PgDeliveryStoreTest extends DeliveryStoreContract {
+
+  @RegisterExtension
+  static final TestPostgres database = new TestPostgres();
+
+  @AfterEach
+  void emptyTables() {
+    database.execute("TRUNCATE deliveries, attempts_log, repeat_guard, portal_tokens, webhook_secrets");
+  }
+
+  @Override
+  protected DeliveryStore open(Vertx vertx) {
+    return await(PgDeliveryStore.open(vertx, database.settings(), "node-a", StoreClock.caller()));
+  }
+
+  @Override
+  protected DeliveryStore otherNode() {
+    return await(PgDeliveryStore.open(vertx, database.settings(), "node-b", StoreClock.caller()));
+  }
+
+  @Override
+  protected int historyRows(String id) {
+    return one("SELECT COUNT(*) FROM attempts_log WHERE delivery_id = $1", id).getLong(0).intValue();
+  }
+
+  @Override
+  protected void setLeaseUntil(String id, Instant until) {
+    // As node-a (this test's store) renewing its own lease.
+    database.execute("UPDATE deliveries SET lease_until = " + until.toEpochMilli() + ", lease_owner = 'node-a' "
+        + "WHERE id = '" + id + "'");
+  }
+
+  @Override
+  protected long commits() {
+    return ((PgDeliveryStore) store).acceptGroups();
+  }
+
+  @Override
+  protected String duplicateIdRefusal() {
+    return "duplicate key";
+  }
+
+  private Row one(String sql, Object parameter) {
+    return await(((PgDeliveryStore) store).client().preparedQuery(sql).execute(Tuple.of(parameter)))
+        .iterator().next();
+  }
+
+  @Test
+  void theDatabaseClockDecidesLeasesWhateverANodesClockSays() {
+    Clock real = Clock.systemUTC();
+    PgDeliveryStore onTime = await(PgDeliveryStore.open(vertx, database.settings(), "on-time",
+        StoreClock.database(real)));
+    Clock hourAhead = Clock.offset(real, Duration.ofHours(1));
+    PgDeliveryStore ahead = await(PgDeliveryStore.open(vertx, database.settings(), "ahead",
+        StoreClock.database(hourAhead)));
+    Instant now = real.instant();
+    await(onTime.accept(webhook("d-01", "main", now, "h1"), WINDOW, now.plus(LEASE)));
+    await(onTime.accept(webhook("d-02", "main", now, "h2"), WINDOW, null));
+    await(onTime.reschedule("d-02", now.plusSeconds(600), true, true, false, attempt(now, "portal_failure", "x")));
+
+    assertTrue(await(ahead.claimDue(hourAhead.instant(), LEASE, 10)).isEmpty(),
+        "by the database's clock d-01's lease holds and d-02 is due in 10 minutes, not 50 minutes ago");
+    Row leased = one("SELECT lease_until - leadrelay_now_ms() FROM deliveries WHERE id = $1", "d-01");
+    long leftMillis = leased.getLong(0);
+    assertTrue(leftMillis > 25_000 && leftMillis <= 30_000, "the lease runs 30 s on the database's clock: "
+        + leftMillis);
+    await(onTime.close());
+    await(ahead.close());
+  }
+
+  @Test
+  void everyClaimRecordsItsNodeAndRaisesTheEpoch() {
+    acceptFree("d-01", "main", T0);
+    DeliveryStore other = otherNode();
+
+    await(store.claimDue(T0.plusSeconds(1), LEASE, 10));
+    Row first = one("SELECT lease_owner, lease_epoch FROM deliveries WHERE id = $1", "d-01");
+    // node-a's lease runs out (its node died): node-b takes the delivery over.
+    List<Delivery> takenOver = await(other.claimDue(T0.plus(LEASE).plusSeconds(1), LEASE, 10));
+    Row second = one("SELECT lease_owner, lease_epoch FROM deliveries WHERE id = $1", "d-01");
+    await(store.renewLeases(List.of("d-01"), T0.plusSeconds(3600)));
+
+    assertEquals("node-a", first.getString(0));
+    assertEquals(1L, first.getLong(1));
+    assertEquals(1, takenOver.size());
+    assertTrue(takenOver.get(0).uncertain(), "the first node may have created the lead");
+    assertEquals("node-b", second.getString(0));
+    assertEquals(2L, second.getLong(1), "a new epoch: outcomes can be fenced by it");
+    assertEquals(T0.plus(LEASE).plusSeconds(1).plus(LEASE), find("d-01").leaseUntil(),
+        "the old owner can no longer renew a lease it lost");
+    await(other.close());
+  }
+
+  @Test
+  void commitsWaitForTheDiskEvenWhereTheDatabaseSaysOtherwise() {
+    database.execute("ALTER DATABASE " + database.settings().database() + " SET synchronous_commit = off");
+    try {
+      reopen();
+      Row setting = one("SELECT current_setting($1)", "synchronous_commit");
+
+      assertEquals("on", setting.getString(0), "an accepted webhook must survive a crash of the database server");
+    } finally {
+      database.execute("ALTER DATABASE " + database.settings().database() + " RESET synchronous_commit");
+    }
+  }
+
+  @Test
+  void anUnusableDatabaseIsRefusedInOneSentenceWithThePasswordMasked() {
+    PgSettings wrong = new PgSettings(database.settings().host(), database.settings().port(), "no_such_database_x",
+        "postgres", "s3cret-Passw0rd", io.vertx.pgclient.SslMode.DISABLE, 2);
+
+    Throwable error = awaitFailure(PgDeliveryStore.open(vertx, wrong, "n"));
+
+    assertTrue(error instanceof StoreRefusal, String.valueOf(error));
+    assertTrue(error.getMessage().startsWith("Cannot use the delivery store postgresql://postgres:***@"),
+        error.getMessage());
+    assertTrue(error.getMessage().contains("no_such_database_x"), error.getMessage());
+    assertFalse(error.getMessage().contains("s3cret-Passw0rd"));
+  }
+
+  @Test
+  void aDatabaseMigratedByANewerReleaseIsRefused() {
+    database.execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, "
+        + "checksum, installed_by, execution_time, success) VALUES (999, '49', 'from the future', 'SQL', "
+        + "'V49__future.sql', 0, 'postgres', 0, TRUE)");
+    try {
+      Throwable error = awaitFailure(PgDeliveryStore.open(vertx, database.settings(), "n"));
+
+      assertTrue(error instanceof StoreRefusal, String.valueOf(error));
+      assertTrue(error.getMessage().contains("has schema version 49, newer than this LeadRelay knows"),
+          error.getMessage());
+    } finally {
+      database.execute("DELETE FROM flyway_schema_history WHERE version = '49'");
+    }
+  }
+}
