@@ -83,6 +83,33 @@ class DataDirTest {
   }
 
   @Test
+  void aDeletedWriteAheadLogRefusesWebhooksWith503AndTakesHealthDown(Vertx vertx, VertxTestContext ctx) {
+    // SQLite keeps writing to the unlinked -wal; a crash then loses every webhook answered 200 since the delete.
+    TestRelay.startWithPortal(vertx, dir).compose(relay -> relay.postJson("{\"name\":\"До удаления\"}")
+        .compose(before -> {
+          deleteTree(dir.resolve("data/leadrelay.db-wal"));
+          return relay.postJson("{\"name\":\"Потерян бы был\"}");
+        })
+        .compose(refused -> {
+          ctx.verify(() -> {
+            assertEquals(503, refused.statusCode(), refused.bodyAsString());
+            assertEquals("store_unavailable", refused.bodyAsJsonObject().getString("error"));
+          });
+          return health(relay);
+        })
+        .map(health -> {
+          ctx.verify(() -> {
+            assertEquals(503, health.statusCode());
+            JsonObject store = health.bodyAsJsonObject().getJsonObject("parts").getJsonObject("store");
+            assertEquals("DOWN", store.getString("status"), health.bodyAsString());
+            assertTrue(store.getString("reason").contains("leadrelay.db-wal is gone"), store.encode());
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   void aFullDiskRefusesWebhooksWith503AndIsDownUntilWritesGoThroughAgain(Vertx vertx, VertxTestContext ctx) {
     String big = "{\"name\":\"Анна\",\"comment\":\"" + "x".repeat(20_000) + "\"}";
     TestRelay.startWithPortal(vertx, dir).compose(relay -> StoreFaults.fillDisk(relay.relay().store())
