@@ -114,6 +114,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       }
       SqliteNative.extractUnder(directory);
       connection = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
+      SqliteNative.restrictCopies(directory);
     } catch (IOException | SQLException e) {
       throw cannotOpen(file, e.getMessage(), e);
     }

@@ -97,6 +97,11 @@ class DataDirProcessTest {
         "leadrelay.running", "secret-default.txt")) {
       assertEquals("rw-------", mode(data.resolve(file)), file + " despite umask 000");
     }
+    try (Stream<Path> copies = Files.list(data.resolve("native"))) {
+      for (Path copy : copies.toList()) {
+        assertTrue(mode(copy).endsWith("------"), copy.getFileName() + " despite umask 000: " + mode(copy));
+      }
+    }
     try (Stream<Path> tmp = Files.list(dir.resolve("tmp"))) {
       List<Path> sqlite = tmp.filter(p -> p.getFileName().toString().contains("sqlite")).toList();
       assertTrue(sqlite.isEmpty(), "SQLite's native library is unpacked under DATA_DIR, not in tmp: " + sqlite);
