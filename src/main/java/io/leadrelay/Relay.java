@@ -77,6 +77,7 @@ public final class Relay {
     return SqliteDeliveryStore.open(vertx, config.databaseFile(), config.delivery().storeSynchronous())
         .compose(store -> vertx.executeBlocking(() -> {
           directory.markRunning();
+          store.heldBy(directory);
           return store;
         }, false).recover(unmarked -> store.close().transform(closed -> Future.failedFuture(unmarked))))
         .onFailure(refused -> vertx.executeBlocking(() -> {

@@ -74,6 +74,14 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   }
 
   /**
+   * The relay's claim on DATA_DIR is confirmed before every write: its lock file deleted by hand would otherwise let
+   * a second relay start on this store. Blocking (file checks) only on the writer thread.
+   */
+  public void heldBy(DataDirectory directory) {
+    health.heldBy(directory);
+  }
+
+  /**
    * Opens (creating it and its directories if needed) the store at {@code dbFile} and brings its schema up to date.
    * {@code synchronous} is FULL, NORMAL or OFF (any case). The future fails with an IllegalArgumentException for
    * another mode, and with a StoreRefusal naming the file and the reason when the file cannot be used.

@@ -23,6 +23,8 @@ final class StoreHealth {
   private final Object fileKey;
   private final Path wal;
   private final Object walKey;
+  /** The DATA_DIR claim to confirm before every batch; none for stores opened without one (command line, tests). */
+  private volatile DataDirectory directory;
   private volatile String failure;
   private volatile Instant failedAt;
 
@@ -67,6 +69,15 @@ final class StoreHealth {
           + " delete the -wal of a running store): nothing written now would survive a restart; stop the relay"
           + " cleanly so that SQLite writes what it holds into the store");
     }
+    DataDirectory held = directory;
+    if (held != null) {
+      held.checkStillHeld();
+    }
+  }
+
+  /** From now on, every batch first confirms that this process still holds {@code directory}. */
+  void heldBy(DataDirectory directory) {
+    this.directory = directory;
   }
 
   /** A batch whose commit went through and wrote something: the store works. */

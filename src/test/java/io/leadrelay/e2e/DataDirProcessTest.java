@@ -119,6 +119,27 @@ class DataDirProcessTest {
   }
 
   @Test
+  void aDeletedLockFileIsMadeAgainSoASecondRelayStillRefuses() throws Exception {
+    Process relay = start();
+    awaitListening(relay);
+    Path lockFile = dir.resolve("data/leadrelay.lock");
+    Files.delete(lockFile);
+
+    // The running relay confirms its lock before every store write (its scheduler writes every second).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!Files.exists(lockFile) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(Files.exists(lockFile), "the relay makes its deleted lock file again");
+    String[] second = finish(start());
+
+    assertEquals("1", second[0], second[1]);
+    assertTrue(second[1].contains("is in use by another LeadRelay (PID " + relay.pid() + ")"), second[1]);
+    assertEquals("rw-------", mode(lockFile));
+    assertTrue(relay.isAlive());
+  }
+
+  @Test
   void aKilledRelayRestartsButNotOnceItsWriteAheadLogWasDeleted() throws Exception {
     Process relay = start();
     awaitListening(relay);
