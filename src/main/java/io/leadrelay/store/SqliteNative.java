@@ -64,6 +64,12 @@ final class SqliteNative {
     }
     Path directory = dataDir.resolve(DIRECTORY);
     PrivateFiles.createDirectories(directory);
+    try {
+      // The relay's own directory: 0700 even after a `chmod -R 600 data` (without x nothing in it can be loaded).
+      Files.setPosixFilePermissions(directory, PrivateFiles.DIRECTORY);
+    } catch (UnsupportedOperationException | IOException e) {
+      // Not POSIX, or not ours: SQLite's loader reports what it cannot do.
+    }
     System.setProperty(PROPERTY, directory.toString());
   }
 }

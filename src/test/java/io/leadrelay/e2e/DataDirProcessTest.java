@@ -119,6 +119,17 @@ class DataDirProcessTest {
   }
 
   @Test
+  void aNativeDirectoryMadeUnsearchableByChmodIsMadeUsableAgain() throws Exception {
+    // `chmod -R 600 data`, meant to make the files private, takes x from DATA_DIR/native: SQLite cannot load then.
+    Path nativeDir = dir.resolve("data/native");
+    Files.createDirectories(nativeDir);
+    Files.setPosixFilePermissions(nativeDir, PosixFilePermissions.fromString("rw-------"));
+    Process relay = start();
+    awaitListening(relay);
+    assertEquals("rwx------", mode(nativeDir));
+  }
+
+  @Test
   void aDeletedLockFileIsMadeAgainSoASecondRelayStillRefuses() throws Exception {
     Process relay = start();
     awaitListening(relay);
