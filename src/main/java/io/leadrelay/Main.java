@@ -39,7 +39,7 @@ public final class Main {
       RelayConfig config = loaded.config();
       Relay relay = await(Relay.start(vertx, config)
           .recover(failure -> Future.failedFuture(explainStartFailure(failure, config.http()))));
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx), "leadrelay-shutdown"));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, relay), "leadrelay-shutdown"));
       announce(config, relay, loaded);
     } catch (Exception e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
@@ -96,6 +96,16 @@ public final class Main {
 
   private static <T> T await(Future<T> future) throws ExecutionException, InterruptedException {
     return future.toCompletionStage().toCompletableFuture().get();
+  }
+
+  /** Stops the relay in order (see {@link Relay#stop}), then Vert.x, each within 10 s. */
+  private static void shutdown(Vertx vertx, Relay relay) {
+    try {
+      relay.stop(vertx).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("LeadRelay did not stop in order: " + e);
+    }
+    shutdown(vertx);
   }
 
   private static void shutdown(Vertx vertx) {

@@ -19,10 +19,14 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -35,6 +39,8 @@ public final class Relay {
 
   private final AtomicInteger httpPort = new AtomicInteger(-1);
   private DeliveryStore store;
+  /** Deployment ids in the order deployed; {@link #stop} undeploys them the other way round. */
+  private final List<String> deployments = new CopyOnWriteArrayList<>();
 
   private Relay() {
   }
@@ -50,22 +56,23 @@ public final class Relay {
             .compose(store -> {
               relay.store = store;
               // Deployed first so that it is undeployed with the rest when Vert.x closes: the store closes then.
-              return vertx.deployVerticle(new StoreVerticle(store, directory));
+              return vertx.deployVerticle(new StoreVerticle(store, directory)).map(relay::deployed);
             }))
         // OAuth portals: the configured first token pair goes to the store unless it already has a newer one.
         .compose(id -> Future.all(config.integrations().values().stream()
             .flatMap(integration -> integration.portal().stream())
             .map(portal -> PortalTokens.seed(relay.store, portal)).toList()))
         .compose(id -> vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)).map(relay::deployed))
         .compose(id -> vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
-            config.limits(), config.delivery(), relay.store)))
-        .compose(id -> vertx.deployVerticle(new MappingVerticle(mappings, relay.store)))
-        .compose(id -> vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery())))
+            config.limits(), config.delivery(), relay.store)).map(relay::deployed))
+        .compose(id -> vertx.deployVerticle(new MappingVerticle(mappings, relay.store)).map(relay::deployed))
+        .compose(id -> vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery()))
+            .map(relay::deployed))
         .compose(id -> vertx.deployVerticle(
             () -> new HttpVerticle(config.http(), config.delivery(), relay.store, config.integrations(),
                 config.admin(), relay.httpPort::set),
-            new DeploymentOptions().setInstances(config.http().instances())))
+            new DeploymentOptions().setInstances(config.http().instances())).map(relay::deployed))
         .map(relay);
   }
 
@@ -84,6 +91,27 @@ public final class Relay {
           directory.release(false);
           return null;
         }, false));
+  }
+
+  private String deployed(String id) {
+    deployments.add(id);
+    return id;
+  }
+
+  /**
+   * Stops the relay in the order that loses nothing, the reverse of start: the HTTP endpoint first (answers in
+   * flight complete; no new webhooks), then the scheduler, mapping and delivery, then the logs (flushed, after the
+   * last webhook, success and error line was announced), the store last. {@code Vertx.close()} alone undeploys them
+   * all at once, and webhooks answered 200 during shutdown lost their webhook.log line.
+   */
+  public Future<Void> stop(Vertx vertx) {
+    Future<Void> stopped = Future.succeededFuture();
+    List<String> reversed = new ArrayList<>(deployments);
+    Collections.reverse(reversed);
+    for (String id : reversed) {
+      stopped = stopped.compose(previous -> vertx.undeploy(id)).onSuccess(done -> deployments.remove(id));
+    }
+    return stopped;
   }
 
   /** The port the webhook endpoint listens on (the real one when configured as 0). */

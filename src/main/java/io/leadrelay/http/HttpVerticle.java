@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
@@ -344,8 +345,12 @@ public class HttpVerticle extends VerticleBase {
     return config.trustedProxies().clientAddress(peer, request.headers().getAll("X-Forwarded-For"));
   }
 
+  /**
+   * Stops taking connections and lets requests in flight finish (up to 5 s): a webhook being stored is still answered
+   * and announced, while the verticles after this one (mapping, logs) still run (see Relay#stop).
+   */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    return server == null ? Future.succeededFuture() : server.shutdown(5, TimeUnit.SECONDS);
   }
 }
