@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -143,6 +144,7 @@ public final class Relay {
     return SqliteDeliveryStore.open(vertx, config.databaseFile(), config.delivery().storeSynchronous())
         .compose(store -> vertx.executeBlocking(() -> {
           directory.markRunning();
+          store.heldBy(directory);
           return store;
         }, false).recover(unmarked -> store.close().transform(closed -> Future.failedFuture(unmarked))))
         .onFailure(refused -> vertx.executeBlocking(() -> {

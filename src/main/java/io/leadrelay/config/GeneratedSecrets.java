@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -69,12 +68,11 @@ public final class GeneratedSecrets {
       }
       String secret = newSecret();
       // The marker first: a crash between the two leaves a marker without a secret, harmless on the next start.
+      // Both owner-only like every file in DATA_DIR, whatever the umask.
       Files.deleteIfExists(marker);
-      Files.createFile(marker);
+      PrivateFiles.createFile(marker);
       try {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException e) {
-        Files.createFile(file);
+        PrivateFiles.createFile(file);
       } catch (FileAlreadyExistsException e) {
         // Another relay sharing this data directory created it first: use theirs.
         return new Secret(read(file), file, Files.exists(marker));

@@ -86,6 +86,7 @@ final class LineOutput extends OutputStream {
       // An earlier cut failed too; no line may follow the remains of one.
       cutBack();
     }
+    followEnd();
     try {
       file.write(line, offset, length);
     } catch (IOException e) {
@@ -98,6 +99,19 @@ final class LineOutput extends OutputStream {
       throw e;
     }
     wholeLinesEnd += length;
+  }
+
+  /**
+   * Writes at the file's end as it is now, like O_APPEND (which RandomAccessFile cannot ask for): a file emptied from
+   * outside ({@code : > webhook.log} on a full disk, logrotate's copytruncate) would otherwise get a hole of NUL
+   * bytes up to the old end, and a second relay sharing LOG_DIR would write over this one's lines.
+   */
+  private void followEnd() throws IOException {
+    long end = file.length();
+    if (end != wholeLinesEnd) {
+      wholeLinesEnd = end;
+      file.seek(end);
+    }
   }
 
   private void cutBack() throws IOException {

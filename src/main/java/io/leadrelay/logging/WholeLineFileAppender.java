@@ -4,7 +4,10 @@ import ch.qos.logback.core.rolling.RollingFileAppender;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
 
 /**
  * logback's rolling file appender with the file written through a {@link LineOutput}: a line is written whole or
@@ -27,6 +30,8 @@ final class WholeLineFileAppender<E> extends RollingFileAppender<E> {
   private final LineDrops drops;
   private final Opener opener;
   private long nextReopenAt;
+  /** The identity of the file opened last; another one (or none) at its path means it was deleted or moved. */
+  private Object openedKey;
 
   WholeLineFileAppender(LineDrops drops, Opener opener) {
     this.drops = drops;
@@ -39,6 +44,7 @@ final class WholeLineFileAppender<E> extends RollingFileAppender<E> {
     streamWriteLock.lock();
     try {
       setOutputStream(opener.open(Path.of(fileName)));
+      openedKey = fileKey(Path.of(fileName));
     } finally {
       streamWriteLock.unlock();
     }
@@ -55,6 +61,11 @@ final class WholeLineFileAppender<E> extends RollingFileAppender<E> {
       OutputStream out = getOutputStream();
       if (out == null) {
         out = reopen();
+      } else if (!Objects.equals(fileKey(Path.of(getFile())), openedKey)) {
+        // Deleted or moved away (rm, a log cleaner, LOG_DIR removed): lines written on would go to an unlinked file
+        // and be lost unseen. A new file at the path; if that cannot be made, this line counts as dropped.
+        openFile(getFile());
+        out = getOutputStream();
       }
       out.write(line);
       updateByteCount(line);
@@ -63,6 +74,15 @@ final class WholeLineFileAppender<E> extends RollingFileAppender<E> {
       drops.dropped(Path.of(getFile()).getFileName().toString(), e);
     } finally {
       streamWriteLock.unlock();
+    }
+  }
+
+  private static Object fileKey(Path file) {
+    try {
+      Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+      return key != null ? key : Boolean.TRUE;
+    } catch (IOException e) {
+      return null;
     }
   }
 

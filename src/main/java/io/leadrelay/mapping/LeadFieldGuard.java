@@ -180,10 +180,13 @@ public final class LeadFieldGuard {
     }
   }
 
-  /** A JSON number as it is; text as CCrmLead reads it (no spaces, {@code ,} as {@code .}); null if no amount. */
+  /**
+   * A JSON number as it is unless negative; text as CCrmLead reads it (no spaces, {@code ,} as {@code .}); null if
+   * no amount. A batch sends every value as text, so -5 reaches the portal as "-5" and is refused like that text.
+   */
   static Object amount(Object value) {
     if (value instanceof Number number) {
-      return finite(number) ? number : null;
+      return finite(number) && !negative(number) ? number : null;
     }
     if (!(value instanceof CharSequence text)) {
       return null;
@@ -231,6 +234,17 @@ public final class LeadFieldGuard {
     } catch (java.time.DateTimeException e) {
       return null;
     }
+  }
+
+  /** Below zero. */
+  private static boolean negative(Number number) {
+    if (number instanceof BigDecimal decimal) {
+      return decimal.signum() < 0;
+    }
+    if (number instanceof java.math.BigInteger whole) {
+      return whole.signum() < 0;
+    }
+    return number.doubleValue() < 0;
   }
 
   private static boolean finite(Number number) {

@@ -41,13 +41,16 @@ public final class DataDirectory {
   private static final Duration NATIVE_LEFTOVER_AGE = Duration.ofMinutes(1);
 
   private final Path directory;
-  private final FileChannel channel;
-  private final FileLock lock;
+  /** The lock held now; replaced when the lock file had been deleted and is made again (writer thread only). */
+  private volatile FileChannel channel;
+  private volatile FileLock lock;
+  private volatile Object lockFileKey;
 
   private DataDirectory(Path directory, FileChannel channel, FileLock lock) {
     this.directory = directory;
     this.channel = channel;
     this.lock = lock;
+    this.lockFileKey = fileKey(directory.resolve(LOCK_FILE));
   }
 
   /**
@@ -145,6 +148,65 @@ public final class DataDirectory {
           + ": restore the -wal file (or the whole DATA_DIR from a backup), or, to go on with the store as it is,"
           + " delete " + directory.resolve(RUNNING_MARKER) + " (see \"Backing up and recovering the store\" in the"
           + " README).");
+    }
+  }
+
+  /**
+   * Confirms that the lock this process holds is still the one a second relay would meet. Someone "cleaning up" a
+   * stale-looking {@code leadrelay.lock} unlinks the file this process has locked, and a second relay would then make
+   * a new one, lock it and start on the same store. A deleted lock file is made and locked again at once; one another
+   * process made and locked meanwhile means the directory is no longer this relay's: it throws, so nothing more is
+   * written, accepted or sent here.
+   */
+  void checkStillHeld() {
+    Path lockFile = directory.resolve(LOCK_FILE);
+    Object now = fileKey(lockFile);
+    if (now != null && now.equals(lockFileKey)) {
+      return;
+    }
+    FileChannel fresh = null;
+    try {
+      if (now == null) {
+        PrivateFiles.createFile(lockFile);
+      }
+      fresh = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock freshLock = tryLock(fresh);
+      if (freshLock == null) {
+        throw new StoreHealth.FileGone("DATA_DIR " + directory + "'s lock file " + LOCK_FILE + " was deleted and"
+            + " another LeadRelay (PID " + readPid(fresh) + ") now holds the directory: this one stops writing to"
+            + " the store so that no lead is sent twice; stop one of them");
+      }
+      writePid(fresh);
+      FileChannel old = channel;
+      channel = fresh;
+      lock = freshLock;
+      lockFileKey = fileKey(lockFile);
+      // The old descriptor's file is unlinked: closing it frees only the lock on that file.
+      closeQuietly(old);
+      fresh = null;
+    } catch (IOException e) {
+      throw new StoreHealth.FileGone("DATA_DIR " + directory + "'s lock file " + LOCK_FILE + " was deleted and"
+          + " cannot be made again (" + e.getClass().getSimpleName() + "): a second relay could start on this store");
+    } finally {
+      closeQuietly(fresh);
+    }
+  }
+
+  /** Null when another process holds it (or, as the JDK reports it, this one through another descriptor). */
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return null;
+    }
+  }
+
+  private static Object fileKey(Path file) {
+    try {
+      Object key = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+      return key != null ? key : Boolean.TRUE;
+    } catch (IOException e) {
+      return null;
     }
   }
 

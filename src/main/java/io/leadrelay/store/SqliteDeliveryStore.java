@@ -74,6 +74,14 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   }
 
   /**
+   * The relay's claim on DATA_DIR is confirmed before every write: its lock file deleted by hand would otherwise let
+   * a second relay start on this store. Blocking (file checks) only on the writer thread.
+   */
+  public void heldBy(DataDirectory directory) {
+    health.heldBy(directory);
+  }
+
+  /**
    * Opens (creating it and its directories if needed) the store at {@code dbFile} and brings its schema up to date.
    * {@code synchronous} is FULL, NORMAL or OFF (any case). The future fails with an IllegalArgumentException for
    * another mode, and with a StoreRefusal naming the file and the reason when the file cannot be used.
@@ -114,6 +122,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       }
       SqliteNative.extractUnder(directory);
       connection = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
+      SqliteNative.restrictCopies(directory);
     } catch (IOException | SQLException e) {
       throw cannotOpen(file, e.getMessage(), e);
     }

@@ -42,12 +42,34 @@ final class SqliteNative {
     }
   }
 
+  /**
+   * Makes the copies in DATA_DIR/native owner-only: sqlite-jdbc unpacks them with the umask's mode (0766 for the
+   * library under umask 000, a file the process executes). Call once the driver has loaded.
+   */
+  static void restrictCopies(Path dataDir) throws IOException {
+    Path directory = dataDir.resolve(DIRECTORY);
+    if (!directory.toString().equals(System.getProperty(PROPERTY)) || !Files.isDirectory(directory)) {
+      return;
+    }
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : files.filter(f -> f.getFileName().toString().startsWith("sqlite-")).toList()) {
+        PrivateFiles.restrict(file);
+      }
+    }
+  }
+
   static synchronized void extractUnder(Path dataDir) throws IOException {
     if (System.getProperty(PROPERTY) != null) {
       return;
     }
     Path directory = dataDir.resolve(DIRECTORY);
     PrivateFiles.createDirectories(directory);
+    try {
+      // The relay's own directory: 0700 even after a `chmod -R 600 data` (without x nothing in it can be loaded).
+      Files.setPosixFilePermissions(directory, PrivateFiles.DIRECTORY);
+    } catch (UnsupportedOperationException | IOException e) {
+      // Not POSIX, or not ours: SQLite's loader reports what it cannot do.
+    }
     System.setProperty(PROPERTY, directory.toString());
   }
 }

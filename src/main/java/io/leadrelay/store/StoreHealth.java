@@ -11,9 +11,9 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * Whether the store can still keep what it is given. Two ways it silently could not: the database file was deleted
- * (DATA_DIR removed or replaced while running: SQLite goes on writing to the unlinked file, and all of it is gone
- * at the next start), and commits failing (disk full, I/O errors, a read-only file). The writer checks the file
+ * Whether the store can still keep what it is given. Two ways it silently could not: the database file or its
+ * write-ahead log was deleted (DATA_DIR removed or replaced while running, or someone "cleaning up" the -wal: SQLite
+ * goes on writing to the unlinked file, and all of it is gone at the next start), and commits failing (disk full, I/O errors, a read-only file). The writer checks the file
  * before every batch and reports every batch's outcome here; {@code /health} shows the result as the store part.
  * Written by the writer thread, read by event loops.
  */
@@ -21,22 +21,34 @@ final class StoreHealth {
 
   private final Path file;
   private final Object fileKey;
+  private final Path wal;
+  private final Object walKey;
+  /** The DATA_DIR claim to confirm before every batch; none for stores opened without one (command line, tests). */
+  private volatile DataDirectory directory;
   private volatile String failure;
   private volatile Instant failedAt;
 
-  private StoreHealth(Path file, Object fileKey) {
+  private StoreHealth(Path file, Object fileKey, Path wal, Object walKey) {
     this.file = file;
     this.fileKey = fileKey;
+    this.wal = wal;
+    this.walKey = walKey;
   }
 
-  /** Watches the file as it is now (just opened). */
+  /**
+   * Watches the file and its write-ahead log as they are now (just opened, in WAL mode). SQLite removes the -wal
+   * only when the last connection closes, and resets or truncates it in place, so while the store is open the
+   * same -wal must stay there. A log that did not exist when opened is not watched.
+   */
   static StoreHealth watching(Path file) {
-    return new StoreHealth(file, fileKey(file));
+    Path wal = Path.of(file + "-wal");
+    Object walKey = fileKey(wal);
+    return new StoreHealth(file, fileKey(file), walKey == null ? null : wal, walKey);
   }
 
   /** For a writer that has no file to watch (tests of the writer alone). */
   static StoreHealth untracked() {
-    return new StoreHealth(null, null);
+    return new StoreHealth(null, null, null, null);
   }
 
   /**
@@ -52,6 +64,20 @@ final class StoreHealth {
       throw new FileGone("the store file " + file + " is gone or was replaced while running (was"
           + " DATA_DIR deleted or moved?): nothing written now would survive a restart");
     }
+    if (wal != null && !Objects.equals(fileKey(wal), walKey)) {
+      throw new FileGone("the store's write-ahead log " + wal + " is gone or was replaced while running (never"
+          + " delete the -wal of a running store): nothing written now would survive a restart; stop the relay"
+          + " cleanly so that SQLite writes what it holds into the store");
+    }
+    DataDirectory held = directory;
+    if (held != null) {
+      held.checkStillHeld();
+    }
+  }
+
+  /** From now on, every batch first confirms that this process still holds {@code directory}. */
+  void heldBy(DataDirectory directory) {
+    this.directory = directory;
   }
 
   /** A batch whose commit went through and wrote something: the store works. */

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -50,6 +51,19 @@ class ConfigLoaderTest {
     ConfigLoader.load(vertx, Map.of("CONFIG_PATH", file.toString())).onComplete(ctx.failing(failure -> ctx.verify(() -> {
       assertInstanceOf(ConfigException.class, failure);
       assertTrue(failure.getMessage().startsWith(file + " could not be read as a JSON object"), failure.getMessage());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aGeneratedSecretAndItsMarkerAreOwnerOnly(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) throws Exception {
+    Path file = dir.resolve("relay.json");
+    Files.writeString(file, "{\"dataDir\":\"" + dir.resolve("data") + "\"}");
+    ConfigLoader.load(vertx, Map.of("CONFIG_PATH", file.toString())).onComplete(ctx.succeeding(loaded -> ctx.verify(() -> {
+      for (String name : List.of("secret-default.txt", "secret-default.unannounced")) {
+        assertEquals("rw-------", PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(dir.resolve("data").resolve(name))), name);
+      }
       ctx.completeNow();
     })));
   }

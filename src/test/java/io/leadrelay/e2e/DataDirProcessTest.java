@@ -97,6 +97,11 @@ class DataDirProcessTest {
         "leadrelay.running", "secret-default.txt")) {
       assertEquals("rw-------", mode(data.resolve(file)), file + " despite umask 000");
     }
+    try (Stream<Path> copies = Files.list(data.resolve("native"))) {
+      for (Path copy : copies.toList()) {
+        assertTrue(mode(copy).endsWith("------"), copy.getFileName() + " despite umask 000: " + mode(copy));
+      }
+    }
     try (Stream<Path> tmp = Files.list(dir.resolve("tmp"))) {
       List<Path> sqlite = tmp.filter(p -> p.getFileName().toString().contains("sqlite")).toList();
       assertTrue(sqlite.isEmpty(), "SQLite's native library is unpacked under DATA_DIR, not in tmp: " + sqlite);
@@ -110,6 +115,38 @@ class DataDirProcessTest {
 
     String[] cli = finish(start("deliveries", "list"));
     assertEquals("0", cli[0], "the command line works beside the running relay: " + cli[1]);
+    assertTrue(relay.isAlive());
+  }
+
+  @Test
+  void aNativeDirectoryMadeUnsearchableByChmodIsMadeUsableAgain() throws Exception {
+    // `chmod -R 600 data`, meant to make the files private, takes x from DATA_DIR/native: SQLite cannot load then.
+    Path nativeDir = dir.resolve("data/native");
+    Files.createDirectories(nativeDir);
+    Files.setPosixFilePermissions(nativeDir, PosixFilePermissions.fromString("rw-------"));
+    Process relay = start();
+    awaitListening(relay);
+    assertEquals("rwx------", mode(nativeDir));
+  }
+
+  @Test
+  void aDeletedLockFileIsMadeAgainSoASecondRelayStillRefuses() throws Exception {
+    Process relay = start();
+    awaitListening(relay);
+    Path lockFile = dir.resolve("data/leadrelay.lock");
+    Files.delete(lockFile);
+
+    // The running relay confirms its lock before every store write (its scheduler writes every second).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!Files.exists(lockFile) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(Files.exists(lockFile), "the relay makes its deleted lock file again");
+    String[] second = finish(start());
+
+    assertEquals("1", second[0], second[1]);
+    assertTrue(second[1].contains("is in use by another LeadRelay (PID " + relay.pid() + ")"), second[1]);
+    assertEquals("rw-------", mode(lockFile));
     assertTrue(relay.isAlive());
   }
 

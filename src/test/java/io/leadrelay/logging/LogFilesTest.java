@@ -42,6 +42,19 @@ class LogFilesTest {
   }
 
   @Test
+  void aLogFileDeletedWhileOpenIsMadeAgainInsteadOfWritingIntoTheVoid() throws IOException {
+    Path dir = tmp.resolve("logs");
+    try (LogFiles files = LogFiles.open(new LogConfig(dir, "10MB", 7, "100MB"))) {
+      files.append(Kind.WEBHOOK, "{\"n\":1}");
+      Files.delete(dir.resolve("webhook.log"));
+      files.append(Kind.WEBHOOK, "{\"n\":2}");
+    }
+
+    List<String> lines = Files.readAllLines(dir.resolve("webhook.log"));
+    assertEquals("{\"n\":2}", lines.get(lines.size() - 1), lines.toString());
+  }
+
+  @Test
   void keepsEveryLineOfALongBurstInOrder() throws IOException {
     int count = 5_000;
     try (LogFiles files = LogFiles.open(new LogConfig(tmp, "10MB", 7, "100MB"))) {

@@ -104,6 +104,17 @@ class LeadFieldGuardTest {
   }
 
   @Test
+  void aNegativeJsonNumberIsNoAmountEitherSinceTheBatchSendsItAsText() {
+    // In a batch every value reaches the portal as text: -5 arrives as "-5", refused like the text "-5" above.
+    for (Object bad : List.of(-5, -0.5, new BigDecimal("-1.50"))) {
+      JsonObject guarded = LeadFieldGuard.guard(lead().put("OPPORTUNITY", bad));
+      assertFalse(guarded.containsKey("OPPORTUNITY"), String.valueOf(bad));
+      assertEquals("Сумма (не сохранено в поле, не число): " + bad, guarded.getString("COMMENTS"));
+    }
+    assertEquals(0, LeadFieldGuard.guard(lead().put("OPPORTUNITY", 0)).getValue("OPPORTUNITY"));
+  }
+
+  @Test
   void idsMustBeWholeNumbers() {
     assertEquals(7, LeadFieldGuard.guard(lead().put("ASSIGNED_BY_ID", 7)).getValue("ASSIGNED_BY_ID"));
     assertEquals("12", LeadFieldGuard.guard(lead().put("COMPANY_ID", " 12 ")).getValue("COMPANY_ID"));
