@@ -82,7 +82,8 @@ public final class ConfigLoader {
       integrations.put(resolved.name(), resolved);
     }
     RelayConfig withSecrets = new RelayConfig(config.http(), config.dataDir(), config.logs(), config.bitrix(),
-        config.limits(), config.delivery(), config.admin(), Collections.unmodifiableMap(integrations));
+        config.limits(), config.delivery(), config.admin(), Collections.unmodifiableMap(integrations),
+        config.cluster());
     return new Loaded(withSecrets, created);
   }
 

@@ -4,6 +4,7 @@ import io.leadrelay.Relay;
 import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
+import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
@@ -142,7 +143,8 @@ public final class TestRelay {
         limits,
         delivery,
         new AdminConfig(ADMIN_TOKEN),
-        integrations);
+        integrations,
+        ClusterConfig.single());
     TestRelay testRelay = new TestRelay(vertx, dir);
     return Relay.start(vertx, config).map(relay -> {
       testRelay.relay = relay;
