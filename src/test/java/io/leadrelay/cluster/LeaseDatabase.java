@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * other runs on the same server never see it. The server is {@code LEADRELAY_TEST_PG}
  * (default postgresql://postgres@127.0.0.1:5432/test); a missing server fails the test, never skips it.
  */
-final class LeaseDatabase implements AutoCloseable {
+public final class LeaseDatabase implements AutoCloseable {
 
   private static final String SERVER = System.getenv().getOrDefault("LEADRELAY_TEST_PG",
       "postgresql://postgres@127.0.0.1:5432/test");
@@ -24,7 +24,7 @@ final class LeaseDatabase implements AutoCloseable {
   private final Vertx vertx;
   private final String name = "leadrelay_cluster_" + UUID.randomUUID().toString().replace("-", "");
 
-  LeaseDatabase(Vertx vertx) throws Exception {
+  public LeaseDatabase(Vertx vertx) throws Exception {
     this.vertx = vertx;
     onServer(admin -> "CREATE DATABASE " + name);
     SqlClient client = PgBuilder.client().connectingTo(options()).using(vertx).build();
@@ -36,7 +36,7 @@ final class LeaseDatabase implements AutoCloseable {
   }
 
   /** Where the test's nodes find the leases. */
-  PgConnectOptions options() {
+  public PgConnectOptions options() {
     return PgConnectOptions.fromUri(SERVER).setDatabase(name);
   }
 
