@@ -1,5 +1,7 @@
 package io.leadrelay.cluster;
 
+import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.config.PortalConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -13,11 +15,13 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -70,6 +74,25 @@ public final class PortalOwnership extends VerticleBase {
     this.nodeId = nodeId;
     this.lease = lease;
     portals.forEach(portal -> leases.put(portal, new PortalLease(portal, lease, clock)));
+  }
+
+  /**
+   * The lease key of a portal: its address without path or webhook code ({@code https://shop.bitrix24.ru}), the
+   * same for every integration that reaches that portal (its limits are the portal's), and safe to log.
+   */
+  public static String keyOf(PortalConfig portal) {
+    if (portal.oauth() != null) {
+      return portal.oauth().portalKey();
+    }
+    URI url = portal.webhookUrl();
+    return url.getScheme().toLowerCase(Locale.ROOT) + "://" + url.getHost().toLowerCase(Locale.ROOT)
+        + (url.getPort() == -1 ? "" : ":" + url.getPort());
+  }
+
+  /** The lease keys of every configured portal, each once; dry-run integrations have none. */
+  public static List<String> keysOf(Collection<IntegrationConfig> integrations) {
+    return integrations.stream().flatMap(integration -> integration.portal().stream())
+        .map(PortalOwnership::keyOf).distinct().sorted().toList();
   }
 
   /** Called with the portal and its new epoch when this node becomes (or again becomes) its owner. */
