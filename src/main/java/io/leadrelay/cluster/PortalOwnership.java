@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -144,11 +145,7 @@ public final class PortalOwnership extends VerticleBase {
   /** Completes after the first round of attempts, so a node alone owns its portals once deployed. */
   @Override
   public Future<?> start() {
-    pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(2).setName("leadrelay-portal-leases"))
-        .connectingTo(database)
-        .using(vertx)
-        .build();
+    pool = newPool();
     LOG.info("Node {} contends for {} portal(s) with a {} s lease", nodeId, leases.size(), lease.toSeconds());
     long renewEvery = PortalLease.renewEvery(lease).toMillis();
     renewTimer = vertx.setPeriodic(renewEvery, id -> round());
@@ -195,9 +192,17 @@ public final class PortalOwnership extends VerticleBase {
     return Future.join(attempts);
   }
 
+  private Pool newPool() {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(2).setName("leadrelay-portal-leases"))
+        .connectingTo(database)
+        .using(vertx)
+        .build();
+  }
+
   private Future<?> attempt(PortalLease held, long sentAt) {
-    double seconds = lease.toMillis() / 1000.0;
-    return pool.preparedQuery(LeaseSql.ACQUIRE).execute(Tuple.of(held.portal(), nodeId, seconds))
+    return answerWithinLease(pool.preparedQuery(LeaseSql.ACQUIRE)
+            .execute(Tuple.of(held.portal(), nodeId, lease.toMillis() / 1000.0)))
         .onSuccess(rows -> {
           reachable();
           OptionalLong granted = epochOf(rows);
@@ -215,6 +220,31 @@ public final class PortalOwnership extends VerticleBase {
           }
           announce(held.portal(), held.failed(), 0);
         });
+  }
+
+  /**
+   * A connection cut off without a reset (a partition, a frozen peer) would hold a renewal unanswered for as long
+   * as TCP takes to notice, and this node could not even contend again once the network heals. After a whole lease
+   * the renewal counts as failed and the pool is replaced; the old one's queries die with it.
+   */
+  private Future<RowSet<Row>> answerWithinLease(Future<RowSet<Row>> query) {
+    Pool asked = pool;
+    Promise<RowSet<Row>> answer = Promise.promise();
+    long patience = vertx.setTimer(lease.toMillis(), id -> {
+      if (answer.tryFail(new TimeoutException("no answer within " + lease.toSeconds() + " s")) && asked == pool) {
+        pool = newPool();
+        asked.close();
+      }
+    });
+    query.onComplete(done -> {
+      vertx.cancelTimer(patience);
+      if (done.succeeded()) {
+        answer.tryComplete(done.result());
+      } else {
+        answer.tryFail(done.cause());
+      }
+    });
+    return answer.future();
   }
 
   private void reachable() {

@@ -169,4 +169,33 @@ class PortalOwnershipTest {
         .await(5, TimeUnit.SECONDS).rowCount());
     link.close();
   }
+
+  @Test
+  void aNodeCutOffFromTheDatabaseContendsAgainOnceTheLinkHeals() throws Exception {
+    PgConnectOptions direct = database.options();
+    FreezableProxy link = new FreezableProxy(vertx, direct.getHost(), direct.getPort());
+    int proxyPort = link.start().await(5, TimeUnit.SECONDS);
+    Promise<Long> lostThenRegained = Promise.promise();
+    PortalOwnership cutOff = deployed(node("node-a", new PgConnectOptions(direct).setPort(proxyPort)
+        .setHost("127.0.0.1"), PORTAL)
+        .onAcquired((portal, epoch) -> {
+          if (epoch > 1) {
+            lostThenRegained.tryComplete(epoch);
+          }
+        }));
+    assertTrue(cutOff.isOwner(PORTAL));
+
+    // Its renewals now go unanswered on a connection that will never answer again, even after the link heals.
+    link.freeze();
+    Promise<Void> lost = Promise.promise();
+    cutOff.onLost(portal -> lost.tryComplete());
+    lost.future().await(LEASE.toMillis() * 2, TimeUnit.MILLISECONDS);
+    link.thaw();
+
+    // Nobody else wants the portal: the node takes it back, on a fresh connection, under a new epoch.
+    long epoch = lostThenRegained.future().await(LEASE.toMillis() * 4, TimeUnit.MILLISECONDS);
+    assertEquals(2, epoch);
+    assertTrue(cutOff.isOwner(PORTAL));
+    link.close();
+  }
 }
