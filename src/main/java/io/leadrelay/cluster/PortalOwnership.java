@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
@@ -49,7 +50,7 @@ public final class PortalOwnership extends VerticleBase {
   }
 
   private final PgConnectOptions database;
-  private final String nodeId;
+  private final String owner;
   private final Duration lease;
   private final Map<String, PortalLease> leases = new LinkedHashMap<>();
   private final List<BiConsumer<String, Long>> acquiredHandlers = new CopyOnWriteArrayList<>();
@@ -61,7 +62,7 @@ public final class PortalOwnership extends VerticleBase {
 
   /**
    * @param database where the leases are (the delivery store's database)
-   * @param nodeId   this node's identity as an owner, unique per process run
+   * @param nodeId   this node's name; the owner name on its leases adds a token of this run to it
    * @param portals  the keys of the portals this node can send for
    * @param lease    how long a lease lasts unrenewed: a dead owner's portals are taken within this plus a quarter
    */
@@ -72,7 +73,9 @@ public final class PortalOwnership extends VerticleBase {
   PortalOwnership(PgConnectOptions database, String nodeId, Collection<String> portals, Duration lease,
                   LongSupplier clock) {
     this.database = database;
-    this.nodeId = nodeId;
+    // Unique per run whatever the name: a restarted node, or two configured alike, must never pass for the
+    // holder of another run's lease (it would keep that run's epoch and act beside it).
+    this.owner = nodeId + "/" + UUID.randomUUID().toString().substring(0, 8);
     this.lease = lease;
     portals.forEach(portal -> leases.put(portal, new PortalLease(portal, lease, clock)));
   }
@@ -108,8 +111,9 @@ public final class PortalOwnership extends VerticleBase {
     return this;
   }
 
-  public String nodeId() {
-    return nodeId;
+  /** The name this node holds leases under: its node id and a token of this run. */
+  public String owner() {
+    return owner;
   }
 
   /** Whether this node may act for the portal at this moment (any thread). */
@@ -146,7 +150,7 @@ public final class PortalOwnership extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = newPool();
-    LOG.info("Node {} contends for {} portal(s) with a {} s lease", nodeId, leases.size(), lease.toSeconds());
+    LOG.info("Node {} contends for {} portal(s) with a {} s lease", owner, leases.size(), lease.toSeconds());
     long renewEvery = PortalLease.renewEvery(lease).toMillis();
     renewTimer = vertx.setPeriodic(renewEvery, id -> round());
     // Terms end on the local clock between renewals too: onLost comes soon after the deadline, well before the
@@ -169,7 +173,7 @@ public final class PortalOwnership extends VerticleBase {
       OptionalLong epoch = held.epoch();
       announce(held.portal(), held.release(), 0);
       epoch.ifPresent(e -> released.add(pool.preparedQuery(LeaseSql.RELEASE)
-          .execute(Tuple.of(held.portal(), nodeId, e))
+          .execute(Tuple.of(held.portal(), owner, e))
           .onFailure(failure -> LOG.warn("Could not give up portal {} (it will be taken when its lease runs out): {}",
               held.portal(), failure.getMessage()))));
     }
@@ -202,7 +206,7 @@ public final class PortalOwnership extends VerticleBase {
 
   private Future<?> attempt(PortalLease held, long sentAt) {
     return answerWithinLease(pool.preparedQuery(LeaseSql.ACQUIRE)
-            .execute(Tuple.of(held.portal(), nodeId, lease.toMillis() / 1000.0)))
+            .execute(Tuple.of(held.portal(), owner, lease.toMillis() / 1000.0)))
         .onSuccess(rows -> {
           reachable();
           OptionalLong granted = epochOf(rows);
@@ -272,12 +276,12 @@ public final class PortalOwnership extends VerticleBase {
   }
 
   private void acquired(String portal, long epoch) {
-    LOG.info("Node {} now owns portal {} (epoch {})", nodeId, portal, epoch);
+    LOG.info("Node {} now owns portal {} (epoch {})", owner, portal, epoch);
     acquiredHandlers.forEach(handler -> handler.accept(portal, epoch));
   }
 
   private void lost(String portal) {
-    LOG.info("Node {} no longer owns portal {}", nodeId, portal);
+    LOG.info("Node {} no longer owns portal {}", owner, portal);
     lostHandlers.forEach(handler -> handler.accept(portal));
   }
 }

@@ -4,7 +4,6 @@ import io.leadrelay.Relay;
 import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
-import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
@@ -143,8 +142,7 @@ public final class TestRelay {
         limits,
         delivery,
         new AdminConfig(ADMIN_TOKEN),
-        integrations,
-        ClusterConfig.single());
+        integrations);
     TestRelay testRelay = new TestRelay(vertx, dir);
     return Relay.start(vertx, config).map(relay -> {
       testRelay.relay = relay;
