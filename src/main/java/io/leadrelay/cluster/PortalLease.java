@@ -37,6 +37,7 @@ public final class PortalLease {
   private final LongSupplier clock;
   private volatile Term term;
   private boolean renewing;
+  private boolean released;
 
   public PortalLease(String portal, Duration lease, LongSupplier clock) {
     this.portal = portal;
@@ -64,7 +65,7 @@ public final class PortalLease {
    * @return the moment it starts, to hand back to {@link #granted} or {@link #refused}; empty while one is pending
    */
   public OptionalLong begin() {
-    if (renewing) {
+    if (renewing || released) {
       return OptionalLong.empty();
     }
     renewing = true;
@@ -74,6 +75,9 @@ public final class PortalLease {
   /** The database gave this node the lease under {@code epoch}; the term runs from when the request was sent. */
   public Change granted(long sentAtNanos, long epoch) {
     renewing = false;
+    if (released) {
+      return Change.NONE; // an answer that arrived after the node gave the portal up
+    }
     Term previous = term;
     term = new Term(epoch, sentAtNanos + actingWindowNanos);
     if (previous == null) {
@@ -100,8 +104,9 @@ public final class PortalLease {
     return current != null && clock.getAsLong() - current.actUntilNanos() >= 0 ? drop() : Change.NONE;
   }
 
-  /** Gives the portal up (shutting down): this node stops acting at once. */
+  /** Gives the portal up for good (shutting down): this node stops acting at once, whatever answers later. */
   public Change release() {
+    released = true;
     return drop();
   }
 

@@ -19,11 +19,13 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
@@ -58,6 +60,8 @@ public final class PortalOwnership extends VerticleBase {
   private Pool pool;
   private long renewTimer = -1;
   private long expiryTimer = -1;
+  /** Attempts under way, which stopping waits for before it gives leases up (one would renew what was given up). */
+  private final Set<Future<?>> attempting = new HashSet<>();
   private boolean unreachable;
 
   /**
@@ -161,28 +165,30 @@ public final class PortalOwnership extends VerticleBase {
   }
 
   /**
-   * Gives up every lease this node holds (it stops acting first), then closes the pool. A database that does not
-   * answer within one renewal period is not waited for: the leases then run out on their own.
+   * Stops acting for every portal at once, then gives the held leases up in the database, after any renewal still
+   * under way (which would otherwise renew a lease just given up). A database that does not answer within one
+   * renewal period is not waited for: the leases then run out on their own.
    */
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(renewTimer);
     vertx.cancelTimer(expiryTimer);
-    List<Future<?>> released = new ArrayList<>();
-    for (PortalLease held : leases.values()) {
-      OptionalLong epoch = held.epoch();
-      announce(held.portal(), held.release(), 0);
-      epoch.ifPresent(e -> released.add(pool.preparedQuery(LeaseSql.RELEASE)
-          .execute(Tuple.of(held.portal(), owner, e))
-          .onFailure(failure -> LOG.warn("Could not give up portal {} (it will be taken when its lease runs out): {}",
-              held.portal(), failure.getMessage()))));
+    Map<String, Long> held = new LinkedHashMap<>();
+    for (PortalLease portal : leases.values()) {
+      portal.epoch().ifPresent(epoch -> held.put(portal.portal(), epoch));
+      announce(portal.portal(), portal.release(), 0);
     }
     Promise<Void> givenUp = Promise.promise();
     long patience = vertx.setTimer(PortalLease.renewEvery(lease).toMillis(), id -> givenUp.tryComplete());
-    Future.join(released).onComplete(done -> {
-      vertx.cancelTimer(patience);
-      givenUp.tryComplete();
-    });
+    Future.join(new ArrayList<>(attempting)).transform(settled -> Future.join(held.entrySet().stream()
+            .map(portal -> pool.preparedQuery(LeaseSql.RELEASE).execute(Tuple.of(portal.getKey(), owner,
+                portal.getValue())).onFailure(failure -> LOG.warn("Could not give up portal {} (it will be taken"
+                + " when its lease runs out): {}", portal.getKey(), failure.getMessage())))
+            .toList()))
+        .onComplete(done -> {
+          vertx.cancelTimer(patience);
+          givenUp.tryComplete();
+        });
     return givenUp.future().eventually(() -> pool.close());
   }
 
@@ -191,7 +197,12 @@ public final class PortalOwnership extends VerticleBase {
     List<Future<?>> attempts = new ArrayList<>();
     for (PortalLease held : leases.values()) {
       announce(held.portal(), held.expire(), 0);
-      held.begin().ifPresent(sentAt -> attempts.add(attempt(held, sentAt)));
+      held.begin().ifPresent(sentAt -> {
+        Future<?> attempt = attempt(held, sentAt);
+        attempting.add(attempt);
+        attempt.onComplete(done -> attempting.remove(attempt));
+        attempts.add(attempt);
+      });
     }
     return Future.join(attempts);
   }

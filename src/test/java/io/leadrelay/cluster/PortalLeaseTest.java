@@ -97,6 +97,16 @@ class PortalLeaseTest {
   }
 
   @Test
+  void aRenewalAnsweredAfterTheNodeGaveThePortalUpDoesNotMakeItOwnerAgain() {
+    lease.granted(lease.begin().getAsLong(), 2);
+    long sent = lease.begin().getAsLong();
+    assertEquals(PortalLease.Change.LOST, lease.release());
+    assertEquals(PortalLease.Change.NONE, lease.granted(sent, 2));
+    assertFalse(lease.isOwner());
+    assertEquals(OptionalLong.empty(), lease.begin(), "no more attempts once given up");
+  }
+
+  @Test
   void aLeaseTakenAgainAfterItsTermRanOutIsAcquiredAfresh() {
     lease.granted(lease.begin().getAsLong(), 1);
     advance(LEASE);
