@@ -2,6 +2,8 @@ package io.leadrelay;
 
 import ch.qos.logback.classic.Level;
 import io.leadrelay.cli.DeliveriesCli;
+import io.leadrelay.cluster.ClusterNode;
+import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.ConfigLoader;
 import io.leadrelay.config.GeneratedSecrets;
@@ -16,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Start-up: read the configuration, start Vert.x, deploy the relay, and say where BotHelp should send webhooks.
@@ -35,10 +38,14 @@ public final class Main {
       quietConsole();
       System.exit(DeliveriesCli.run(args, System.getenv(), System.out, System.err));
     }
-    Vertx vertx = Vertx.vertx();
+    AtomicReference<Vertx> running = new AtomicReference<>(Vertx.vertx());
     try {
-      ConfigLoader.Loaded loaded = await(ConfigLoader.load(vertx, System.getenv()));
+      ConfigLoader.Loaded loaded = await(ConfigLoader.load(running.get(), System.getenv()));
       RelayConfig config = loaded.config();
+      if (config.cluster().enabled()) {
+        running.set(joinCluster(running.get(), config.cluster()));
+      }
+      Vertx vertx = running.get();
       Relay relay = await(Relay.start(vertx, config)
           .recover(failure -> Future.failedFuture(explainStartFailure(failure, config.http()))));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, relay), "leadrelay-shutdown"));
@@ -48,9 +55,26 @@ public final class Main {
       String reason = cause instanceof ConfigException || cause instanceof StoreRefusal ? cause.getMessage()
           : cause.getClass().getSimpleName() + ": " + cause.getMessage();
       System.err.println("LeadRelay cannot start: " + reason);
-      shutdown(vertx);
+      shutdown(running.get());
       System.exit(cause instanceof ConfigException ? 2 : 1);
     }
+  }
+
+  /**
+   * The configuration was read on a local Vert.x instance; a clustered node runs on one whose event bus spans the
+   * nodes, so the local one makes way for it.
+   */
+  private static Vertx joinCluster(Vertx local, ClusterConfig cluster) throws ExecutionException,
+      InterruptedException {
+    await(local.close());
+    String address = cluster.host().orElse("this host") + ":" + cluster.port();
+    ClusterNode node = await(ClusterNode.join(cluster).recover(failure -> Future.failedFuture(new ConfigException(
+        "Could not join the cluster as " + address + " (" + failure.getMessage() + "); check CLUSTER_HOST and"
+            + " CLUSTER_PORT, and that ports " + cluster.port() + " and " + cluster.busPort() + " are free here and"
+            + " open between the nodes."))));
+    LOG.info("Node {} joined the cluster of {} member(s) as {} (event bus on port {}); members listed: {}",
+        node.id(), node.memberIds().size(), address, cluster.busPort(), String.join(",", cluster.members()));
+    return node.vertx();
   }
 
   private static void announce(RelayConfig config, Relay relay, ConfigLoader.Loaded loaded) {

@@ -76,6 +76,12 @@ public final class ConfigParser {
     keys.put("RETENTION_DAYS", "delivery.retentionDays");
     keys.put("HEALTH_STALL_SECONDS", "delivery.stallSeconds");
     keys.put("ADMIN_TOKEN", "admin.token");
+    // Several nodes as one relay. STORE is the delivery store's choice (sqlite or postgres); a cluster needs postgres.
+    keys.put("STORE", "store.type");
+    keys.put("CLUSTER_MEMBERS", "cluster.members");
+    keys.put("CLUSTER_HOST", "cluster.host");
+    keys.put("CLUSTER_PORT", "cluster.port");
+    keys.put("OWNER_LEASE_SECONDS", "cluster.ownerLeaseSeconds");
     keys.put("BOTHELP_SECRET", "integrations.default.secret");
     keys.put("BITRIX_WEBHOOK_URL", "integrations.default.portal.webhookUrl");
     // OAuth application mode, instead of BITRIX_WEBHOOK_URL.
@@ -124,7 +130,7 @@ public final class ConfigParser {
     }
     ConfigReader read = new ConfigReader(envSources);
     read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "delivery", "admin", "integrations",
-        "store"));
+        "store", "cluster"));
 
     JsonObject httpJson = read.object(json, "http", "http");
     read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds",
@@ -159,9 +165,11 @@ public final class ConfigParser {
             64 * 1024, 1024 * 1024 * 1024),
         redirectHosts(read, bitrixJson));
 
+    StoreConfig store = store(read, json);
     return new RelayConfig(http, dataDir, logs, bitrix, limits(read, bitrixJson), delivery(read, json), admin(read, json),
-        integrations(read, json), store(read, json));
+        integrations(read, json), store, cluster(read, json, store));
   }
+
 
   /**
    * {@code store.type} (STORE): sqlite (default) or postgres. PostgreSQL is reached by {@code store.url}
@@ -200,6 +208,25 @@ public final class ConfigParser {
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
+  }
+
+  private static ClusterConfig cluster(ConfigReader read, JsonObject json, StoreConfig store) {
+    JsonObject cluster = read.object(json, "cluster", "cluster");
+    read.rejectUnknown(cluster, "cluster", Set.of("members", "host", "port", "ownerLeaseSeconds"));
+    int port = read.integer(cluster, "port", "cluster.port", ClusterConfig.DEFAULT_PORT, 1, 65534);
+    Object value = cluster.getValue("members");
+    String list = value instanceof io.vertx.core.json.JsonArray array
+        ? String.join(",", array.stream().map(String::valueOf).toList())
+        : read.string(cluster, "members", "cluster.members", "");
+    List<String> members = ClusterMembers.parse(read.name("cluster.members"), list, port);
+    if (!members.isEmpty() && store.kind() != StoreConfig.Kind.POSTGRES) {
+      throw new ConfigException(read.name("cluster.members") + " is set, but several nodes can only share the"
+          + " PostgreSQL store: set STORE=postgres (store.type) on every node, or unset "
+          + read.name("cluster.members") + " to run one node on SQLite.");
+    }
+    return new ClusterConfig(members, Optional.ofNullable(read.string(cluster, "host", "cluster.host", null)), port,
+        Duration.ofSeconds(read.integer(cluster, "ownerLeaseSeconds", "cluster.ownerLeaseSeconds",
+            (int) ClusterConfig.DEFAULT_OWNER_LEASE.toSeconds(), 3, 600)));
   }
 
   /** A comma-separated string (as TRUSTED_PROXIES gives it) or, in the file, a JSON array of strings. */

@@ -6,12 +6,19 @@ import java.util.Map;
 /** The whole configuration, parsed and checked once at start-up. */
 public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix,
                           BitrixLimits limits, DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations,
-                          StoreConfig store) {
+                          StoreConfig store, ClusterConfig cluster) {
 
-  /** The single-node configuration: the embedded SQLite store in DATA_DIR. */
+  /** The single-node configuration: the embedded SQLite store in DATA_DIR, no cluster. */
   public RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix, BitrixLimits limits,
                      DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations) {
-    this(http, dataDir, logs, bitrix, limits, delivery, admin, integrations, StoreConfig.sqlite());
+    this(http, dataDir, logs, bitrix, limits, delivery, admin, integrations, StoreConfig.sqlite(), ClusterConfig.single());
+  }
+
+  /** One node on the given store. */
+  public RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix, BitrixLimits limits,
+                     DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations,
+                     StoreConfig store) {
+    this(http, dataDir, logs, bitrix, limits, delivery, admin, integrations, store, ClusterConfig.single());
   }
 
   /** The delivery store's file. */

@@ -1,0 +1,87 @@
+package io.leadrelay.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.spi.properties.ClusterProperty;
+import io.leadrelay.config.ClusterConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.util.List;
+
+/**
+ * This node as a member of the relay's cluster: a Vert.x instance whose event bus spans the nodes, joined through
+ * Hazelcast over TCP/IP to the configured members (no multicast, no cloud discovery, no phone-home), configured
+ * here in code so that nothing but CLUSTER_* settings decides it.
+ *
+ * @param vertx   the clustered Vert.x instance
+ * @param id      this node's identity in the cluster, also the owner name on portal leases
+ * @param members the cluster manager, for the health report's member list
+ */
+public record ClusterNode(Vertx vertx, String id, HazelcastClusterManager members) {
+
+  /** Kept apart from any other Hazelcast cluster on the same network. */
+  static final String CLUSTER_NAME = "leadrelay";
+
+  /** Joins (or, as the first member up, forms) the cluster. */
+  public static Future<ClusterNode> join(ClusterConfig cluster) {
+    // Read by Hazelcast's logging before any configuration: its lines go through logback like everything else.
+    System.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(cluster));
+    return Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(eventBus(cluster)))
+        .withClusterManager(manager)
+        .buildClustered()
+        .map(vertx -> new ClusterNode(vertx, manager.getNodeId(), manager));
+  }
+
+  /** The ids of the nodes in the cluster now, this one included. */
+  public List<String> memberIds() {
+    return members.getNodes();
+  }
+
+  /** The event bus listens next to Hazelcast, at the address the other nodes reach this one. */
+  static EventBusOptions eventBus(ClusterConfig cluster) {
+    EventBusOptions options = new EventBusOptions().setPort(cluster.busPort());
+    cluster.host().ifPresent(host -> options.setHost(host).setClusterPublicHost(host));
+    return options;
+  }
+
+  static Config hazelcast(ClusterConfig cluster) {
+    Config config = new Config().setClusterName(CLUSTER_NAME);
+    config.setProperty(ClusterProperty.PHONE_HOME_ENABLED.getName(), "false");
+    config.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
+    // Vert.x leaves the cluster when it closes, in the relay's own shutdown order; Hazelcast's hook would race it.
+    config.setProperty(ClusterProperty.SHUTDOWNHOOK_ENABLED.getName(), "false");
+    // A killed node's event-bus registrations go within seconds, not Hazelcast's default minute: in step with the
+    // portal leases, which hand its portals on within OWNER_LEASE_SECONDS.
+    config.setProperty(ClusterProperty.HEARTBEAT_INTERVAL_SECONDS.getName(), "2");
+    config.setProperty(ClusterProperty.MAX_NO_HEARTBEAT_SECONDS.getName(),
+        String.valueOf(Math.max(6, cluster.ownerLease().toSeconds())));
+    config.setProperty(ClusterProperty.WAIT_SECONDS_BEFORE_JOIN.getName(), "1");
+    config.getJetConfig().setEnabled(false);
+
+    NetworkConfig network = config.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(false);
+    cluster.host().ifPresent(host -> {
+      network.setPublicAddress(host + ":" + cluster.port());
+      config.setProperty("hazelcast.local.localAddress", host);
+    });
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(cluster.members());
+
+    // What Vert.x's own default-cluster.xml declares for its event-bus maps: one backup, subscriptions as a set.
+    config.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+        .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+    config.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
+    config.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
+    return config;
+  }
+}

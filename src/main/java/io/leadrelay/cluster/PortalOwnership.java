@@ -1,0 +1,298 @@
+package io.leadrelay.cluster;
+
+import io.leadrelay.config.IntegrationConfig;
+import io.leadrelay.config.PortalConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Which portals this node owns: exactly one live node at a time sends for each Bitrix24 portal. Every node runs
+ * one; each holds or contends for a lease row per portal in PostgreSQL ({@link LeaseSql}), renewed every quarter of
+ * the lease on a small pool of its own, and taken over by another node once it has run out. {@link PortalLease}
+ * decides locally, on the monotonic clock, when this node must stop acting.
+ *
+ * <p>The sender reads {@link #isOwner} right before each request and carries {@link #epoch} into every write about
+ * the portal's deliveries (guarded by {@link LeaseSql#guard}). The listeners run on this verticle's event loop.
+ * Stopping gives the held leases up at once, so an orderly restart hands portals on within one renewal period.
+ */
+public final class PortalOwnership extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PortalOwnership.class);
+
+  /** A lease as the database has it, for the health report. */
+  public record Holder(String portal, String owner, long epoch, boolean live) {
+  }
+
+  private final PgConnectOptions database;
+  private final String owner;
+  private final Duration lease;
+  private final Map<String, PortalLease> leases = new LinkedHashMap<>();
+  private final List<BiConsumer<String, Long>> acquiredHandlers = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> lostHandlers = new CopyOnWriteArrayList<>();
+  private Pool pool;
+  private long renewTimer = -1;
+  private long expiryTimer = -1;
+  /** Attempts under way, which stopping waits for before it gives leases up (one would renew what was given up). */
+  private final Set<Future<?>> attempting = new HashSet<>();
+  private boolean unreachable;
+
+  /**
+   * @param database where the leases are (the delivery store's database)
+   * @param nodeId   this node's name; the owner name on its leases adds a token of this run to it
+   * @param portals  the keys of the portals this node can send for
+   * @param lease    how long a lease lasts unrenewed: a dead owner's portals are taken within this plus a quarter
+   */
+  public PortalOwnership(PgConnectOptions database, String nodeId, Collection<String> portals, Duration lease) {
+    this(database, nodeId, portals, lease, System::nanoTime);
+  }
+
+  PortalOwnership(PgConnectOptions database, String nodeId, Collection<String> portals, Duration lease,
+                  LongSupplier clock) {
+    this.database = database;
+    // Unique per run whatever the name: a restarted node, or two configured alike, must never pass for the
+    // holder of another run's lease (it would keep that run's epoch and act beside it).
+    this.owner = nodeId + "/" + UUID.randomUUID().toString().substring(0, 8);
+    this.lease = lease;
+    portals.forEach(portal -> leases.put(portal, new PortalLease(portal, lease, clock)));
+  }
+
+  /**
+   * The lease key of a portal: its address without path or webhook code ({@code https://shop.bitrix24.ru}), the
+   * same for every integration that reaches that portal (its limits are the portal's), and safe to log.
+   */
+  public static String keyOf(PortalConfig portal) {
+    if (portal.oauth() != null) {
+      return portal.oauth().portalKey();
+    }
+    URI url = portal.webhookUrl();
+    return url.getScheme().toLowerCase(Locale.ROOT) + "://" + url.getHost().toLowerCase(Locale.ROOT)
+        + (url.getPort() == -1 ? "" : ":" + url.getPort());
+  }
+
+  /** The lease keys of every configured portal, each once; dry-run integrations have none. */
+  public static List<String> keysOf(Collection<IntegrationConfig> integrations) {
+    return integrations.stream().flatMap(integration -> integration.portal().stream())
+        .map(PortalOwnership::keyOf).distinct().sorted().toList();
+  }
+
+  /** Called with the portal and its new epoch when this node becomes (or again becomes) its owner. */
+  public PortalOwnership onAcquired(BiConsumer<String, Long> handler) {
+    acquiredHandlers.add(handler);
+    return this;
+  }
+
+  /** Called with the portal when this node must stop acting for it. */
+  public PortalOwnership onLost(Consumer<String> handler) {
+    lostHandlers.add(handler);
+    return this;
+  }
+
+  /** The name this node holds leases under: its node id and a token of this run. */
+  public String owner() {
+    return owner;
+  }
+
+  /** Whether this node may act for the portal at this moment (any thread). */
+  public boolean isOwner(String portal) {
+    PortalLease held = leases.get(portal);
+    return held != null && held.isOwner();
+  }
+
+  /** The fencing epoch this node acts under for the portal, while it owns it (any thread). */
+  public OptionalLong epoch(String portal) {
+    PortalLease held = leases.get(portal);
+    return held == null ? OptionalLong.empty() : held.epoch();
+  }
+
+  /** Whether a write made under {@code epoch} would now be refused: another term of the portal has begun. */
+  public Future<Boolean> fenced(String portal, long epoch) {
+    return pool.preparedQuery(LeaseSql.EPOCH).execute(Tuple.of(portal))
+        .map(rows -> !rows.iterator().hasNext() || rows.iterator().next().getLong(0) != epoch);
+  }
+
+  /** Every portal's lease as the database has it, this node's and the others'. */
+  public Future<List<Holder>> holders() {
+    return pool.query(LeaseSql.HOLDERS).execute().map(rows -> {
+      List<Holder> holders = new ArrayList<>();
+      for (Row row : rows) {
+        holders.add(new Holder(row.getString("portal"), row.getString("owner"), row.getLong("epoch"),
+            row.getBoolean("live")));
+      }
+      return holders;
+    });
+  }
+
+  /** Completes after the first round of attempts, so a node alone owns its portals once deployed. */
+  @Override
+  public Future<?> start() {
+    pool = newPool();
+    LOG.info("Node {} contends for {} portal(s) with a {} s lease", owner, leases.size(), lease.toSeconds());
+    long renewEvery = PortalLease.renewEvery(lease).toMillis();
+    renewTimer = vertx.setPeriodic(renewEvery, id -> round());
+    // Terms end on the local clock between renewals too: onLost comes soon after the deadline, well before the
+    // database lets another node take the portal (isOwner is exact either way).
+    expiryTimer = vertx.setPeriodic(Math.max(1, renewEvery / 5), id -> leases.values()
+        .forEach(held -> announce(held.portal(), held.expire(), 0)));
+    return round();
+  }
+
+  /**
+   * Stops acting for every portal at once, then gives the held leases up in the database, after any renewal still
+   * under way (which would otherwise renew a lease just given up). A database that does not answer within one
+   * renewal period is not waited for: the leases then run out on their own.
+   */
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(renewTimer);
+    vertx.cancelTimer(expiryTimer);
+    Map<String, Long> held = new LinkedHashMap<>();
+    for (PortalLease portal : leases.values()) {
+      portal.epoch().ifPresent(epoch -> held.put(portal.portal(), epoch));
+      announce(portal.portal(), portal.release(), 0);
+    }
+    Promise<Void> givenUp = Promise.promise();
+    long patience = vertx.setTimer(PortalLease.renewEvery(lease).toMillis(), id -> givenUp.tryComplete());
+    Future.join(new ArrayList<>(attempting)).transform(settled -> Future.join(held.entrySet().stream()
+            .map(portal -> pool.preparedQuery(LeaseSql.RELEASE).execute(Tuple.of(portal.getKey(), owner,
+                portal.getValue())).onFailure(failure -> LOG.warn("Could not give up portal {} (it will be taken"
+                + " when its lease runs out): {}", portal.getKey(), failure.getMessage())))
+            .toList()))
+        .onComplete(done -> {
+          vertx.cancelTimer(patience);
+          givenUp.tryComplete();
+        });
+    return givenUp.future().eventually(() -> pool.close());
+  }
+
+  /** One attempt per portal whose previous one has finished; terms that ran out end first. */
+  private Future<?> round() {
+    List<Future<?>> attempts = new ArrayList<>();
+    for (PortalLease held : leases.values()) {
+      announce(held.portal(), held.expire(), 0);
+      held.begin().ifPresent(sentAt -> {
+        Future<?> attempt = attempt(held, sentAt);
+        attempting.add(attempt);
+        attempt.onComplete(done -> attempting.remove(attempt));
+        attempts.add(attempt);
+      });
+    }
+    return Future.join(attempts);
+  }
+
+  private Pool newPool() {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(2).setName("leadrelay-portal-leases"))
+        .connectingTo(database)
+        .using(vertx)
+        .build();
+  }
+
+  private Future<?> attempt(PortalLease held, long sentAt) {
+    return answerWithinLease(pool.preparedQuery(LeaseSql.ACQUIRE)
+            .execute(Tuple.of(held.portal(), owner, lease.toMillis() / 1000.0)))
+        .onSuccess(rows -> {
+          reachable();
+          OptionalLong granted = epochOf(rows);
+          if (granted.isPresent()) {
+            announce(held.portal(), held.granted(sentAt, granted.getAsLong()), granted.getAsLong());
+          } else {
+            announce(held.portal(), held.refused(), 0);
+          }
+        })
+        .onFailure(failure -> {
+          if (!unreachable) {
+            unreachable = true;
+            LOG.warn("Cannot renew portal leases ({}); this node stops acting for its portals when its terms run"
+                + " out", failure.getMessage());
+          }
+          announce(held.portal(), held.failed(), 0);
+        });
+  }
+
+  /**
+   * A connection cut off without a reset (a partition, a frozen peer) would hold a renewal unanswered for as long
+   * as TCP takes to notice, and this node could not even contend again once the network heals. After a whole lease
+   * the renewal counts as failed and the pool is replaced; the old one's queries die with it.
+   */
+  private Future<RowSet<Row>> answerWithinLease(Future<RowSet<Row>> query) {
+    Pool asked = pool;
+    Promise<RowSet<Row>> answer = Promise.promise();
+    long patience = vertx.setTimer(lease.toMillis(), id -> {
+      if (answer.tryFail(new TimeoutException("no answer within " + lease.toSeconds() + " s")) && asked == pool) {
+        pool = newPool();
+        asked.close();
+      }
+    });
+    query.onComplete(done -> {
+      vertx.cancelTimer(patience);
+      if (done.succeeded()) {
+        answer.tryComplete(done.result());
+      } else {
+        answer.tryFail(done.cause());
+      }
+    });
+    return answer.future();
+  }
+
+  private void reachable() {
+    if (unreachable) {
+      unreachable = false;
+      LOG.info("Portal leases can be renewed again");
+    }
+  }
+
+  private static OptionalLong epochOf(RowSet<Row> rows) {
+    return rows.iterator().hasNext() ? OptionalLong.of(rows.iterator().next().getLong(0)) : OptionalLong.empty();
+  }
+
+  private void announce(String portal, PortalLease.Change change, long epoch) {
+    switch (change) {
+      case NONE -> {
+      }
+      case ACQUIRED -> acquired(portal, epoch);
+      case LOST -> lost(portal);
+      case NEW_TERM -> {
+        lost(portal);
+        acquired(portal, epoch);
+      }
+    }
+  }
+
+  private void acquired(String portal, long epoch) {
+    LOG.info("Node {} now owns portal {} (epoch {})", owner, portal, epoch);
+    acquiredHandlers.forEach(handler -> handler.accept(portal, epoch));
+  }
+
+  private void lost(String portal) {
+    LOG.info("Node {} no longer owns portal {}", owner, portal);
+    lostHandlers.forEach(handler -> handler.accept(portal));
+  }
+}

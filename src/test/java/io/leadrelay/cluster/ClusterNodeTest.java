@@ -1,0 +1,85 @@
+package io.leadrelay.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.leadrelay.config.ClusterConfig;
+import io.vertx.core.Future;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClusterNodeTest {
+
+  @Test
+  void hazelcastJoinsOnlyTheListedMembersOverTcpAndNeverPhonesHome() {
+    ClusterConfig cluster = new ClusterConfig(List.of("relay1:5701", "relay2:5701"), Optional.of("relay1"), 5701,
+        Duration.ofSeconds(10));
+    Config config = ClusterNode.hazelcast(cluster);
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    assertFalse(join.getMulticastConfig().isEnabled());
+    assertFalse(join.getAutoDetectionConfig().isEnabled());
+    assertTrue(join.getTcpIpConfig().isEnabled());
+    assertEquals(List.of("relay1:5701", "relay2:5701"), join.getTcpIpConfig().getMembers());
+    assertEquals(5701, config.getNetworkConfig().getPort());
+    assertFalse(config.getNetworkConfig().isPortAutoIncrement(), "a node is where its members list says");
+    assertEquals("relay1:5701", config.getNetworkConfig().getPublicAddress());
+    assertEquals("false", config.getProperty("hazelcast.phone.home.enabled"));
+    assertEquals("slf4j", config.getProperty("hazelcast.logging.type"));
+    assertEquals("relay1", ClusterNode.eventBus(cluster).getClusterPublicHost());
+    assertEquals(5702, ClusterNode.eventBus(cluster).getPort());
+  }
+
+  @Test
+  void twoNodesJoinedOverTcpShareOneEventBusAndPayloadsCrossItUnchanged() throws Exception {
+    int portA = freePortPair();
+    int portB = freePortPair();
+    List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+    Duration lease = Duration.ofSeconds(10);
+    Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA, lease));
+    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB, lease));
+    ClusterNode a = joiningA.await(60, TimeUnit.SECONDS);
+    ClusterNode b = joiningB.await(60, TimeUnit.SECONDS);
+    try {
+      assertNotEquals(a.id(), b.id());
+      assertEquals(Set.of(a.id(), b.id()), Set.copyOf(a.memberIds()));
+
+      a.vertx().eventBus().<String>consumer("leadrelay.test.echo", message -> message.reply(message.body()))
+          .completion().await(10, TimeUnit.SECONDS);
+      String payload = "{\"price\":\"1.50\",\"total\":9000.00,\"name\":\"Ёлка 🎄\"}";
+      Object answer = b.vertx().eventBus().request("leadrelay.test.echo", payload).await(10, TimeUnit.SECONDS).body();
+      assertEquals(payload, answer);
+    } finally {
+      // One after the other, as nodes are stopped in a rolling restart: the last one keeps the cluster's data.
+      b.vertx().close().await(30, TimeUnit.SECONDS);
+      a.vertx().close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A port whose next one is free too: Hazelcast's and the event bus's. */
+  private static int freePortPair() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      try (ServerSocket first = new ServerSocket(0)) {
+        int port = first.getLocalPort();
+        if (port < 65535) {
+          try (ServerSocket next = new ServerSocket(port + 1)) {
+            return port;
+          } catch (IOException taken) {
+            // try another
+          }
+        }
+      }
+    }
+    throw new IOException("no two free neighbouring ports");
+  }
+}

@@ -1,0 +1,74 @@
+package io.leadrelay.cluster;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A TCP relay between a node and PostgreSQL that can go silent: once frozen, every byte either way is dropped, as
+ * when a node stalls or is cut off. From the database's side that node has simply stopped renewing.
+ */
+final class FreezableProxy {
+
+  private final Vertx vertx;
+  private final String targetHost;
+  private final int targetPort;
+  private final List<AtomicBoolean> connections = new CopyOnWriteArrayList<>();
+  private volatile boolean frozen;
+  private NetServer server;
+
+  FreezableProxy(Vertx vertx, String targetHost, int targetPort) {
+    this.vertx = vertx;
+    this.targetHost = targetHost;
+    this.targetPort = targetPort;
+  }
+
+  Future<Integer> start() {
+    server = vertx.createNetServer().connectHandler(this::relay);
+    return server.listen(0, "127.0.0.1").map(NetServer::actualPort);
+  }
+
+  /** Every connection goes silent, and new ones are accepted but never answered. */
+  void freeze() {
+    frozen = true;
+    connections.forEach(cut -> cut.set(true));
+  }
+
+  /** New connections work again; those cut while frozen stay silent, as after a real partition. */
+  void thaw() {
+    frozen = false;
+  }
+
+  Future<Void> close() {
+    return server.close();
+  }
+
+  private void relay(NetSocket inbound) {
+    if (frozen) {
+      return;
+    }
+    AtomicBoolean cut = new AtomicBoolean();
+    connections.add(cut);
+    inbound.pause();
+    vertx.createNetClient().connect(targetPort, targetHost).onSuccess(outbound -> {
+      inbound.handler(bytes -> {
+        if (!cut.get()) {
+          outbound.write(bytes);
+        }
+      });
+      outbound.handler(bytes -> {
+        if (!cut.get()) {
+          inbound.write(bytes);
+        }
+      });
+      inbound.closeHandler(v -> outbound.close());
+      outbound.closeHandler(v -> inbound.close());
+      inbound.resume();
+    }).onFailure(failure -> inbound.close());
+  }
+}
