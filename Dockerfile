@@ -22,7 +22,8 @@ ENV HTTP_PORT=8080 \
     DATA_DIR=/app/data \
     LOG_DIR=/app/logs
 USER leadrelay
-EXPOSE 8080
+# 8080: webhooks and health; 5701 and 5702: Hazelcast and the clustered event bus (only between the nodes).
+EXPOSE 8080 5701 5702
 VOLUME ["/app/data", "/app/logs"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${HTTP_PORT}/health" > /dev/null || exit 1
