@@ -1,6 +1,7 @@
 package io.leadrelay.e2e;
 
 import io.leadrelay.testing.FakeBitrixPortal;
+import io.leadrelay.testing.RelayCluster;
 import io.leadrelay.testing.TestPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -27,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
-import static io.leadrelay.e2e.RelayCluster.waitUntil;
+import static io.leadrelay.testing.RelayCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

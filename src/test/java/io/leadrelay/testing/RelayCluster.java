@@ -1,7 +1,6 @@
-package io.leadrelay.e2e;
+package io.leadrelay.testing;
 
 import io.leadrelay.store.PgSettings;
-import io.leadrelay.testing.FakeBitrixPortal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -12,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,50 +41,59 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and event-bus ports and a stable {@code NODE_ID} ({@code node1}, …), so that the portal's lease row says which
  * node owns it. Also the test side of the load balancer: round robin over the nodes, skipping a node whose
  * connection is refused and sending the webhook to the next one (a real load balancer's passive health check).
- * Used by the cluster integration tests; nothing here is shared with the relay.
+ * Used by the cluster integration tests and benchmarks; nothing here is shared with the relay.
  */
-final class RelayCluster implements AutoCloseable {
+public final class RelayCluster implements AutoCloseable {
 
-  static final Path JAR = Path.of("target/leadrelay.jar");
-  static final String SECRET = "cluster-test-secret-0123456789";
+  public static final Path JAR = Path.of("target/leadrelay.jar");
+  public static final String SECRET = "cluster-test-secret-0123456789";
 
   private final Path dir;
   private final PgSettings database;
   private final String portalUrl;
   private final int ownerLeaseSeconds;
+  private final List<String> jvmOptions;
   private final List<Node> nodes = new ArrayList<>();
   private final AtomicInteger roundRobin = new AtomicInteger();
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(1)).build();
 
   /** What the load balancer saw: answers by status, refused connections, answers lost after the request went out. */
-  final Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
-  final AtomicInteger refusedConnections = new AtomicInteger();
-  final AtomicInteger lostAnswers = new AtomicInteger();
+  public final Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
+  public final AtomicInteger refusedConnections = new AtomicInteger();
+  public final AtomicInteger lostAnswers = new AtomicInteger();
 
-  RelayCluster(Path dir, PgSettings database, String portalUrl, int size, int ownerLeaseSeconds) throws IOException {
+  /** A cluster for tests: small heaps and the quick compiler, since three JVMs share two cores with the test. */
+  public RelayCluster(Path dir, PgSettings database, String portalUrl, int size, int ownerLeaseSeconds) throws IOException {
+    this(dir, database, portalUrl, size, ownerLeaseSeconds,
+        List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+  }
+
+  public RelayCluster(Path dir, PgSettings database, String portalUrl, int size, int ownerLeaseSeconds,
+                      List<String> jvmOptions) throws IOException {
     assertTrue(Files.isRegularFile(JAR.toAbsolutePath()), "The cluster tests run the fat jar " + JAR.toAbsolutePath()
         + ", which is missing: build it with `mvn package` (`mvn verify` builds it before the integration tests)");
     this.dir = dir;
     this.database = database;
     this.portalUrl = portalUrl;
     this.ownerLeaseSeconds = ownerLeaseSeconds;
+    this.jvmOptions = jvmOptions;
     for (int i = 1; i <= size; i++) {
       nodes.add(new Node("node" + i, FakeBitrixPortal.freePort(), freePortPair()));
     }
   }
 
-  List<Node> nodes() {
+  public List<Node> nodes() {
     return nodes;
   }
 
-  Node node(String id) {
+  public Node node(String id) {
     return nodes.stream().filter(n -> n.id.equals(id)).findFirst().orElseThrow(() -> new AssertionError(
         "no node " + id));
   }
 
   /** Starts every node at once (they form the cluster together) and waits until each serves HTTP. */
-  void startAll() throws Exception {
+  public void startAll() throws Exception {
     for (Node node : nodes) {
       node.launch();
     }
@@ -103,14 +110,14 @@ final class RelayCluster implements AutoCloseable {
    * The node whose id holds the portal's lease in the shared database (the lease owner is {@code <NODE_ID>/<run>}),
    * or empty when no node holds it. With one portal configured there is one lease row.
    */
-  Optional<String> portalOwner() {
+  public Optional<String> portalOwner() {
     List<String> owners = query("SELECT owner FROM portal_leases WHERE expires_at > now()");
     return owners.stream().map(owner -> owner.contains("/") ? owner.substring(0, owner.indexOf('/')) : owner)
         .findFirst();
   }
 
   /** Deliveries not yet delivered or dead, from the shared store. */
-  int pending() {
+  public int pending() {
     return Integer.parseInt(query("SELECT count(*) FROM deliveries WHERE state = 'PENDING'").get(0));
   }
 
@@ -139,7 +146,7 @@ final class RelayCluster implements AutoCloseable {
   }
 
   /** The webhook's answer through the load balancer: the node that answered, the status and body. */
-  record Answer(Node node, int status, String body) {
+  public record Answer(Node node, int status, String body) {
   }
 
   /**
@@ -148,7 +155,7 @@ final class RelayCluster implements AutoCloseable {
    * {@code giveUp}. Empty when the answer was lost after the request went out (the webhook may or may not be stored:
    * like a sender whose connection broke, the caller moves on) or when no node took it in time.
    */
-  Optional<Answer> post(String body, Duration giveUp) throws InterruptedException {
+  public Optional<Answer> post(String body, Duration giveUp) throws InterruptedException {
     long deadline = System.nanoTime() + giveUp.toNanos();
     int refusedInARow = 0;
     while (System.nanoTime() < deadline) {
@@ -165,9 +172,6 @@ final class RelayCluster implements AutoCloseable {
         if (++refusedInARow % nodes.size() == 0) {
           Thread.sleep(50);
         }
-      } catch (HttpTimeoutException e) {
-        lostAnswers.incrementAndGet();
-        return Optional.empty();
       } catch (IOException e) {
         lostAnswers.incrementAndGet();
         return Optional.empty();
@@ -177,7 +181,7 @@ final class RelayCluster implements AutoCloseable {
   }
 
   /** Answers with a 5xx status the load balancer got, from any node. */
-  int serverErrors() {
+  public int serverErrors() {
     return answers.entrySet().stream().filter(e -> e.getKey() >= 500).mapToInt(e -> e.getValue().get()).sum();
   }
 
@@ -188,12 +192,12 @@ final class RelayCluster implements AutoCloseable {
     }
   }
 
-  void printConsoleTails() {
+  public void printConsoleTails() {
     nodes.forEach(Node::printConsoleTails);
   }
 
   /** Polls a condition every 50 ms until it holds, failing with what was awaited after the limit. */
-  static void waitUntil(Duration limit, BooleanSupplier condition, Supplier<String> what)
+  public static void waitUntil(Duration limit, BooleanSupplier condition, Supplier<String> what)
       throws InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
@@ -221,10 +225,10 @@ final class RelayCluster implements AutoCloseable {
   }
 
   /** One relay process; restarts on the same ports, node id, and directories. */
-  final class Node {
-    final String id;
-    final int httpPort;
-    final int clusterPort;
+  public final class Node {
+    public final String id;
+    public final int httpPort;
+    public final int clusterPort;
     private final List<Path> consoles = new ArrayList<>();
     private Process process;
 
@@ -234,20 +238,32 @@ final class RelayCluster implements AutoCloseable {
       this.clusterPort = clusterPort;
     }
 
-    URI webhookUri() {
+    public URI webhookUri() {
       return URI.create("http://127.0.0.1:" + httpPort + "/webhook/default/" + SECRET);
     }
 
-    long pid() {
+    public long pid() {
       return process.pid();
     }
 
-    boolean alive() {
+    /** The process's resident memory now and at its peak (VmRSS, VmHWM from /proc), e.g. "312 MB (peak 340 MB)". */
+    public String rss() throws IOException {
+      Map<String, String> status = Files.readAllLines(Path.of("/proc/" + pid() + "/status")).stream()
+          .filter(line -> line.startsWith("VmRSS") || line.startsWith("VmHWM"))
+          .collect(Collectors.toMap(line -> line.substring(0, 5), line -> line.substring(6).trim()));
+      return megabytes(status.get("VmRSS")) + " MB (peak " + megabytes(status.get("VmHWM")) + " MB)";
+    }
+
+    private static long megabytes(String kilobytes) {
+      return kilobytes == null ? -1 : Long.parseLong(kilobytes.replace("kB", "").trim()) / 1024;
+    }
+
+    public boolean alive() {
       return process != null && process.isAlive();
     }
 
     /** Starts the process and waits until it serves HTTP. */
-    void start() throws Exception {
+    public void start() throws Exception {
       launch();
       awaitLive();
     }
@@ -259,8 +275,10 @@ final class RelayCluster implements AutoCloseable {
       Path err = dir.resolve(id + "-console-" + run + ".err");
       consoles.add(out);
       consoles.add(err);
-      ProcessBuilder builder = new ProcessBuilder(java, "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-jar", JAR.toAbsolutePath().toString())
+      List<String> command = new ArrayList<>(List.of(java));
+      command.addAll(jvmOptions);
+      command.addAll(List.of("-jar", JAR.toAbsolutePath().toString()));
+      ProcessBuilder builder = new ProcessBuilder(command)
           .directory(dir.toFile())
           .redirectOutput(out.toFile())
           .redirectError(err.toFile());
@@ -315,7 +333,7 @@ final class RelayCluster implements AutoCloseable {
     }
 
     /** This node's /health, or null when it does not answer. */
-    JsonObject health() throws InterruptedException {
+    public JsonObject health() throws InterruptedException {
       try {
         return new JsonObject(get("/health").body());
       } catch (IOException | RuntimeException e) {
@@ -327,7 +345,7 @@ final class RelayCluster implements AutoCloseable {
      * The cluster members this node's /health lists: the strings of the first {@code members} array anywhere in it
      * (an object's fields joined, when members are objects). Empty when /health shows none.
      */
-    List<String> healthMembers() throws InterruptedException {
+    public List<String> healthMembers() throws InterruptedException {
       JsonObject health = health();
       JsonArray members = health == null ? null : findArray(health, "members");
       List<String> listed = new ArrayList<>();
@@ -359,7 +377,7 @@ final class RelayCluster implements AutoCloseable {
     }
 
     /** SIGKILL: no shutdown hook, nothing flushed, leases left to expire; waits until the process is gone. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
       if (alive()) {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
@@ -367,18 +385,18 @@ final class RelayCluster implements AutoCloseable {
     }
 
     /** SIGTERM, as a process manager or `docker stop` sends it; does not wait. */
-    void terminate() {
+    public void terminate() {
       process.destroy();
     }
 
     /** Waits for the process to end after {@link #terminate()}; its exit code. */
-    int awaitExit(Duration limit) throws InterruptedException {
+    public int awaitExit(Duration limit) throws InterruptedException {
       assertTrue(process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS), id + " did not stop within " + limit);
       return process.exitValue();
     }
 
     /** The console of the node's current (last) run. */
-    List<String> console() {
+    public List<String> console() {
       return lines(consoles.get(consoles.size() - 2));
     }
 
