@@ -14,19 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 import static io.leadrelay.testing.RelayCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,105 +51,91 @@ class ClusterKillIT {
   @TempDir
   Path dir;
 
-  private final Map<String, Integer> accepted = new ConcurrentHashMap<>();
-  private final Set<String> acceptedTwice = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger otherAnswers = new AtomicInteger();
-  private final AtomicLong lastLeadAt = new AtomicLong();
-
   @Test
   void threeNodesMakeOneLeadPerWebhookThroughTheOwnersDeath(Vertx vertx) throws Exception {
     long began = System.nanoTime();
-    FakeBitrixPortal portal = portal(vertx);
+    FakeBitrixPortal portal = standardPortal(vertx);
+    AtomicLong lastLeadAt = new AtomicLong();
     portal.onLead(lead -> lastLeadAt.set(System.nanoTime()));
-    ExecutorService senders = Executors.newFixedThreadPool(SENDERS);
     try (RelayCluster cluster = new RelayCluster(dir, DATABASE.settings(), portal.webhookUrl(), 3,
         OWNER_LEASE_SECONDS)) {
       try {
         cluster.startAll();
         waitUntil(Duration.ofSeconds(30), () -> cluster.portalOwner().isPresent(), () -> "a node to own the portal");
         long started = System.nanoTime();
+        try (ClusterTraffic traffic = new ClusterTraffic(cluster, "Cluster", WEBHOOKS, SENDERS, SENDER_PAUSE_MS)) {
+          waitUntil(Duration.ofSeconds(60), () -> traffic.accepted.size() >= KILL_AFTER_ACCEPTED,
+              () -> KILL_AFTER_ACCEPTED + " webhooks to be accepted before the kill (" + traffic.accepted.size() + ")");
 
-        AtomicInteger next = new AtomicInteger();
-        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-        for (int i = 0; i < SENDERS; i++) {
-          running.add(senders.submit(() -> send(cluster, next)));
+          RelayCluster.Node owner = cluster.node(cluster.portalOwner().orElseThrow());
+          long killedAt = System.nanoTime();
+          owner.kill();
+          int acceptedAtKill = traffic.accepted.size();
+          waitUntil(Duration.ofSeconds(OWNER_LEASE_SECONDS * 4L),
+              () -> cluster.portalOwner().filter(id -> !id.equals(owner.id)).isPresent(),
+              () -> "another node to own the portal after " + owner.id + " was killed");
+          double takeover = (System.nanoTime() - killedAt) / 1e9;
+          String newOwner = cluster.portalOwner().orElseThrow();
+          long leadsBefore = portal.leads().size();
+          waitUntil(Duration.ofSeconds(30), () -> portal.leads().size() > leadsBefore,
+              () -> "a lead created by the new owner " + newOwner);
+          double firstLeadAfterKill = (System.nanoTime() - killedAt) / 1e9;
+
+          owner.start();
+          waitUntil(Duration.ofSeconds(60), () -> rejoined(cluster, owner),
+              () -> owner.id + " to show in every node's /health members after its restart");
+          double rejoin = (System.nanoTime() - killedAt) / 1e9;
+          boolean restartedMidStream = traffic.started() < WEBHOOKS;
+
+          traffic.awaitSent(Duration.ofSeconds(120));
+          double streamSeconds = (System.nanoTime() - started) / 1e9;
+          waitUntil(Duration.ofSeconds(60), () -> traffic.allDelivered(portal),
+              () -> "a lead for every accepted webhook (" + traffic.missing(portal).size() + " missing)");
+          waitUntil(Duration.ofSeconds(30), () -> cluster.pending() == 0, () -> "the shared backlog to drain");
+          double drained = (lastLeadAt.get() - started) / 1e9;
+          int settled = portal.leads().size();
+          Thread.sleep(1500); // several sweeps of three nodes: a late second lead would show here
+          int lateLeads = portal.leads().size() - settled;
+
+          Map<String, List<JsonObject>> byOrigin = ClusterTraffic.leadOrigins(portal);
+          int duplicates = byOrigin.values().stream().mapToInt(leads -> leads.size() - 1).sum();
+          int requests = portal.calls().size();
+          int bucketRefusals = portal.refusals() - portal.operatingTimeBlocks();
+          System.out.printf("ClusterKillIT: nodes=3 sent=%d accepted=%d leads=%d duplicates=%d missing=%d"
+                  + " refused=%d/%d requests (%.2f%%) killed=%s at accepted=%d takeover=%.2fs (lease %ds) by %s"
+                  + " first-lead-after-kill=%.2fs rejoined-after=%.2fs restarted-mid-stream=%s stream=%.1fs"
+                  + " last-lead=%.1fs elapsed=%ds%n", traffic.started(), traffic.accepted.size(),
+              portal.leads().size(), duplicates, traffic.missing(portal).size(), bucketRefusals, requests,
+              100.0 * bucketRefusals / Math.max(1, requests), owner.id, acceptedAtKill, takeover,
+              OWNER_LEASE_SECONDS, newOwner, firstLeadAfterKill, rejoin, restartedMidStream, streamSeconds, drained,
+              TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
+          System.out.printf("ClusterKillIT: load balancer answers=%s refused-connections=%d lost-answers=%d%n",
+              new TreeMap<>(cluster.answers), cluster.refusedConnections.get(), cluster.lostAnswers.get());
+
+          assertTrue(traffic.acceptedTwice.isEmpty(), "one delivery id was given to two different webhooks: "
+              + traffic.acceptedTwice);
+          assertEquals(Map.of(), ClusterTraffic.duplicateOrigins(byOrigin), "ORIGIN_IDs with more than one lead");
+          assertEquals(List.of(), traffic.missing(portal), "accepted webhooks without a lead");
+          assertEquals(0, lateLeads, "no lead appears once the backlog is empty");
+          assertEquals(Optional.empty(), traffic.wrongLead(byOrigin), "a lead carries its own webhook's name");
+          assertEquals(0, cluster.serverErrors(), "no webhook refused with a 5xx: " + cluster.answers);
+          assertTrue(traffic.accepted.size() >= WEBHOOKS * 0.99, "at most 1% of the webhooks lost in the kill: "
+              + traffic.accepted.size() + " of " + WEBHOOKS + " accepted");
+          assertTrue(bucketRefusals < requests * 0.01, "one sender per portal keeps refusals under 1% of requests: "
+              + bucketRefusals + " of " + requests);
+          assertTrue(takeover <= OWNER_LEASE_SECONDS * 1.25 + 1.0, "the portal was taken over within the owner"
+              + " lease plus a quarter (" + OWNER_LEASE_SECONDS * 1.25 + " s, +1 s for polling): " + takeover + " s");
         }
-        waitUntil(Duration.ofSeconds(60), () -> accepted.size() >= KILL_AFTER_ACCEPTED,
-            () -> KILL_AFTER_ACCEPTED + " webhooks to be accepted before the kill (" + accepted.size() + ")");
-
-        RelayCluster.Node owner = cluster.node(cluster.portalOwner().orElseThrow());
-        long killedAt = System.nanoTime();
-        owner.kill();
-        int acceptedAtKill = accepted.size();
-        waitUntil(Duration.ofSeconds(OWNER_LEASE_SECONDS * 4L),
-            () -> cluster.portalOwner().filter(id -> !id.equals(owner.id)).isPresent(),
-            () -> "another node to own the portal after " + owner.id + " was killed");
-        double takeover = (System.nanoTime() - killedAt) / 1e9;
-        String newOwner = cluster.portalOwner().orElseThrow();
-        long leadsBefore = portal.leads().size();
-        waitUntil(Duration.ofSeconds(30), () -> portal.leads().size() > leadsBefore,
-            () -> "a lead created by the new owner " + newOwner);
-        double firstLeadAfterKill = (System.nanoTime() - killedAt) / 1e9;
-
-        owner.start();
-        waitUntil(Duration.ofSeconds(60), () -> rejoined(cluster, owner),
-            () -> owner.id + " to show in every node's /health members after its restart");
-        double rejoin = (System.nanoTime() - killedAt) / 1e9;
-        boolean restartedMidStream = next.get() < WEBHOOKS;
-
-        for (java.util.concurrent.Future<?> sender : running) {
-          sender.get(120, TimeUnit.SECONDS);
-        }
-        double streamSeconds = (System.nanoTime() - started) / 1e9;
-        waitUntil(Duration.ofSeconds(60), () -> leadOrigins(portal).keySet().containsAll(accepted.keySet()),
-            () -> "a lead for every accepted webhook (" + missing(portal).size() + " missing)");
-        waitUntil(Duration.ofSeconds(30), () -> cluster.pending() == 0, () -> "the shared backlog to drain");
-        double drained = (lastLeadAt.get() - started) / 1e9;
-        int settled = portal.leads().size();
-        Thread.sleep(1500); // several sweeps of three nodes: a late second lead would show here
-        int lateLeads = portal.leads().size() - settled;
-
-        Map<String, List<JsonObject>> byOrigin = leadOrigins(portal);
-        int duplicates = byOrigin.values().stream().mapToInt(leads -> leads.size() - 1).sum();
-        int requests = portal.calls().size();
-        int bucketRefusals = portal.refusals() - portal.operatingTimeBlocks();
-        System.out.printf("ClusterKillIT: nodes=3 sent=%d accepted=%d leads=%d duplicates=%d missing=%d"
-                + " refused=%d/%d requests (%.2f%%) killed=%s at accepted=%d takeover=%.2fs (lease %ds) by %s"
-                + " first-lead-after-kill=%.2fs rejoined-after=%.2fs restarted-mid-stream=%s stream=%.1fs"
-                + " last-lead=%.1fs elapsed=%ds%n", next.get() > WEBHOOKS ? WEBHOOKS : next.get(), accepted.size(),
-            portal.leads().size(), duplicates, missing(portal).size(), bucketRefusals, requests,
-            100.0 * bucketRefusals / Math.max(1, requests), owner.id, acceptedAtKill, takeover, OWNER_LEASE_SECONDS,
-            newOwner, firstLeadAfterKill, rejoin, restartedMidStream, streamSeconds, drained,
-            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
-        System.out.printf("ClusterKillIT: load balancer answers=%s refused-connections=%d lost-answers=%d"
-                + " other-answers=%d%n", new TreeMap<>(cluster.answers), cluster.refusedConnections.get(),
-            cluster.lostAnswers.get(), otherAnswers.get());
-
-        assertTrue(acceptedTwice.isEmpty(), "one delivery id was given to two different webhooks: " + acceptedTwice);
-        assertEquals(Map.of(), duplicateOrigins(byOrigin), "ORIGIN_IDs with more than one lead");
-        assertEquals(List.of(), missing(portal), "accepted webhooks without a lead");
-        assertEquals(0, lateLeads, "no lead appears once the backlog is empty");
-        accepted.forEach((id, n) -> assertEquals("Cluster " + n, byOrigin.get(id).get(0).getString("NAME"),
-            "the lead of delivery " + id + " carries its own webhook's name"));
-        assertEquals(0, cluster.serverErrors(), "no webhook refused with a 5xx: " + cluster.answers);
-        assertTrue(accepted.size() >= WEBHOOKS * 0.99, "at most 1% of the webhooks lost in the kill: "
-            + accepted.size() + " of " + WEBHOOKS + " accepted");
-        assertTrue(bucketRefusals < requests * 0.01, "one sender per portal keeps refusals under 1% of requests: "
-            + bucketRefusals + " of " + requests);
-        assertTrue(takeover <= OWNER_LEASE_SECONDS * 1.25 + 1.0, "the portal was taken over within the owner lease"
-            + " plus a quarter (" + OWNER_LEASE_SECONDS * 1.25 + " s, +1 s for polling): " + takeover + " s");
       } catch (AssertionError | Exception e) {
         System.out.println("ClusterKillIT failed; the nodes' consoles:");
         cluster.printConsoleTails();
         throw e;
       }
-    } finally {
-      senders.shutdownNow();
     }
   }
 
-  /** The standard plan's request bucket; operating time generous enough not to bind here. */
-  static FakeBitrixPortal portal(Vertx vertx) throws Exception {
+  /** The standard plan's request bucket (50 at 2/s); operating time generous enough not to bind here. */
+  static FakeBitrixPortal standardPortal(Vertx vertx) throws Exception {
     FakeBitrixPortal portal = FakeBitrixPortal.start(vertx).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     portal.limits(50, 2, 480, 600_000, 0.02);
@@ -178,45 +157,5 @@ class ClusterKillIT {
       Thread.currentThread().interrupt();
       return false;
     }
-  }
-
-  private void send(RelayCluster cluster, AtomicInteger next) {
-    try {
-      for (int n = next.getAndIncrement(); n < WEBHOOKS; n = next.getAndIncrement()) {
-        String body = "{\"name\":\"Cluster " + n + "\",\"phone\":\"+7998" + String.format("%07d", n) + "\"}";
-        Optional<RelayCluster.Answer> answer = cluster.post(body, Duration.ofSeconds(60));
-        if (answer.isPresent() && answer.get().status() == 200) {
-          String id = new JsonObject(answer.get().body()).getString("id");
-          Integer earlier = accepted.putIfAbsent(id, n);
-          if (earlier != null && earlier != n) {
-            acceptedTwice.add(id);
-          }
-        } else if (answer.isPresent()) {
-          otherAnswers.incrementAndGet();
-        }
-        Thread.sleep(SENDER_PAUSE_MS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  static Map<String, List<JsonObject>> leadOrigins(FakeBitrixPortal portal) {
-    return portal.leads().stream().collect(Collectors.groupingBy(lead -> String.valueOf(lead.getString("ORIGIN_ID"))));
-  }
-
-  static Map<String, Integer> duplicateOrigins(Map<String, List<JsonObject>> byOrigin) {
-    Map<String, Integer> duplicates = new TreeMap<>();
-    byOrigin.forEach((origin, leads) -> {
-      if (leads.size() > 1) {
-        duplicates.put(origin, leads.size());
-      }
-    });
-    return duplicates;
-  }
-
-  private List<String> missing(FakeBitrixPortal portal) {
-    Set<String> origins = leadOrigins(portal).keySet();
-    return accepted.keySet().stream().filter(id -> !origins.contains(id)).sorted().toList();
   }
 }
