@@ -2,15 +2,28 @@ package io.leadrelay;
 
 /**
  * Event-bus addresses. Commands go to exactly one consumer ({@code send}/{@code request}); announcements are
- * published node-locally so that, in a cluster, each node logs only what it handled itself.
+ * published node-locally so that, in a cluster, each node logs only what it handled itself. Every consumer is
+ * node-local except {@link #portalDeliver}, the one address that crosses nodes.
  */
 public final class Addresses {
 
   /** Command: a {@code Delivery} that has been accepted and must be mapped. Consumer: MappingVerticle. */
   public static final String DELIVERY_MAP = "leadrelay.delivery.map";
 
-  /** Command: a {@code LeadCommand} to create in Bitrix24. Consumer: BitrixVerticle. */
+  /**
+   * Command: a {@code LeadCommand} to create in Bitrix24. Consumer: this node's BitrixVerticle, which sends it or
+   * hands it to the portal's owner ({@link #portalDeliver}).
+   */
   public static final String LEAD_DELIVER = "leadrelay.lead.deliver";
+
+  /**
+   * Command, cluster-wide: a {@code LeadCommand} for one portal, handed to the node that owns it. Consumer: that
+   * node's BitrixVerticle, registered only while it owns the portal. {@code portalKey} is the portal's lease key
+   * (its address without path or webhook code), never a secret.
+   */
+  public static String portalDeliver(String portalKey) {
+    return "leadrelay.portal." + portalKey + ".deliver";
+  }
 
   /** Announcement: an accepted webhook ({@code Delivery} JSON). Consumer: LogVerticle (webhook.log). */
   public static final String WEBHOOK_RECEIVED = "leadrelay.webhook.received";

@@ -2,6 +2,8 @@ package io.leadrelay;
 
 import io.leadrelay.bitrix.BitrixVerticle;
 import io.leadrelay.bitrix.PortalTokens;
+import io.leadrelay.cluster.Ownership;
+import io.leadrelay.cluster.PortalOwnership;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
@@ -51,6 +53,10 @@ public final class Relay {
   private final Deque<String> deployments = new ArrayDeque<>();
   private final Vertx vertx;
   private DeliveryStore store;
+  /** Which portals this node sends for: all of them on a single node. */
+  private Ownership ownership = Ownership.SOLE;
+  /** This node's name in the shared store's leases and, with a token of the run, on its portal leases. */
+  private String nodeId;
 
   private Relay(Vertx vertx) {
     this.vertx = vertx;
@@ -68,15 +74,32 @@ public final class Relay {
             .map(portal -> PortalTokens.seed(relay.store, portal)).toList()))
         .compose(id -> relay.own(vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))))
+        .compose(id -> relay.deployOwnership(config))
         .compose(id -> relay.own(vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
-            config.limits(), config.delivery(), relay.store))))
+            config.limits(), config.delivery(), relay.store, relay.ownership))))
         .compose(id -> relay.own(vertx.deployVerticle(new MappingVerticle(mappings, relay.store))))
-        .compose(id -> relay.own(vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery()))))
+        .compose(id -> relay.own(vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery(),
+            () -> relay.ownership.drivable(config.integrations())))))
         .compose(id -> relay.own(vertx.deployVerticle(
             () -> new HttpVerticle(config.http(), config.delivery(), relay.store, config.integrations(),
                 config.admin(), relay.httpPort::set),
             new DeploymentOptions().setInstances(config.http().instances()))))
         .map(relay);
+  }
+
+  /**
+   * On a shared store every node contends for each portal and sends only for those it owns (one node alone simply
+   * always wins); deployed before the sender and stopped after it, before the store closes. On the embedded store
+   * the node owns every portal.
+   */
+  private Future<String> deployOwnership(RelayConfig config) {
+    if (config.store().kind() != StoreConfig.Kind.POSTGRES) {
+      return Future.succeededFuture("");
+    }
+    PortalOwnership portals = new PortalOwnership(config.store().postgres().connectOptions(), nodeId,
+        PortalOwnership.keysOf(config.integrations().values()), config.cluster().ownerLease());
+    ownership = portals;
+    return own(vertx.deployVerticle(portals));
   }
 
   private Future<String> own(Future<String> deployment) {
@@ -107,6 +130,7 @@ public final class Relay {
   private static Future<String> openStore(Vertx vertx, RelayConfig config, Relay relay) {
     if (config.store().kind() == StoreConfig.Kind.POSTGRES) {
       String nodeId = config.store().nodeId() != null ? config.store().nodeId() : defaultNodeId();
+      relay.nodeId = nodeId;
       return PgDeliveryStore.open(vertx, config.store().postgres(), nodeId).compose(store -> {
         relay.store = store;
         LOG.info("Delivery store: PostgreSQL {} as node {}", config.store().postgres().describe(), nodeId);

@@ -1,6 +1,8 @@
 package io.leadrelay.bitrix;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.cluster.Ownership;
+import io.leadrelay.cluster.PortalOwnership;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.DeliveryConfig;
@@ -11,8 +13,11 @@ import io.leadrelay.delivery.RetryPolicy;
 import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.store.Backlog;
 import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.Fence;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -43,6 +48,8 @@ public class BitrixVerticle extends VerticleBase {
    * the queue ahead of it will have drained, so a long outage or a huge broadcast cannot exhaust the heap.
    */
   static final int MAX_QUEUED_PER_PORTAL = 20_000;
+  /** The owner acknowledges a handed-over command as soon as it has it; no answer by then: it waits in the store. */
+  private static final DeliveryOptions HAND_OVER = new DeliveryOptions().setSendTimeout(5_000);
 
   private final Map<String, IntegrationConfig> integrations;
   private final BitrixHttpConfig http;
@@ -51,17 +58,34 @@ public class BitrixVerticle extends VerticleBase {
   private final DeliveryStore store;
   private final int maxQueuedPerPortal;
   private final Map<PortalConfig, PortalSender> portals = new LinkedHashMap<>();
+  /** Which portals this node sends for; {@link Ownership#SOLE} on a single node. */
+  private final Ownership ownership;
+  /** The cluster-wide command address of each portal this node owns now, by portal key. */
+  private final Map<String, MessageConsumer<JsonObject>> ownedAddresses = new LinkedHashMap<>();
+  private Context context;
   private DeliveryOutcomes outcomes;
   private BitrixClient client;
   private long leaseTimer = -1;
 
   public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
                         DeliveryConfig delivery, DeliveryStore store) {
-    this(integrations, http, limits, delivery, store, MAX_QUEUED_PER_PORTAL);
+    this(integrations, http, limits, delivery, store, Ownership.SOLE);
+  }
+
+  /** As above, sending only for the portals {@code ownership} gives this node, while it does. */
+  public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
+                        DeliveryConfig delivery, DeliveryStore store, Ownership ownership) {
+    this(integrations, http, limits, delivery, store, MAX_QUEUED_PER_PORTAL, ownership);
   }
 
   BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
                  DeliveryConfig delivery, DeliveryStore store, int maxQueuedPerPortal) {
+    this(integrations, http, limits, delivery, store, maxQueuedPerPortal, Ownership.SOLE);
+  }
+
+  private BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
+                         DeliveryConfig delivery, DeliveryStore store, int maxQueuedPerPortal, Ownership ownership) {
+    this.ownership = ownership;
     this.maxQueuedPerPortal = maxQueuedPerPortal;
     this.integrations = Map.copyOf(integrations);
     this.http = http;
@@ -95,9 +119,70 @@ public class BitrixVerticle extends VerticleBase {
     // Renew well before the lease runs out, so that a slow queue never looks like a lost delivery.
     long renewEvery = Math.max(1000, delivery.lease().toMillis() / 3);
     leaseTimer = vertx.setPeriodic(renewEvery, id -> renewLeases());
-    MessageConsumer<JsonObject> deliver = vertx.eventBus().consumer(Addresses.LEAD_DELIVER, this::deliver);
-    MessageConsumer<JsonObject> health = vertx.eventBus().consumer(Addresses.HEALTH_BITRIX, this::health);
-    return Future.all(deliver.completion(), health.completion());
+    MessageConsumer<JsonObject> deliver = vertx.eventBus().localConsumer(Addresses.LEAD_DELIVER, this::deliver);
+    MessageConsumer<JsonObject> health = vertx.eventBus().localConsumer(Addresses.HEALTH_BITRIX, this::health);
+    return Future.all(deliver.completion(), health.completion()).compose(registered -> followOwnership());
+  }
+
+  /**
+   * Every portal's sender runs only while this node owns the portal. The ownership's events come on its own event
+   * loop and are carried over to this one; portals owned before this verticle started are taken up at once.
+   */
+  private Future<?> followOwnership() {
+    if (ownership == Ownership.SOLE) {
+      return Future.succeededFuture();
+    }
+    context = vertx.getOrCreateContext();
+    portals.values().forEach(PortalSender::standBy);
+    ownership.onAcquired((portal, epoch) -> context.runOnContext(v -> acquired(portal, epoch)));
+    ownership.onLost(portal -> context.runOnContext(v -> lost(portal)));
+    List<Future<?>> registered = new java.util.ArrayList<>();
+    for (String portal : sendersByKey().keySet()) {
+      ownership.epoch(portal).ifPresent(epoch -> registered.add(acquired(portal, epoch)));
+    }
+    return Future.all(registered);
+  }
+
+  /**
+   * This node owns the portal from now on: its sender starts (from a full bucket), and lead commands from the
+   * other nodes reach it at the portal's cluster-wide address. Deliveries the previous owner had in flight come
+   * back through the scheduler once their leases run out, marked uncertain, so they are looked up before re-adding.
+   */
+  private Future<?> acquired(String portal, long epoch) {
+    PortalSender sender = sendersByKey().get(portal);
+    boolean current = ownership.epoch(portal).orElse(-1) == epoch;
+    if (sender == null || !current || sender.fence() != null && sender.fence().epoch() == epoch) {
+      return Future.succeededFuture(); // lost again meanwhile, or already taken up under this epoch
+    }
+    sender.startOwning(new Fence(portal, epoch), () -> ownership.epoch(portal).orElse(-1) == epoch, Instant.now());
+    MessageConsumer<JsonObject> previous = ownedAddresses.remove(portal);
+    if (previous != null) {
+      previous.unregister();
+    }
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.portalDeliver(portal),
+        message -> deliverAsOwner(sender, message));
+    ownedAddresses.put(portal, consumer);
+    LOG.info("Sending for portal {} (epoch {}) on this node", portal, epoch);
+    return consumer.completion();
+  }
+
+  /** Another node owns the portal now (or may, any moment): stop sending at once; its deliveries stay stored. */
+  private void lost(String portal) {
+    PortalSender sender = sendersByKey().get(portal);
+    if (sender != null) {
+      sender.standBy();
+    }
+    MessageConsumer<JsonObject> consumer = ownedAddresses.remove(portal);
+    if (consumer != null) {
+      consumer.unregister();
+      LOG.info("No longer sending for portal {} on this node", portal);
+    }
+  }
+
+  private Map<String, PortalSender> sendersByKey() {
+    Map<String, PortalSender> byKey = new LinkedHashMap<>();
+    portals.forEach((config, sender) -> byKey.put(PortalOwnership.keyOf(config), sender));
+    return byKey;
   }
 
   /**
@@ -120,6 +205,8 @@ public class BitrixVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(leaseTimer);
+    ownedAddresses.values().forEach(MessageConsumer::unregister);
+    ownedAddresses.clear();
     if (client != null) {
       client.close();
     }
@@ -135,31 +222,76 @@ public class BitrixVerticle extends VerticleBase {
         (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal);
   }
 
+  /** A lead command mapped on this node: sent from here if this node owns its portal, else handed to the owner. */
   private void deliver(Message<JsonObject> message) {
-    LeadCommand command;
-    try {
-      command = LeadCommand.fromJson(message.body());
-    } catch (RuntimeException e) {
-      LOG.error("Dropped a malformed lead command: {}", e.toString());
+    LeadCommand command = commandOf(message);
+    if (command == null) {
+      return;
+    }
+    IntegrationConfig integration = integrations.get(command.integration());
+    PortalSender portal = integration == null || integration.dryRun() ? null
+        : portals.get(integration.portal().orElseThrow());
+    if (portal != null && !portal.owning()) {
+      handOver(PortalOwnership.keyOf(portal.config()), message.body(), command);
       return;
     }
     if (!outcomes.take(command.deliveryId())) {
       return;
     }
-    IntegrationConfig integration = integrations.get(command.integration());
     if (integration == null) {
       outcomes.unknownIntegration(command);
-      return;
-    }
-    if (integration.dryRun()) {
+    } else if (integration.dryRun()) {
       outcomes.dryRun(command);
+    } else {
+      send(portal, command);
+    }
+  }
+
+  /** A lead command another node handed to this one as the portal's owner: acknowledged once taken. */
+  private void deliverAsOwner(PortalSender portal, Message<JsonObject> message) {
+    LeadCommand command = commandOf(message);
+    if (command == null) {
+      message.fail(400, "malformed lead command");
       return;
     }
-    PortalSender portal = portals.get(integration.portal().orElseThrow());
+    if (!portal.owning()) {
+      message.fail(503, "not the portal's owner");
+      return;
+    }
+    message.reply(null);
+    if (outcomes.take(command.deliveryId())) {
+      send(portal, command);
+    }
+  }
+
+  private void send(PortalSender portal, LeadCommand command) {
     Instant waitUntil = portal.admit(command, Instant.now(),
         sent -> sent.onSuccess(outcome -> outcomes.record(portal, command, outcome)));
     if (waitUntil != null) {
-      outcomes.later(command, waitUntil);
+      outcomes.later(portal, command, waitUntil);
+    }
+  }
+
+  /**
+   * Hands the command to the portal's owner over the cluster. With no owner, no answer or a refusal, the delivery
+   * is released in the store instead, due now: the owner's scheduler claims it (nothing is lost, nothing sent here).
+   */
+  private void handOver(String portal, JsonObject body, LeadCommand command) {
+    vertx.eventBus().request(Addresses.portalDeliver(portal), body, HAND_OVER).onFailure(failure -> {
+      LOG.debug("Delivery {} waits in the store for portal {}'s owner: {}", command.deliveryId(), portal,
+          failure.getMessage());
+      new Deliveries(store).holdForPortal(command.deliveryId(), Instant.now()).onFailure(e -> LOG.warn(
+          "Could not release delivery {} for portal {}'s owner; it is taken when its lease runs out: {}",
+          command.deliveryId(), portal, e.toString()));
+    });
+  }
+
+  private static LeadCommand commandOf(Message<JsonObject> message) {
+    try {
+      return LeadCommand.fromJson(message.body());
+    } catch (RuntimeException e) {
+      LOG.error("Dropped a malformed lead command: {}", e.toString());
+      return null;
     }
   }
 

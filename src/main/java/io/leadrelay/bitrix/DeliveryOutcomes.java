@@ -8,6 +8,7 @@ import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.mapping.LeadFieldGuard;
 import io.leadrelay.store.Attempt;
+import io.leadrelay.store.Fenced;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -65,7 +66,7 @@ final class DeliveryOutcomes {
 
   void unknownIntegration(LeadCommand command) {
     String reason = "No integration named '" + command.integration() + "' is configured any more.";
-    dead(command, null, reason,
+    dead(deliveries, command, null, reason,
         new Attempt(Instant.now(), "rejected", null, null, null, "unknown integration", command.fields()),
         "unknown_integration");
   }
@@ -81,7 +82,12 @@ final class DeliveryOutcomes {
 
   /** The portal's sending loop told what became of the lead. */
   void record(PortalSender portal, LeadCommand command, SendOutcome outcome) {
-    if (outcome instanceof SendOutcome.Sent sent) {
+    if (outcome instanceof SendOutcome.NotOwner || !portal.owning()) {
+      // This node lost the portal: the new owner drives the delivery from the store, looked up first if it may
+      // have been sent. Nothing is recorded from here any more.
+      owned.remove(command.deliveryId());
+      LOG.debug("Delivery {} is left to the portal's new owner", command.deliveryId());
+    } else if (outcome instanceof SendOutcome.Sent sent) {
       succeeded(portal, command, sent);
     } else if (outcome instanceof SendOutcome.Held held) {
       held(portal, command, held.until());
@@ -91,9 +97,14 @@ final class DeliveryOutcomes {
   }
 
   /** Puts a delivery back in the store, due at {@code at}, with nothing counted or recorded. */
-  void later(LeadCommand command, Instant at) {
-    record(deliveries.holdForPortal(command.deliveryId(), at), command, () -> {
+  void later(PortalSender portal, LeadCommand command, Instant at) {
+    record(of(portal).holdForPortal(command.deliveryId(), at), command, () -> {
     });
+  }
+
+  /** The portal's deliveries as its owner may change them: fenced by its term when the store is shared. */
+  private Deliveries of(PortalSender portal) {
+    return deliveries.fencedBy(portal.fence());
   }
 
   private void succeeded(PortalSender portal, LeadCommand command, SendOutcome.Sent lead) {
@@ -103,7 +114,7 @@ final class DeliveryOutcomes {
     portal.progress().progressed(now);
     resume(portal, now);
     Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
-    record(deliveries.markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () ->
+    record(of(portal).markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () ->
         publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.leadId(), false,
             elapsedMs(command), portal.config().masked(), null, lead.found())));
   }
@@ -113,7 +124,7 @@ final class DeliveryOutcomes {
     if (portal.endProbe(command.deliveryId())) {
       portal.state().probeInconclusive();
     }
-    later(command, until);
+    later(portal, command, until);
   }
 
   private void failed(PortalSender portal, LeadCommand command, BitrixError error) {
@@ -133,19 +144,19 @@ final class DeliveryOutcomes {
         state.probeInconclusive();
       }
       String next = "retry at " + retry.at();
-      record(deliveries.retryLater(command.deliveryId(), retry, attempt), command,
+      record(of(portal).retryLater(command.deliveryId(), retry, attempt), command,
           () -> publishFailure(command, error, error.reason(), next));
     } else if (decision instanceof RetryPolicy.Dead dead) {
       if (probe) {
         // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
         resume(portal, now);
       }
-      dead(command, error, dead.reason(), attempt, error.errorClass().eventCode());
+      dead(of(portal), command, error, dead.reason(), attempt, error.errorClass().eventCode());
     } else {
       // Requests already in flight when the portal broke fail too: only the first one and probes count.
       boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
       Instant probeAt = state.nextProbeAt(now);
-      record(deliveries.waitForPortal(command.deliveryId(), probeAt, attempt), command, () -> {
+      record(of(portal).waitForPortal(command.deliveryId(), probeAt, attempt), command, () -> {
         if (newlyPaused) {
           LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
               portal.config().masked(), error.reason(), probeAt);
@@ -193,7 +204,8 @@ final class DeliveryOutcomes {
     }
   }
 
-  private void dead(LeadCommand command, BitrixError error, String reason, Attempt attempt, String code) {
+  private void dead(Deliveries deliveries, LeadCommand command, BitrixError error, String reason, Attempt attempt,
+                    String code) {
     record(deliveries.markDead(command.deliveryId(), reason, attempt), command, () ->
         bus.publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
             command.integration(), code, reason, error == null ? null : error.errorClass().name(),
@@ -210,6 +222,9 @@ final class DeliveryOutcomes {
       owned.remove(command.deliveryId());
       if (ar.succeeded()) {
         announce.run();
+      } else if (ar.cause() instanceof Fenced fenced) {
+        // Another node took the portal meanwhile and drives this delivery now: its outcome is the one that counts.
+        LOG.warn("Outcome of delivery {} not recorded: {}", command.deliveryId(), fenced.getMessage());
       } else {
         LOG.error("Could not record the outcome of delivery {} in the store: {}", command.deliveryId(),
             ar.cause().toString());

@@ -87,6 +87,16 @@ public final class PortalQueue<R> {
     return promise.future();
   }
 
+  /**
+   * Gives up every lead still waiting (not those in flight): each fails with {@code cause}. For a sender that must
+   * stop at once; the leads stay in the store, so nothing is lost.
+   */
+  public void abandon(Throwable cause) {
+    List<Waiting<R>> dropped = new ArrayList<>(waiting);
+    waiting.clear();
+    dropped.forEach(w -> w.promise().tryFail(cause));
+  }
+
   /** Leads waiting for their turn. */
   public int queued() {
     return waiting.size();

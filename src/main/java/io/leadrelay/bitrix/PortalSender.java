@@ -7,6 +7,7 @@ import io.leadrelay.config.PortalConfig;
 import io.leadrelay.delivery.PortalState;
 import io.leadrelay.delivery.StallWatch;
 import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.store.Fence;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * The sending loop of one Bitrix24 portal, shared by the integrations that deliver to it (Bitrix24 counts limits per
@@ -50,6 +52,10 @@ final class PortalSender {
   /** Deliveries let through a paused portal to see whether it works again. */
   private final Set<String> probes = new HashSet<>();
   private final int maxQueued;
+  /** Owning the portal: a single node always is; on a shared store, between startOwning and standBy. */
+  private boolean sending = true;
+  private BooleanSupplier stillOwner = () -> true;
+  private Fence fence;
 
   /** A lead that exists: created now, or found from an earlier attempt. */
   private record LeadResult(long id, boolean found) {
@@ -70,7 +76,9 @@ final class PortalSender {
     this.pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
     this.progress = new StallWatch(delivery.stallAfter(), clock.instant());
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
-        leads -> leads.size() == 1
+        leads -> !owning()
+            ? leads.stream().map(lead -> Future.<LeadResult>failedFuture(new NotOwnerException())).toList()
+            : leads.size() == 1
             ? List.of(send(leads.get(0)))
             : leads.get(0).uncertain()
             ? lookUpThenBatch(leads)
@@ -78,6 +86,38 @@ final class PortalSender {
         timer, clock,
         // Sent alone, a lead is a plain JSON crm.lead.add (looked up first if uncertain), which PHP never rewrites.
         lead -> encoder.aloneReason(ADD, lead.addRequestBody()) != null);
+  }
+
+  /**
+   * This node now owns the portal, under {@code fence}; {@code stillOwner} is read right before every request.
+   * The bucket is assumed full: the previous owner may have spent it a moment ago.
+   */
+  void startOwning(Fence fence, BooleanSupplier stillOwner, Instant now) {
+    this.fence = fence;
+    this.stillOwner = stillOwner;
+    this.sending = true;
+    limiter.refused(now);
+  }
+
+  /**
+   * Another node owns the portal (or may, any moment): nothing more is sent from here, and the leads waiting in
+   * memory are dropped (their rows stay in the store, for the owner). Requests already in flight finish, but their
+   * outcomes are not recorded here.
+   */
+  void standBy() {
+    sending = false;
+    fence = null;
+    queue.abandon(new NotOwnerException());
+  }
+
+  /** Whether this node may send for the portal now. */
+  boolean owning() {
+    return sending && stillOwner.getAsBoolean();
+  }
+
+  /** What this owner's outcome writes are conditioned on; null when nothing is fenced (a single node). */
+  Fence fence() {
+    return fence;
   }
 
   PortalConfig config() {
@@ -311,6 +351,9 @@ final class PortalSender {
     if (failure instanceof HeldException held) {
       return new SendOutcome.Held(held.until);
     }
+    if (failure instanceof NotOwnerException) {
+      return new SendOutcome.NotOwner();
+    }
     // The client only fails with BitrixException; anything else is a bug, still classified and redacted.
     return new SendOutcome.Failed(failure instanceof BitrixException known
         ? known.error()
@@ -324,6 +367,13 @@ final class PortalSender {
     HeldException(Instant until) {
       super("held", null, false, false);
       this.until = until;
+    }
+  }
+
+  /** The lead was not sent: this node does not own the portal (any more). */
+  private static final class NotOwnerException extends RuntimeException {
+    NotOwnerException() {
+      super("not the owner", null, false, false);
     }
   }
 }

@@ -16,4 +16,8 @@ sealed interface SendOutcome {
   /** The attempt failed with this Bitrix24 error (classified and redacted). */
   record Failed(BitrixError error) implements SendOutcome {
   }
+
+  /** Nothing more is done here: this node no longer owns the portal, and the new owner drives the lead. */
+  record NotOwner() implements SendOutcome {
+  }
 }

@@ -43,7 +43,7 @@ import java.util.function.LongSupplier;
  * the portal's deliveries (guarded by {@link LeaseSql#guard}). The listeners run on this verticle's event loop.
  * Stopping gives the held leases up at once, so an orderly restart hands portals on within one renewal period.
  */
-public final class PortalOwnership extends VerticleBase {
+public final class PortalOwnership extends VerticleBase implements Ownership {
 
   private static final Logger LOG = LoggerFactory.getLogger(PortalOwnership.class);
 
@@ -104,29 +104,34 @@ public final class PortalOwnership extends VerticleBase {
   }
 
   /** Called with the portal and its new epoch when this node becomes (or again becomes) its owner. */
+  @Override
   public PortalOwnership onAcquired(BiConsumer<String, Long> handler) {
     acquiredHandlers.add(handler);
     return this;
   }
 
   /** Called with the portal when this node must stop acting for it. */
+  @Override
   public PortalOwnership onLost(Consumer<String> handler) {
     lostHandlers.add(handler);
     return this;
   }
 
   /** The name this node holds leases under: its node id and a token of this run. */
+  @Override
   public String owner() {
     return owner;
   }
 
   /** Whether this node may act for the portal at this moment (any thread). */
+  @Override
   public boolean isOwner(String portal) {
     PortalLease held = leases.get(portal);
     return held != null && held.isOwner();
   }
 
   /** The fencing epoch this node acts under for the portal, while it owns it (any thread). */
+  @Override
   public OptionalLong epoch(String portal) {
     PortalLease held = leases.get(portal);
     return held == null ? OptionalLong.empty() : held.epoch();

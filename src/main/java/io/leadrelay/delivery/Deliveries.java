@@ -5,6 +5,7 @@ import io.leadrelay.store.Attempt;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryState;
 import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.Fence;
 import io.leadrelay.store.NewDelivery;
 import io.vertx.core.Future;
 
@@ -22,9 +23,25 @@ import java.util.List;
 public final class Deliveries {
 
   private final DeliveryStore store;
+  /** What the outcomes recorded through this instance are conditioned on; null: nothing (a single node). */
+  private final Fence fence;
 
   public Deliveries(DeliveryStore store) {
+    this(store, null);
+  }
+
+  private Deliveries(DeliveryStore store, Fence fence) {
     this.store = store;
+    this.fence = fence;
+  }
+
+  /**
+   * The same operations, with every outcome (delivered, held, retried, dead) recorded only while {@code fence}
+   * holds: a portal's owner records through this, so that once another node has taken the portal its late
+   * outcomes change nothing (they fail with {@code Fenced}). Null: unfenced.
+   */
+  public Deliveries fencedBy(Fence fence) {
+    return new Deliveries(store, fence);
   }
 
   /** A webhook has arrived: durable before it is answered, leased to the node that drives it at once. */
@@ -35,6 +52,11 @@ public final class Deliveries {
   /** Due deliveries not being driven by anyone, leased to the caller for {@code lease}. */
   public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit) {
     return store.claimDue(now, lease, limit);
+  }
+
+  /** Due deliveries of these integrations only (those this node may drive), as {@link #claimDue}. */
+  public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit, Collection<String> integrations) {
+    return store.claimDue(now, lease, limit, integrations);
   }
 
   /** The caller is still working on these: keep them away from the scheduler until {@code until}. */
@@ -49,7 +71,7 @@ public final class Deliveries {
 
   /** The lead exists (created now or found from an earlier attempt); null lead id in dry-run. */
   public Future<Void> markDelivered(String id, Long leadId, Attempt attempt) {
-    return store.markDelivered(id, leadId, attempt);
+    return store.markDelivered(id, leadId, attempt, fence);
   }
 
   /**
@@ -57,12 +79,12 @@ public final class Deliveries {
    * nothing counted, no history added.
    */
   public Future<Void> holdForPortal(String id, Instant at) {
-    return store.reschedule(id, at, false, false, false, null);
+    return store.reschedule(id, at, false, false, false, null, fence);
   }
 
   /** An attempt failed and the retry policy says try again; its decision says whether it counts and may exist. */
   public Future<Void> retryLater(String id, RetryPolicy.Retry retry, Attempt attempt) {
-    return store.reschedule(id, retry.at(), retry.counts(), retry.counts(), retry.uncertain(), attempt);
+    return store.reschedule(id, retry.at(), retry.counts(), retry.counts(), retry.uncertain(), attempt, fence);
   }
 
   /**
@@ -70,12 +92,12 @@ public final class Deliveries {
    * for the portal's next probe at {@code probeAt}.
    */
   public Future<Void> waitForPortal(String id, Instant probeAt, Attempt attempt) {
-    return store.reschedule(id, probeAt, false, false, false, attempt);
+    return store.reschedule(id, probeAt, false, false, false, attempt, fence);
   }
 
   /** Given up with a reason an operator can act on; replayable once fixed. */
   public Future<Void> markDead(String id, String reason, Attempt attempt) {
-    return store.markDead(id, reason, attempt);
+    return store.markDead(id, reason, attempt, fence);
   }
 
   /**
@@ -83,7 +105,7 @@ public final class Deliveries {
    * reason, recorded as a rejection so that the history says nothing reached Bitrix24.
    */
   public Future<Void> quarantine(String id, String reason, Instant now) {
-    return store.markDead(id, reason, new Attempt(now, "rejected", null, null, null, reason, null));
+    return store.markDead(id, reason, new Attempt(now, "rejected", null, null, null, reason, null), fence);
   }
 
   /** A paused portal works again: its waiting deliveries are due now. */

@@ -11,6 +11,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.function.Supplier;
 
 /**
  * Drives the deliveries the fast path does not: those whose retry time has come, those lost in flight (their lease
@@ -24,13 +26,23 @@ public class DeliveryScheduler extends VerticleBase {
 
   private final Deliveries deliveries;
   private final DeliveryConfig config;
+  private final Supplier<Collection<String>> drivable;
   private boolean sweeping;
   private long sweepTimer = -1;
   private long purgeTimer = -1;
 
   public DeliveryScheduler(DeliveryStore store, DeliveryConfig config) {
+    this(store, config, () -> null);
+  }
+
+  /**
+   * @param drivable the integrations whose deliveries this node may claim now (null: all): on a shared store,
+   *                 those of the portals it owns and dry-run ones, so a node never claims what it may not send
+   */
+  public DeliveryScheduler(DeliveryStore store, DeliveryConfig config, Supplier<Collection<String>> drivable) {
     this.deliveries = new Deliveries(store);
     this.config = config;
+    this.drivable = drivable;
   }
 
   @Override
@@ -57,8 +69,12 @@ public class DeliveryScheduler extends VerticleBase {
     if (sweeping) {
       return;
     }
+    Collection<String> integrations = drivable.get();
+    if (integrations != null && integrations.isEmpty()) {
+      return; // a standby node: every portal has another owner
+    }
     sweeping = true;
-    deliveries.claimDue(Instant.now(), config.lease(), config.sweepBatch())
+    deliveries.claimDue(Instant.now(), config.lease(), config.sweepBatch(), integrations)
         .onSuccess(due -> {
           for (Delivery delivery : due) {
             vertx.eventBus().send(Addresses.DELIVERY_MAP, delivery.toJson());

@@ -62,11 +62,11 @@ public final class LogVerticle extends VerticleBase {
     retentionTimer = vertx.setPeriodic(0, RETENTION_EVERY_MS, id -> applyRetention(totalSizeCap));
     EventBus bus = vertx.eventBus();
     consumers = List.of(
-        bus.consumer(Addresses.WEBHOOK_RECEIVED, m -> write(Kind.WEBHOOK, m, LogLines::webhook)),
-        bus.consumer(Addresses.LEAD_CREATED, m -> write(Kind.SUCCESS, m, json -> LogLines.success(json, now()))),
-        bus.consumer(Addresses.LEAD_FAILED, m -> write(Kind.ERROR, m, json -> LogLines.error(json, now()))),
-        bus.consumer(Addresses.REQUEST_REFUSED, m -> write(Kind.ERROR, m, json -> LogLines.error(json, now()))),
-        bus.consumer(Addresses.HEALTH_LOGS, m -> m.reply(health())));
+        bus.localConsumer(Addresses.WEBHOOK_RECEIVED, m -> write(Kind.WEBHOOK, m, LogLines::webhook)),
+        bus.localConsumer(Addresses.LEAD_CREATED, m -> write(Kind.SUCCESS, m, json -> LogLines.success(json, now()))),
+        bus.localConsumer(Addresses.LEAD_FAILED, m -> write(Kind.ERROR, m, json -> LogLines.error(json, now()))),
+        bus.localConsumer(Addresses.REQUEST_REFUSED, m -> write(Kind.ERROR, m, json -> LogLines.error(json, now()))),
+        bus.localConsumer(Addresses.HEALTH_LOGS, m -> m.reply(health())));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
         .onFailure(e -> files.close());
   }

@@ -49,8 +49,8 @@ public class MappingVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    MessageConsumer<Object> deliveries = vertx.eventBus().consumer(Addresses.DELIVERY_MAP, this::map);
-    MessageConsumer<Object> health = vertx.eventBus().consumer(Addresses.HEALTH_MAPPING, this::health);
+    MessageConsumer<Object> deliveries = vertx.eventBus().localConsumer(Addresses.DELIVERY_MAP, this::map);
+    MessageConsumer<Object> health = vertx.eventBus().localConsumer(Addresses.HEALTH_MAPPING, this::health);
     return Future.all(deliveries.completion(), health.completion());
   }
 

@@ -54,6 +54,36 @@ public interface DeliveryStore extends TokenStore {
   /** Given up: DEAD with the reason; the lease is released. */
   Future<Void> markDead(String id, String reason, Attempt attempt);
 
+  // --- fenced outcomes (a portal's owner on a shared store) ---
+  // A single-node store has one writer for its whole life: nobody can have taken the portal, so the fence always
+  // holds and these are the plain outcomes. A shared store applies them only while the fence holds, and fails with
+  // Fenced when it changed nothing because it did not.
+
+  /** {@link #markDelivered}, only while {@code fence} holds (null: unfenced). */
+  default Future<Void> markDelivered(String id, Long leadId, Attempt attempt, Fence fence) {
+    return markDelivered(id, leadId, attempt);
+  }
+
+  /** {@link #reschedule}, only while {@code fence} holds (null: unfenced). */
+  default Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
+                                  boolean uncertain, Attempt attempt, Fence fence) {
+    return reschedule(id, nextAttemptAt, countAttempt, failing, uncertain, attempt);
+  }
+
+  /** {@link #markDead}, only while {@code fence} holds (null: unfenced). */
+  default Future<Void> markDead(String id, String reason, Attempt attempt, Fence fence) {
+    return markDead(id, reason, attempt);
+  }
+
+  /**
+   * {@link #claimDue} restricted to these integrations (null: all). A node claims only what it may drive: the
+   * integrations of the portals it owns, and dry-run ones. A single-node store has one claimer, which owns every
+   * portal and never restricts.
+   */
+  default Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit, Collection<String> integrations) {
+    return claimDue(now, lease, limit);
+  }
+
   /** Makes the PENDING, unleased deliveries of these integrations due now (a paused portal resumed). */
   Future<Integer> wake(Collection<String> integrations, Instant now);
 

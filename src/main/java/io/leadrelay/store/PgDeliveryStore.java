@@ -1,6 +1,7 @@
 package io.leadrelay.store;
 
 import io.leadrelay.http.PayloadParser;
+import io.leadrelay.cluster.LeaseSql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -212,10 +213,20 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit) {
+    return claimDue(now, lease, limit, null);
+  }
+
+  @Override
+  public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit, Collection<String> integrations) {
     Tuple args = time(Tuple.tuple(), now).addLong(lease.toMillis()).addInteger(limit).addString(nodeId);
+    String only = "";
+    if (integrations != null) {
+      args.addArrayOfString(integrations.toArray(String[]::new));
+      only = "AND integration = ANY($6) ";
+    }
     // SKIP LOCKED: rows another node is claiming right now are left to it, never waited for or taken twice.
     String sql = "WITH due AS (SELECT id, lease_until IS NOT NULL AS expired FROM deliveries "
-        + "WHERE state = 'PENDING' AND next_attempt_at <= " + at(1) + " "
+        + "WHERE state = 'PENDING' AND next_attempt_at <= " + at(1) + " " + only
         + "AND (lease_until IS NULL OR lease_until <= " + at(1) + ") "
         + "ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) "
         + "UPDATE deliveries d SET lease_until = " + at(1) + " + $3, lease_owner = $5, "
@@ -269,6 +280,11 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Void> markDelivered(String id, Long leadId, Attempt attempt) {
+    return markDelivered(id, leadId, attempt, null);
+  }
+
+  @Override
+  public Future<Void> markDelivered(String id, Long leadId, Attempt attempt, Fence fence) {
     if (attempt == null) {
       return Future.failedFuture(new NullPointerException("attempt"));
     }
@@ -277,12 +293,18 @@ public final class PgDeliveryStore implements DeliveryStore {
     // From PENDING or DEAD alike: the lead exists. Already DELIVERED: nothing changes (see SqliteDeliveryStore).
     return outcome("UPDATE deliveries SET state = 'DELIVERED', lead_id = $1, delivered_at = $2, lease_until = NULL, "
         + "lease_owner = NULL, last_fields = COALESCE($3, last_fields), updated_at = $2 "
-        + "WHERE id = $4 AND state <> 'DELIVERED'", args, id, attempt);
+        + "WHERE id = $4 AND state <> 'DELIVERED'", args, id, attempt, fence);
   }
 
   @Override
   public Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
                                  boolean uncertain, Attempt attempt) {
+    return reschedule(id, nextAttemptAt, countAttempt, failing, uncertain, attempt, null);
+  }
+
+  @Override
+  public Future<Void> reschedule(String id, Instant nextAttemptAt, boolean countAttempt, boolean failing,
+                                 boolean uncertain, Attempt attempt, Fence fence) {
     long at = attempt != null ? attempt.at().toEpochMilli() : System.currentTimeMillis();
     String error = attempt == null ? null
         : attempt.description() != null ? attempt.description() : attempt.outcome();
@@ -293,11 +315,16 @@ public final class PgDeliveryStore implements DeliveryStore {
         + "first_failed_at = CASE WHEN $4 THEN COALESCE(first_failed_at, $5) ELSE first_failed_at END, "
         + "uncertain = uncertain OR $6, lease_until = NULL, lease_owner = NULL, next_attempt_at = " + at(1) + ", "
         + "last_error = COALESCE($7, last_error), last_fields = COALESCE($8, last_fields), updated_at = $5 "
-        + "WHERE id = $9 AND state = 'PENDING'", args, id, attempt);
+        + "WHERE id = $9 AND state = 'PENDING'", args, id, attempt, fence);
   }
 
   @Override
   public Future<Void> markDead(String id, String reason, Attempt attempt) {
+    return markDead(id, reason, attempt, null);
+  }
+
+  @Override
+  public Future<Void> markDead(String id, String reason, Attempt attempt, Fence fence) {
     if (attempt == null) {
       return Future.failedFuture(new NullPointerException("attempt"));
     }
@@ -305,7 +332,7 @@ public final class PgDeliveryStore implements DeliveryStore {
         .addLong(attempt.at().toEpochMilli()).addString(id);
     return outcome("UPDATE deliveries SET state = 'DEAD', last_error = $1, lease_until = NULL, lease_owner = NULL, "
         + "last_fields = COALESCE($2, last_fields), updated_at = $3 WHERE id = $4 AND state = 'PENDING'",
-        args, id, attempt);
+        args, id, attempt, fence);
   }
 
   /**
@@ -313,13 +340,21 @@ public final class PgDeliveryStore implements DeliveryStore {
    * the attempt (if any) joins the history; when it changed nothing, the row must at least exist (a known delivery
    * in a final state is left as it is). {@code update} uses parameters $1 to $n of {@code args}.
    */
-  private Future<Void> outcome(String update, Tuple args, String id, Attempt attempt) {
+  private Future<Void> outcome(String update, Tuple args, String id, Attempt attempt, Fence fence) {
+    // Fenced: the update applies only while the portal's lease still has the owner's epoch (see LeaseSql.guard).
+    String holds = "TRUE";
+    if (fence != null) {
+      args.addString(fence.portal()).addLong(fence.epoch());
+      holds = LeaseSql.guard("$" + (args.size() - 1) + "::TEXT", "$" + args.size() + "::BIGINT");
+      update = update + " AND " + holds;
+    }
     int n = args.size();
     String sql = "WITH changed AS (" + update + " RETURNING id), logged AS (INSERT INTO attempts_log (delivery_id, "
         + "at, outcome, error_class, http_status, code, description) SELECT id, $" + (n + 1) + "::BIGINT, $"
         + (n + 2) + "::TEXT, $" + (n + 3) + "::TEXT, $" + (n + 4) + "::INT, $" + (n + 5) + "::TEXT, $" + (n + 6)
         + "::TEXT FROM changed WHERE $" + (n + 7) + "::BOOLEAN) "
-        + "SELECT (SELECT COUNT(*) FROM changed), EXISTS (SELECT 1 FROM deliveries WHERE id = $" + (n + 8) + "::TEXT)";
+        + "SELECT (SELECT COUNT(*) FROM changed), EXISTS (SELECT 1 FROM deliveries WHERE id = $" + (n + 8) + "::TEXT), "
+        + holds;
     boolean logged = attempt != null;
     args.addLong(logged ? attempt.at().toEpochMilli() : 0L).addString(logged ? attempt.outcome() : "")
         .addString(logged ? attempt.errorClass() : null).addInteger(logged ? attempt.httpStatus() : null)
@@ -327,6 +362,9 @@ public final class PgDeliveryStore implements DeliveryStore {
         .addBoolean(logged).addString(id);
     return pool.preparedQuery(sql).execute(args).compose(rows -> {
       Row row = rows.iterator().next();
+      if (row.getLong(0) == 0 && fence != null && !row.getBoolean(2)) {
+        return Future.failedFuture(new Fenced(id, fence));
+      }
       return row.getLong(0) == 1 || row.getBoolean(1) ? Future.<Void>succeededFuture()
           : Future.failedFuture(new NoSuchElementException("No delivery " + id + " in the store."));
     });

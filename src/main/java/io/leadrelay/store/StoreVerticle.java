@@ -36,7 +36,7 @@ public final class StoreVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<Object>consumer(Addresses.HEALTH_STORE,
+    return vertx.eventBus().<Object>localConsumer(Addresses.HEALTH_STORE,
         message -> health.get().onSuccess(message::reply)).completion();
   }
 
