@@ -142,8 +142,15 @@ class ClusterKillIT {
     return portal;
   }
 
-  /** The restarted node is listed as a member by every node's /health, itself included. */
+  /**
+   * The restarted node joined a cluster of all three (its start-up line) and is listed as a member by every node's
+   * /health, itself included.
+   */
   private static boolean rejoined(RelayCluster cluster, RelayCluster.Node restarted) {
+    String joinedAll = "joined the cluster of " + cluster.nodes().size() + " member(s)";
+    if (restarted.console().stream().noneMatch(line -> line.contains(joinedAll))) {
+      return false;
+    }
     try {
       for (RelayCluster.Node node : cluster.nodes()) {
         List<String> members = node.healthMembers();

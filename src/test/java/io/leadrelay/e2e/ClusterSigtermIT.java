@@ -94,7 +94,8 @@ class ClusterSigtermIT {
           assertEquals(List.of(), traffic.missing(portal), "accepted webhooks without a lead");
           assertTrue(byStopped > 0, "the stopped node had accepted webhooks");
           assertTrue(stoppedCleanly, owner.id + " ended with \"LeadRelay stopped cleanly\"");
-          assertEquals(0, exitCode, owner.id + " exit code after SIGTERM");
+          // The JVM ends with 128 + 15 after running its shutdown hooks for a SIGTERM; a crash would differ.
+          assertEquals(143, exitCode, owner.id + " exit status after SIGTERM");
           assertEquals(WEBHOOKS, traffic.accepted.size() + cluster.lostAnswers.get(),
               "every webhook accepted by some node, but for answers lost on a connection the stopping node closed");
         }
