@@ -67,7 +67,10 @@ class ClusterKillIT {
           waitUntil(Duration.ofSeconds(60), () -> traffic.accepted.size() >= KILL_AFTER_ACCEPTED,
               () -> KILL_AFTER_ACCEPTED + " webhooks to be accepted before the kill (" + traffic.accepted.size() + ")");
 
-          RelayCluster.Node owner = cluster.node(cluster.portalOwner().orElseThrow());
+          // /health says which node owns the portal; the lease row in the database must agree.
+          List<String> owners = cluster.ownersByHealth();
+          assertEquals(List.of(cluster.portalOwner().orElseThrow()), owners, "the portal's owner by /health");
+          RelayCluster.Node owner = cluster.node(owners.get(0));
           long killedAt = System.nanoTime();
           owner.kill();
           int acceptedAtKill = traffic.accepted.size();
@@ -155,7 +158,7 @@ class ClusterKillIT {
       for (RelayCluster.Node node : cluster.nodes()) {
         List<String> members = node.healthMembers();
         if (members.size() != cluster.nodes().size()
-            || members.stream().noneMatch(m -> m.contains(String.valueOf(restarted.clusterPort)))) {
+            || members.stream().noneMatch(restarted::describedBy)) {
           return false;
         }
       }

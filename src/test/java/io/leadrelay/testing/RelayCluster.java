@@ -116,6 +116,17 @@ public final class RelayCluster implements AutoCloseable {
         .findFirst();
   }
 
+  /** The live nodes whose /health says they own a portal (cluster.role "owner"). */
+  public List<String> ownersByHealth() throws InterruptedException {
+    List<String> owners = new ArrayList<>();
+    for (Node node : nodes) {
+      if (node.alive() && "owner".equals(node.healthRole())) {
+        owners.add(node.id);
+      }
+    }
+    return owners;
+  }
+
   /** Deliveries not yet delivered or dead, from the shared store. */
   public int pending() {
     return Integer.parseInt(query("SELECT count(*) FROM deliveries WHERE state = 'PENDING'").get(0));
@@ -339,6 +350,18 @@ public final class RelayCluster implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         return null;
       }
+    }
+
+    /** True when a member's description names this node's Hazelcast port or its event-bus port (the next one). */
+    public boolean describedBy(String member) {
+      return member.matches("(?s).*:(" + clusterPort + "|" + (clusterPort + 1) + ")(\\D.*)?");
+    }
+
+    /** What this node's /health says its cluster role is ({@code cluster.role}: owner, standby), or null. */
+    public String healthRole() throws InterruptedException {
+      JsonObject health = health();
+      JsonObject cluster = health == null ? null : health.getJsonObject("cluster");
+      return cluster == null ? null : cluster.getString("role");
     }
 
     /**
