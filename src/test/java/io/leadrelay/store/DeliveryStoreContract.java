@@ -66,6 +66,12 @@ abstract class DeliveryStoreContract {
   /** Sets a delivery's lease as a driver that renewed it would have (not a store operation of its own). */
   protected abstract void setLeaseUntil(String id, Instant until);
 
+  /** This test's node becomes the portal's owner: the fence its outcome writes carry. */
+  protected abstract Fence ownPortal(String portal);
+
+  /** Another node takes the portal over (a new epoch); false when no other node can (a single-node store). */
+  protected abstract boolean takeOver(String portal);
+
   @BeforeEach
   void openStore(Vertx vertx) {
     this.vertx = vertx;
@@ -600,6 +606,40 @@ abstract class DeliveryStoreContract {
 
     assertEquals(body, find("d-01").delivery().payload().encode());
     assertEquals(body, await(store.claimDue(T0, LEASE, 1)).get(0).payload().encode());
+  }
+
+  @Test
+  void leaseTakeoverWithAStaleEpochIsRefused() {
+    String portal = "https://shop.example.bitrix24.ru";
+    for (String id : List.of("d-01", "d-02", "d-03", "d-04")) {
+      acceptFree(id, "main", T0);
+    }
+    Fence mine = ownPortal(portal);
+    await(store.markDelivered("d-01", 101L, attempt(T0, "created", null), mine));
+    assertEquals(DeliveryState.DELIVERED, find("d-01").state(), "the owner's writes apply while its term lasts");
+
+    if (!takeOver(portal)) {
+      // A single-node store: nobody else can own the portal, so its fence always holds.
+      await(store.markDelivered("d-02", 102L, attempt(T0, "created", null), mine));
+      assertEquals(DeliveryState.DELIVERED, find("d-02").state());
+      return;
+    }
+    Instant later = T0.plusSeconds(5);
+    assertTrue(awaitFailure(store.markDelivered("d-02", 102L, attempt(later, "created", null), mine))
+        instanceof Fenced);
+    assertTrue(awaitFailure(store.reschedule("d-03", later, true, true, true, attempt(later, "failed", "x"), mine))
+        instanceof Fenced);
+    assertTrue(awaitFailure(store.markDead("d-04", "gone", attempt(later, "dead", "x"), mine)) instanceof Fenced);
+    for (String id : List.of("d-02", "d-03", "d-04")) {
+      DeliveryRecord record = find(id);
+      assertEquals(DeliveryState.PENDING, record.state(), id + " changed under a stale epoch");
+      assertEquals(0, record.delivery().attempts(), id);
+      assertEquals(0, historyRows(id), id + " got history under a stale epoch");
+    }
+
+    Fence theirs = new Fence(portal, mine.epoch() + 1);
+    await(store.markDelivered("d-02", 102L, attempt(later, "found", null), theirs));
+    assertEquals(DeliveryState.DELIVERED, find("d-02").state(), "the new owner's writes apply");
   }
 
   private void closeOther(DeliveryStore other) {

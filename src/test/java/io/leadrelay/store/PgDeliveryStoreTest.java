@@ -27,7 +27,7 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
 
   @AfterEach
   void emptyTables() {
-    database.execute("TRUNCATE deliveries, attempts_log, repeat_guard, portal_tokens, webhook_secrets");
+    database.execute("TRUNCATE deliveries, attempts_log, repeat_guard, portal_tokens, webhook_secrets, portal_leases");
   }
 
   @Override
@@ -38,6 +38,19 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
   @Override
   protected DeliveryStore otherNode() {
     return await(PgDeliveryStore.open(vertx, database.settings(), "node-b", StoreClock.caller()));
+  }
+
+  @Override
+  protected Fence ownPortal(String portal) {
+    database.execute("INSERT INTO portal_leases (portal, owner, epoch, expires_at) VALUES ('" + portal + "', "
+        + "'node-a', 3, now() + interval '1 minute')");
+    return new Fence(portal, 3);
+  }
+
+  @Override
+  protected boolean takeOver(String portal) {
+    database.execute("UPDATE portal_leases SET owner = 'node-b', epoch = epoch + 1 WHERE portal = '" + portal + "'");
+    return true;
   }
 
   @Override

@@ -67,6 +67,16 @@ class SqliteDeliveryStoreTest extends DeliveryStoreContract {
   }
 
   @Override
+  protected Fence ownPortal(String portal) {
+    return new Fence(portal, 1);
+  }
+
+  @Override
+  protected boolean takeOver(String portal) {
+    return false;
+  }
+
+  @Override
   protected void setLeaseUntil(String id, Instant until) {
     await(sqlite().inTransaction(c -> {
       try (PreparedStatement update = c.prepareStatement("UPDATE deliveries SET lease_until = ? WHERE id = ?")) {
