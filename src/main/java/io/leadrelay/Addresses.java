@@ -41,6 +41,11 @@ public final class Addresses {
   public static final String HEALTH_MAPPING = "leadrelay.health.mapping";
   public static final String HEALTH_BITRIX = "leadrelay.health.bitrix";
   public static final String HEALTH_LOGS = "leadrelay.health.logs";
+  /**
+   * Consumer: PortalOwnership, on a shared store: the cluster view (members, portal owners, this node's role).
+   * Nobody answers on a single node.
+   */
+  public static final String HEALTH_CLUSTER = "leadrelay.health.cluster";
   /** Consumer: StoreVerticle. DOWN when the store cannot commit or its file is gone. */
   public static final String HEALTH_STORE = "leadrelay.health.store";
 

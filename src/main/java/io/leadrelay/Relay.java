@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -129,7 +130,9 @@ public final class Relay {
    */
   private static Future<String> openStore(Vertx vertx, RelayConfig config, Relay relay) {
     if (config.store().kind() == StoreConfig.Kind.POSTGRES) {
-      String nodeId = config.store().nodeId() != null ? config.store().nodeId() : defaultNodeId();
+      String nodeId = config.store().nodeId() != null ? config.store().nodeId()
+          : config.cluster().enabled() ? defaultNodeId() + "-" + UUID.randomUUID().toString().substring(0, 4)
+          : defaultNodeId();
       relay.nodeId = nodeId;
       return PgDeliveryStore.open(vertx, config.store().postgres(), nodeId).compose(store -> {
         relay.store = store;
@@ -148,7 +151,8 @@ public final class Relay {
 
   /**
    * This node's name in a shared store's leases when NODE_ID is not set: host and process, unique even for several
-   * relays on one host. A stable NODE_ID lets a restarted node release its own old leases at once.
+   * relays on one host (a clustered node adds a token of the run: containers often all run as PID 1 under a reused
+   * host name). A stable NODE_ID lets a restarted node release its own old leases at once.
    */
   private static String defaultNodeId() {
     String host;

@@ -1,10 +1,15 @@
 package io.leadrelay.cluster;
 
+import io.leadrelay.Addresses;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -166,7 +171,29 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
     // database lets another node take the portal (isOwner is exact either way).
     expiryTimer = vertx.setPeriodic(Math.max(1, renewEvery / 5), id -> leases.values()
         .forEach(held -> announce(held.portal(), held.expire(), 0)));
+    vertx.eventBus().<Object>localConsumer(Addresses.HEALTH_CLUSTER, message -> view()
+        .onSuccess(message::reply)
+        .onFailure(failure -> message.reply(new JsonObject().put("status", "DOWN")
+            .put("reason", "portal leases cannot be read: " + failure.getMessage()))));
     return round();
+  }
+
+  /** The cluster for /health: members of the clustered bus, the portals' holders, and this node's role. */
+  private Future<JsonObject> view() {
+    VertxInternal internal = (VertxInternal) vertx;
+    Future<List<ClusterView.Member>> members = Future.succeededFuture(List.of());
+    if (vertx.isClustered()) {
+      ClusterManager manager = internal.clusterManager();
+      List<Future<ClusterView.Member>> each = manager.getNodes().stream().map(id -> {
+        Promise<NodeInfo> info = Promise.promise();
+        manager.getNodeInfo(id, info);
+        return info.future().map(node -> new ClusterView.Member(id, node.host(), node.port()))
+            .otherwise(new ClusterView.Member(id, null, 0));
+      }).toList();
+      members = Future.all(each).map(all -> each.stream().map(Future::result).toList());
+    }
+    return Future.all(holders(), members).map(both -> ClusterView.toJson(vertx.isClustered(), owner,
+        both.resultAt(0), both.resultAt(1)));
   }
 
   /**

@@ -6,6 +6,7 @@ import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,8 @@ public class DeliveryScheduler extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryScheduler.class);
   private static final Duration PURGE_EVERY = Duration.ofHours(1);
+  /** Mapped on this node: a clustered bus would look for the consumer in the cluster's registry. */
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Deliveries deliveries;
   private final DeliveryConfig config;
@@ -77,7 +80,7 @@ public class DeliveryScheduler extends VerticleBase {
     deliveries.claimDue(Instant.now(), config.lease(), config.sweepBatch(), integrations)
         .onSuccess(due -> {
           for (Delivery delivery : due) {
-            vertx.eventBus().send(Addresses.DELIVERY_MAP, delivery.toJson());
+            vertx.eventBus().send(Addresses.DELIVERY_MAP, delivery.toJson(), LOCAL);
           }
         })
         .onFailure(e -> LOG.warn("Could not look for due deliveries: {}", e.toString()))

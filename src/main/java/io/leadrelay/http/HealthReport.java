@@ -1,9 +1,12 @@
 package io.leadrelay.http;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.cluster.ClusterView;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
 import java.util.LinkedHashMap;
@@ -37,7 +40,8 @@ final class HealthReport {
   Future<JsonObject> check() {
     List<String> names = List.copyOf(PARTS.keySet());
     List<Future<JsonObject>> answers = names.stream().map(name -> ask(PARTS.get(name))).toList();
-    return Future.join(answers).transform(ignored -> {
+    Future<JsonObject> cluster = cluster();
+    return Future.join(Future.join(answers), cluster).transform(ignored -> {
       JsonObject parts = new JsonObject().put("http", new JsonObject().put("status", "UP"));
       String status = "UP";
       for (int i = 0; i < names.size(); i++) {
@@ -50,8 +54,21 @@ final class HealthReport {
           status = "DOWN";
         }
       }
-      return Future.succeededFuture(new JsonObject().put("status", status).put("parts", parts));
+      return Future.succeededFuture(new JsonObject().put("status", status).put("parts", parts)
+          .put("cluster", cluster.result()));
     });
+  }
+
+  /**
+   * Which node owns which portal. Only a node on a shared store answers; with nobody to answer, this is a single
+   * node that owns every portal. Informative: it does not change the status (the parts say whether leads flow).
+   */
+  private Future<JsonObject> cluster() {
+    return vertx.eventBus().<JsonObject>request(Addresses.HEALTH_CLUSTER, new JsonObject(), ASK)
+        .map(reply -> reply.body())
+        .otherwise(failure -> failure instanceof ReplyException refused
+            && refused.failureType() == ReplyFailure.NO_HANDLERS ? ClusterView.single()
+            : new JsonObject().put("status", "DOWN").put("reason", "no answer: " + failure.getMessage()));
   }
 
   private Future<JsonObject> ask(String address) {

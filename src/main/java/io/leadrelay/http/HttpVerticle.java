@@ -163,7 +163,7 @@ public class HttpVerticle extends VerticleBase {
           }
           vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
           if (!accepted.repeat()) {
-            vertx.eventBus().send(Addresses.DELIVERY_MAP, message);
+            vertx.eventBus().send(Addresses.DELIVERY_MAP, message, LOCAL);
           }
           json(ctx, 200, new JsonObject().put("ok", true).put("id", accepted.id()));
         })

@@ -75,7 +75,8 @@ public class MappingVerticle extends VerticleBase {
       fail(deliveryId, integration, "The delivery could not be mapped: " + e.getClass().getSimpleName() + ".");
       return;
     }
-    vertx.eventBus().send(Addresses.LEAD_DELIVER, command.toJson());
+    // This node's BitrixVerticle, which sends it or hands it to the portal's owner.
+    vertx.eventBus().send(Addresses.LEAD_DELIVER, command.toJson(), new DeliveryOptions().setLocalOnly(true));
   }
 
   private void fail(String deliveryId, String integration, String reason) {

@@ -10,6 +10,9 @@ import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryRecord;
 import io.leadrelay.store.DeliveryState;
+import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.Fence;
+import io.leadrelay.store.Fenced;
 import io.leadrelay.store.NewDelivery;
 import io.leadrelay.store.SqliteDeliveryStore;
 import io.leadrelay.testing.TestRelay;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -127,6 +131,41 @@ class DeliveryOutcomesTest {
     assertEquals(DeliveryState.PENDING, record.state());
     assertEquals(0, record.attemptsMade());
     assertEquals(until.toEpochMilli(), record.nextAttemptAt().toEpochMilli());
+  }
+
+  @Test
+  void anOutcomeFencedByANewOwnerChangesNothingAndIsNotAnnounced() {
+    // The store as a shared one answers once another node has taken the portal (its contract test shows when).
+    DeliveryStore fencing = (DeliveryStore) Proxy.newProxyInstance(DeliveryStore.class.getClassLoader(),
+        new Class<?>[] {DeliveryStore.class}, (proxy, method, args) -> method.getName().equals("markDelivered")
+            && args.length == 4 && args[3] != null
+            ? Future.failedFuture(new Fenced((String) args[0], (Fence) args[3]))
+            : method.invoke(store, args));
+    DeliveryOutcomes fenced = new DeliveryOutcomes(new Deliveries(fencing),
+        new RetryPolicy(TestRelay.FAST, new Random(1)), vertx.eventBus(), List.of("main"));
+    portal.startOwning(new Fence("https://portal.invalid", 3), () -> true, Instant.now());
+    assertTrue(fenced.take("d1"));
+    Future<JsonObject> announced = next(Addresses.LEAD_CREATED);
+
+    fenced.record(portal, command, new SendOutcome.Sent(4711, false));
+
+    vertx.eventBus().publish(Addresses.LEAD_CREATED, new JsonObject().put("marker", true));
+    assertTrue(await(announced).getBoolean("marker", false), "the fenced outcome was announced");
+    assertEquals(DeliveryState.PENDING, find().state(), "the new owner's to record");
+    assertTrue(fenced.take("d1"), "released here");
+  }
+
+  @Test
+  void anOutcomeArrivingAfterThePortalWasLostIsNotRecorded() {
+    portal.startOwning(new Fence("https://portal.invalid", 3), () -> true, Instant.now());
+    portal.standBy();
+
+    outcomes.record(portal, command, new SendOutcome.Sent(4711, false));
+
+    DeliveryRecord record = find();
+    assertEquals(DeliveryState.PENDING, record.state(), "the new owner looks the lead up and records it");
+    assertEquals(0, record.attemptsMade());
+    assertTrue(outcomes.take("d1"), "released here");
   }
 
   /** The next message published on the address. */

@@ -4,6 +4,7 @@ import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.store.Fence;
 import io.leadrelay.testing.FakeBitrixPortal;
 import io.leadrelay.testing.TestRelay;
 import io.vertx.core.Future;
@@ -53,6 +54,65 @@ class PortalSenderTest {
       assertTrue(outcome instanceof SendOutcome.Sent sent && !sent.found() && sent.leadId() > 0, outcome.toString());
       ctx.completeNow();
     })));
+  }
+
+  @Test
+  void aNewOwnerStartsFromAFullBucket(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      PortalSender sender = sender(vertx, portal, 10);
+      sender.startOwning(new Fence("portal", 2), () -> true, Instant.now());
+      long start = System.nanoTime();
+      List<Future<SendOutcome>> sent = new ArrayList<>();
+      assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
+      return sent.get(0).map(outcome -> {
+        long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+        ctx.verify(() -> {
+          assertTrue(outcome instanceof SendOutcome.Sent, outcome.toString());
+          // The previous owner may have just spent the burst: the first request waits for a permit to drain.
+          assertTrue(waitedMillis >= 400, "sent after " + waitedMillis + " ms");
+          assertEquals(new Fence("portal", 2), sender.fence());
+        });
+        return outcome;
+      });
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void losingThePortalDropsTheWaitingLeadsAndSendsNothingMore(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      PortalSender sender = sender(vertx, portal, 10);
+      sender.startOwning(new Fence("portal", 2), () -> true, Instant.now());
+      List<Future<SendOutcome>> sent = new ArrayList<>();
+      assertNull(sender.admit(lead("queued"), Instant.now(), sent::add));
+      sender.standBy();
+      assertNull(sender.admit(lead("after"), Instant.now(), sent::add));
+      return Future.all(sent).map(all -> {
+        ctx.verify(() -> {
+          assertTrue(sent.stream().allMatch(f -> f.result() instanceof SendOutcome.NotOwner), sent.toString());
+          assertFalse(sender.owning());
+          assertNull(sender.fence(), "a standby writes nothing");
+          assertTrue(portal.calls().isEmpty(), "nothing reached the portal: " + portal.calls());
+        });
+        return all;
+      });
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void aSenderWhoseTermEndedSendsNothing(Vertx vertx, VertxTestContext ctx) {
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      PortalSender sender = sender(vertx, portal, 10);
+      sender.startOwning(new Fence("portal", 2), () -> false, Instant.now().minusSeconds(60));
+      List<Future<SendOutcome>> sent = new ArrayList<>();
+      assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
+      return sent.get(0).map(outcome -> {
+        ctx.verify(() -> {
+          assertTrue(outcome instanceof SendOutcome.NotOwner, outcome.toString());
+          assertTrue(portal.calls().isEmpty(), "read right before the request: " + portal.calls());
+        });
+        return outcome;
+      });
+    }).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

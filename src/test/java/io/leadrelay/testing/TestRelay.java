@@ -5,6 +5,7 @@ import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.DeliveryConfig;
+import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.LogConfig;
@@ -148,9 +149,29 @@ public final class TestRelay {
     return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, StoreConfig.sqlite());
   }
 
+  /**
+   * A relay as node {@code nodeId} on a shared PostgreSQL store, delivering to an existing fake portal (several such
+   * relays are one relay's nodes); {@code ownerLease} is how long its portal leases last unrenewed.
+   */
+  public static Future<TestRelay> startOnPostgres(Vertx vertx, Path dir, PgSettings postgres, String nodeId,
+                                                  FakeBitrixPortal portal, Duration ownerLease) {
+    return start(vertx, dir, Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(),
+        http(), FAST, LIMITS, BITRIX, new StoreConfig(StoreConfig.Kind.POSTGRES, postgres, nodeId),
+        new ClusterConfig(List.of(), Optional.empty(), ClusterConfig.DEFAULT_PORT, ownerLease)).map(relay -> {
+          relay.portal = portal;
+          return relay;
+        });
+  }
+
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, ClusterConfig.single());
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
     RelayConfig config = new RelayConfig(
@@ -162,7 +183,8 @@ public final class TestRelay {
         delivery,
         new AdminConfig(ADMIN_TOKEN),
         integrations,
-        store);
+        store,
+        cluster);
     TestRelay testRelay = new TestRelay(vertx, dir);
     return Relay.start(vertx, config).map(relay -> {
       testRelay.relay = relay;
@@ -288,7 +310,10 @@ public final class TestRelay {
   public <T> Future<T> poll(java.util.function.Supplier<T> check) {
     Promise<T> promise = Promise.promise();
     long deadline = System.currentTimeMillis() + 10_000;
-    vertx.setPeriodic(0, 20, id -> {
+    // Not an initial delay of 0: a periodic timer cancelled in its very first run, called from a thread other than
+    // its event loop, can fail in Vert.x with a NullPointerException (its task not yet assigned), and the poll
+    // would never complete.
+    vertx.setPeriodic(1, 20, id -> {
       T value;
       try {
         value = check.get();
@@ -296,11 +321,11 @@ public final class TestRelay {
         value = null;
       }
       if (value != null) {
-        vertx.cancelTimer(id);
         promise.tryComplete(value);
-      } else if (System.currentTimeMillis() > deadline) {
         vertx.cancelTimer(id);
+      } else if (System.currentTimeMillis() > deadline) {
         promise.tryFail(new AssertionError("condition not met within 10 s"));
+        vertx.cancelTimer(id);
       }
     });
     return promise.future();

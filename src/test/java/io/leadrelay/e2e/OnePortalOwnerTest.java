@@ -1,0 +1,149 @@
+package io.leadrelay.e2e;
+
+import io.leadrelay.cluster.ClusterNode;
+import io.leadrelay.config.ClusterConfig;
+import io.leadrelay.testing.FakeBitrixPortal;
+import io.leadrelay.testing.TestPostgres;
+import io.leadrelay.testing.TestRelay;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two relays on one PostgreSQL store act as one: webhooks arriving at either node become exactly one lead each,
+ * only the portal's owner talks to the portal (the other node's success log stays empty), /health says who owns
+ * what, and when the owner stops the other node takes the portal over and carries on. Once without a clustered bus
+ * (the standby leaves its leads in the store for the owner) and once with one (it hands them over the bus).
+ */
+class OnePortalOwnerTest {
+
+  @RegisterExtension
+  static final TestPostgres database = new TestPostgres();
+
+  private static final Duration OWNER_LEASE = Duration.ofSeconds(3);
+  private static final long WAIT = 60;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void twoNodesSharingTheStoreSendThroughTheOwnerOnly() throws Exception {
+    Vertx first = Vertx.vertx();
+    Vertx second = Vertx.vertx();
+    try {
+      bothNodesActAsOneRelay(first, second);
+    } finally {
+      second.close().await(30, TimeUnit.SECONDS);
+      first.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void twoClusteredNodesHandLeadsToTheOwnerOverTheBus() throws Exception {
+    int portA = freePortPair();
+    int portB = freePortPair();
+    List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+    Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA,
+        OWNER_LEASE));
+    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB,
+        OWNER_LEASE));
+    ClusterNode a = joiningA.await(WAIT, TimeUnit.SECONDS);
+    ClusterNode b = joiningB.await(WAIT, TimeUnit.SECONDS);
+    try {
+      JsonObject standbyView = bothNodesActAsOneRelay(a.vertx(), b.vertx());
+      assertEquals("cluster", standbyView.getString("mode"), standbyView.encode());
+      assertEquals(2, standbyView.getJsonArray("members").size(), standbyView.encode());
+    } finally {
+      b.vertx().close().await(30, TimeUnit.SECONDS);
+      a.vertx().close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Returns the standby node's cluster view from /health. */
+  private JsonObject bothNodesActAsOneRelay(Vertx first, Vertx second) throws Exception {
+    FakeBitrixPortal portal = FakeBitrixPortal.start(first).await(WAIT, TimeUnit.SECONDS);
+    String run = UUID.randomUUID().toString(); // bodies unlike another test's on the same store (not repeats)
+    TestRelay owner = TestRelay.startOnPostgres(first, dir.resolve("a"), database.settings(), "node-a", portal,
+        OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
+    TestRelay standby = TestRelay.startOnPostgres(second, dir.resolve("b"), database.settings(), "node-b", portal,
+        OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
+
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      ids.add(post(i % 2 == 0 ? owner : standby, run, i));
+    }
+    owner.awaitExactlyOneLeadEach(portal, ids).await(WAIT, TimeUnit.SECONDS);
+    owner.awaitLines("success", lines -> lines.size() == ids.size()).await(WAIT, TimeUnit.SECONDS);
+    assertEquals(List.of(), standby.lines("success"), "only the portal's owner sends to it");
+
+    JsonObject ownerView = cluster(owner);
+    JsonObject standbyView = cluster(standby);
+    String key = portal.webhookUrl().replaceAll("^(https?://[^/]+).*$", "$1");
+    assertEquals("owner", ownerView.getString("role"), ownerView.encode());
+    assertEquals(List.of(key), ownerView.getJsonArray("owns").getList(), ownerView.encode());
+    assertEquals("standby", standbyView.getString("role"), standbyView.encode());
+    assertEquals(ownerView.getString("node"), standbyView.getJsonObject("portals").getJsonObject(key)
+        .getString("owner"), standbyView.encode());
+
+    // The owner stops (a rolling restart): the other node takes the portal and delivers what arrives meanwhile.
+    owner.relay().stop().await(WAIT, TimeUnit.SECONDS);
+    List<String> later = new ArrayList<>();
+    for (int i = 20; i < 30; i++) {
+      later.add(post(standby, run, i));
+    }
+    List<String> all = new ArrayList<>(ids);
+    all.addAll(later);
+    standby.awaitExactlyOneLeadEach(portal, all).await(WAIT, TimeUnit.SECONDS);
+    standby.awaitLines("success", lines -> lines.size() == later.size()).await(WAIT, TimeUnit.SECONDS);
+    assertEquals("owner", cluster(standby).getString("role"));
+    return standbyView;
+  }
+
+  private static String post(TestRelay node, String run, int i) throws Exception {
+    var response = node.postJson("{\"name\":\"Иван " + i + "\",\"phone\":\"+7999000" + i + "\",\"run\":\"" + run
+            + "\"}")
+        .await(WAIT, TimeUnit.SECONDS);
+    assertEquals(200, response.statusCode(), response.bodyAsString());
+    return response.bodyAsJsonObject().getString("id");
+  }
+
+  private static JsonObject cluster(TestRelay node) throws Exception {
+    var health = node.client().get(node.port(), "127.0.0.1", "/health").send().await(WAIT, TimeUnit.SECONDS);
+    JsonObject cluster = health.bodyAsJsonObject().getJsonObject("cluster");
+    assertTrue(cluster != null, health.bodyAsString());
+    return cluster;
+  }
+
+  /** A port whose next one is free too: Hazelcast's and the event bus's. */
+  private static int freePortPair() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      try (ServerSocket first = new ServerSocket(0)) {
+        int port = first.getLocalPort();
+        if (port < 65535) {
+          try (ServerSocket next = new ServerSocket(port + 1)) {
+            return port;
+          } catch (IOException taken) {
+            // try another
+          }
+        }
+      }
+    }
+    throw new IOException("no two adjacent free ports");
+  }
+}
