@@ -100,6 +100,18 @@ final class ClusterTraffic implements AutoCloseable {
     return duplicates;
   }
 
+  /** Webhooks with more than one lead, by name (a retried webhook given a second delivery would show here). */
+  static Map<String, Integer> duplicateNames(FakeBitrixPortal portal) {
+    Map<String, Integer> duplicates = new TreeMap<>();
+    portal.leads().stream().collect(Collectors.groupingBy(lead -> String.valueOf(lead.getString("NAME"))))
+        .forEach((name, leads) -> {
+          if (leads.size() > 1) {
+            duplicates.put(name, leads.size());
+          }
+        });
+    return duplicates;
+  }
+
   /** Accepted webhooks without a lead. */
   List<String> missing(FakeBitrixPortal portal) {
     Set<String> origins = leadOrigins(portal).keySet();

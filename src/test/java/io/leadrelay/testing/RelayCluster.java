@@ -26,11 +26,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -58,7 +60,8 @@ public final class RelayCluster implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(1)).build();
 
-  /** What the load balancer saw: answers by status, refused connections, answers lost after the request went out. */
+  /** What the load balancer saw: answers by status, refused connections, answers lost after the request went out
+   * (each retried on the next node). */
   public final Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
   public final AtomicInteger refusedConnections = new AtomicInteger();
   public final AtomicInteger lostAnswers = new AtomicInteger();
@@ -78,8 +81,11 @@ public final class RelayCluster implements AutoCloseable {
     this.portalUrl = portalUrl;
     this.ownerLeaseSeconds = ownerLeaseSeconds;
     this.jvmOptions = jvmOptions;
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
     for (int i = 1; i <= size; i++) {
-      nodes.add(new Node("node" + i, FakeBitrixPortal.freePort(), freePortPair()));
+      int http = freePorts(1, taken);
+      int cluster = freePorts(2, taken);
+      nodes.add(new Node("node" + i, http, cluster));
     }
   }
 
@@ -162,13 +168,12 @@ public final class RelayCluster implements AutoCloseable {
 
   /**
    * Posts a webhook the way a load balancer forwards it: to the next node in round robin; a refused connection
-   * (nothing reached the node) moves it on to the next node, pausing briefly once every node has refused, until
-   * {@code giveUp}. Empty when the answer was lost after the request went out (the webhook may or may not be stored:
-   * like a sender whose connection broke, the caller moves on) or when no node took it in time.
+   * (nothing reached the node) or a lost answer moves it on to the next node, pausing briefly once every node has
+   * failed in a row, until {@code giveUp}. Empty when no node answered in time.
    */
   public Optional<Answer> post(String body, Duration giveUp) throws InterruptedException {
     long deadline = System.nanoTime() + giveUp.toNanos();
-    int refusedInARow = 0;
+    int failedInARow = 0;
     while (System.nanoTime() < deadline) {
       Node node = nodes.get(Math.floorMod(roundRobin.getAndIncrement(), nodes.size()));
       try {
@@ -180,12 +185,14 @@ public final class RelayCluster implements AutoCloseable {
         return Optional.of(new Answer(node, response.statusCode(), response.body()));
       } catch (ConnectException e) {
         refusedConnections.incrementAndGet();
-        if (++refusedInARow % nodes.size() == 0) {
-          Thread.sleep(50);
-        }
       } catch (IOException e) {
+        // The request went out and no answer came (the node died, or closed the connection as it stopped). Like a
+        // load balancer's retry on an empty response, send it to the next node: the relay takes an identical body
+        // within its repeat window as the same delivery, so this never makes a second lead.
         lostAnswers.incrementAndGet();
-        return Optional.empty();
+      }
+      if (++failedInARow % nodes.size() == 0) {
+        Thread.sleep(50);
       }
     }
     return Optional.empty();
@@ -219,20 +226,42 @@ public final class RelayCluster implements AutoCloseable {
     }
   }
 
-  /** A free port whose successor is free too: Hazelcast listens on the first, the clustered event bus on the next. */
-  private static int freePortPair() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int port = FakeBitrixPortal.freePort();
-      if (port < 65535) {
-        try (ServerSocket next = new ServerSocket(port + 1)) {
-          next.setReuseAddress(true);
-          return port;
-        } catch (IOException taken) {
-          // try another pair
-        }
+  /**
+   * A free port whose successor is free too (Hazelcast listens on the first, the clustered event bus on the next),
+   * or with {@code width} 1 a single free port, none of them already {@code taken} by another node. Taken below the
+   * kernel's ephemeral range: a port from that range can be handed to some outgoing connection (the nodes open many
+   * to each other) between this check and the node's bind.
+   */
+  private static int freePorts(int width, java.util.Set<Integer> taken) throws IOException {
+    int below = ephemeralLow();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = ThreadLocalRandom.current().nextInt(Math.min(10_000, below / 2), below - width);
+      if (IntStream.range(port, port + width).noneMatch(taken::contains)
+          && IntStream.range(port, port + width).allMatch(RelayCluster::free)) {
+        IntStream.range(port, port + width).forEach(taken::add);
+        return port;
       }
     }
-    throw new IOException("no two consecutive free ports found");
+    throw new IOException("no " + width + " consecutive free ports found below " + below);
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException taken) {
+      return false;
+    }
+  }
+
+  /** The low end of the kernel's ephemeral port range (Linux), 32768 when unknown. (Files.readString misreads
+   * /proc files, whose size shows as 0: read them by line.) */
+  private static int ephemeralLow() {
+    try {
+      return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
+          .split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32768;
+    }
   }
 
   /** One relay process; restarts on the same ports, node id, and directories. */
