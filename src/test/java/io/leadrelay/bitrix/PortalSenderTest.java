@@ -62,9 +62,7 @@ class PortalSenderTest {
       PortalSender sender = sender(vertx, portal, 10);
       sender.startOwning(new Fence("portal", 2), () -> true, Instant.now());
       long start = System.nanoTime();
-      List<Future<SendOutcome>> sent = new ArrayList<>();
-      assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
-      return sent.get(0).map(outcome -> {
+      return firstOutcome(sender).map(outcome -> {
         long waitedMillis = (System.nanoTime() - start) / 1_000_000;
         ctx.verify(() -> {
           assertTrue(outcome instanceof SendOutcome.Sent, outcome.toString());
@@ -75,6 +73,13 @@ class PortalSenderTest {
         return outcome;
       });
     }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The outcome of one lead admitted now. */
+  private static Future<SendOutcome> firstOutcome(PortalSender sender) {
+    List<Future<SendOutcome>> sent = new ArrayList<>();
+    assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
+    return sent.get(0);
   }
 
   @Test
@@ -103,9 +108,7 @@ class PortalSenderTest {
     FakeBitrixPortal.start(vertx).compose(portal -> {
       PortalSender sender = sender(vertx, portal, 10);
       sender.startOwning(new Fence("portal", 2), () -> false, Instant.now().minusSeconds(60));
-      List<Future<SendOutcome>> sent = new ArrayList<>();
-      assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
-      return sent.get(0).map(outcome -> {
+      return firstOutcome(sender).map(outcome -> {
         ctx.verify(() -> {
           assertTrue(outcome instanceof SendOutcome.NotOwner, outcome.toString());
           assertTrue(portal.calls().isEmpty(), "read right before the request: " + portal.calls());
