@@ -30,6 +30,7 @@ class ClusterConfigTest {
   void membersHostPortAndLeaseComeFromTheEnvironment() {
     ClusterConfig cluster = ConfigParser.parse(new JsonObject()
         .put("STORE", "postgres")
+        .put("DATABASE_URL", "postgresql://relay@db:5432/leadrelay")
         .put("CLUSTER_MEMBERS", " relay1, relay2:5801 ,10.0.0.3,[fd00::7]:5702,")
         .put("CLUSTER_HOST", "relay1")
         .put("CLUSTER_PORT", "5711")
@@ -45,7 +46,7 @@ class ClusterConfigTest {
   @Test
   void theFileMayListMembersAsAnArray() {
     ClusterConfig cluster = ConfigParser.parse(new JsonObject()
-        .put("store", new JsonObject().put("type", "postgres"))
+        .put("store", new JsonObject().put("type", "postgres").put("url", "postgresql://relay@db:5432/leadrelay"))
         .put("cluster", new JsonObject().put("members", new JsonArray().add("a").add("b:6000")))).cluster();
     assertEquals(List.of("a:5701", "b:6000"), cluster.members());
     assertEquals(ClusterConfig.DEFAULT_OWNER_LEASE, cluster.ownerLease());
@@ -62,7 +63,8 @@ class ClusterConfigTest {
 
   @Test
   void badMembersPortsAndLeasesNameTheVariable() {
-    JsonObject postgres = new JsonObject().put("STORE", "postgres");
+    JsonObject postgres = new JsonObject().put("STORE", "postgres")
+        .put("DATABASE_URL", "postgresql://relay@db:5432/leadrelay");
     assertEquals("CLUSTER_MEMBERS must list the nodes as host or host:port, separated by commas (e.g."
         + " relay1:5701,relay2:5701), got \"relay1:99999\".",
         error(postgres.copy().put("CLUSTER_MEMBERS", "relay1:99999")));
