@@ -1,6 +1,7 @@
 package io.leadrelay.cluster;
 
 import io.leadrelay.config.ClusterConfig;
+import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.store.PgSettings;
 import io.leadrelay.testing.FakeBitrixPortal;
 import io.leadrelay.testing.TestPostgres;
@@ -76,15 +77,53 @@ class OnePortalOwnerTest {
   }
 
   @Test
+  void aLeadInFlightWhenTheOwnerWasCutOffIsLookedUpByTheNewOwnerNotWaitedOut() throws Exception {
+    // Delivery leases far longer than the test: only the takeover's re-drive can bring the lead back in time.
+    DeliveryConfig longLeases = new DeliveryConfig("NORMAL", Duration.ofMillis(50), Duration.ofSeconds(2),
+        Duration.ofHours(72), Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofMillis(100), 200, 30);
+    Vertx first = Vertx.vertx();
+    Vertx second = Vertx.vertx();
+    try {
+      PgSettings direct = database.settings();
+      FreezableProxy link = new FreezableProxy(first, direct.host(), direct.port());
+      PgSettings throughLink = through(link, direct);
+      FakeBitrixPortal portal = FakeBitrixPortal.start(second).await(WAIT, TimeUnit.SECONDS);
+      TestRelay owner = TestRelay.startOnPostgres(first, dir.resolve("a"), throughLink, "node-a", portal,
+          OWNER_LEASE, longLeases).await(WAIT, TimeUnit.SECONDS);
+      TestRelay standby = TestRelay.startOnPostgres(second, dir.resolve("b"), direct, "node-b", portal,
+          OWNER_LEASE, longLeases).await(WAIT, TimeUnit.SECONDS);
+
+      // The lead is created, but its answer stalls: the owner is cut off with it in flight.
+      portal.enqueue(FakeBitrixPortal.Reply.createThenStall());
+      String inFlight = post(owner, UUID.randomUUID().toString(), 0);
+      owner.poll(() -> portal.leads().isEmpty() ? null : true).await(WAIT, TimeUnit.SECONDS);
+      link.freeze();
+
+      standby.awaitExactlyOneLeadEach(portal, List.of(inFlight)).await(WAIT, TimeUnit.SECONDS);
+      JsonObject found = standby.awaitLines("success", lines -> lines.size() == 1).await(WAIT, TimeUnit.SECONDS)
+          .get(0);
+      assertTrue(found.encode().contains(inFlight), found.encode());
+      assertEquals(List.of(), owner.lines("success"), "the cut-off owner recorded nothing");
+    } finally {
+      second.close().await(30, TimeUnit.SECONDS);
+      first.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static PgSettings through(FreezableProxy link, PgSettings direct) throws Exception {
+    int proxyPort = link.start().await(5, TimeUnit.SECONDS);
+    return new PgSettings("127.0.0.1", proxyPort, direct.database(), direct.user(), direct.password(),
+        direct.sslMode(), direct.poolSize());
+  }
+
+  @Test
   void aCutOffOwnerIsReplacedAndNothingIsLostOrDoubled() throws Exception {
     Vertx first = Vertx.vertx();
     Vertx second = Vertx.vertx();
     try {
       PgSettings direct = database.settings();
       FreezableProxy link = new FreezableProxy(first, direct.host(), direct.port());
-      int proxyPort = link.start().await(5, TimeUnit.SECONDS);
-      PgSettings throughLink = new PgSettings("127.0.0.1", proxyPort, direct.database(), direct.user(),
-          direct.password(), direct.sslMode(), direct.poolSize());
+      PgSettings throughLink = through(link, direct);
       FakeBitrixPortal portal = FakeBitrixPortal.start(second).await(WAIT, TimeUnit.SECONDS);
       TestRelay owner = TestRelay.startOnPostgres(first, dir.resolve("a"), throughLink, "node-a", portal,
           OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
