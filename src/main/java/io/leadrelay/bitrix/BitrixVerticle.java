@@ -232,10 +232,15 @@ public class BitrixVerticle extends VerticleBase {
     vertx.cancelTimer(leaseTimer);
     ownedAddresses.values().forEach(MessageConsumer::unregister);
     ownedAddresses.clear();
+    if (ownership != Ownership.SOLE) {
+      // Another node sends for these portals next: the leads waiting here go back to the store, due now, before
+      // the store closes (a single node keeps them leased; its next start re-drives them).
+      portals.values().forEach(PortalSender::standBy);
+    }
     if (client != null) {
       client.close();
     }
-    return Future.succeededFuture();
+    return outcomes == null ? Future.succeededFuture() : outcomes.givenBack();
   }
 
   private PortalSender newPortal(PortalConfig portal) {
