@@ -84,14 +84,11 @@ class OnePortalOwnerTest {
     Vertx first = Vertx.vertx();
     Vertx second = Vertx.vertx();
     try {
-      PgSettings direct = database.settings();
-      FreezableProxy link = new FreezableProxy(first, direct.host(), direct.port());
-      PgSettings throughLink = through(link, direct);
-      FakeBitrixPortal portal = FakeBitrixPortal.start(second).await(WAIT, TimeUnit.SECONDS);
-      TestRelay owner = TestRelay.startOnPostgres(first, dir.resolve("a"), throughLink, "node-a", portal,
-          OWNER_LEASE, longLeases).await(WAIT, TimeUnit.SECONDS);
-      TestRelay standby = TestRelay.startOnPostgres(second, dir.resolve("b"), direct, "node-b", portal,
-          OWNER_LEASE, longLeases).await(WAIT, TimeUnit.SECONDS);
+      Pair nodes = pairWithOwnerBehindProxy(first, second, longLeases);
+      TestRelay owner = nodes.owner();
+      TestRelay standby = nodes.standby();
+      FakeBitrixPortal portal = nodes.portal();
+      FreezableProxy link = nodes.link();
 
       // The lead is created, but its answer stalls: the owner is cut off with it in flight.
       portal.enqueue(FakeBitrixPortal.Reply.createThenStall());
@@ -110,10 +107,22 @@ class OnePortalOwnerTest {
     }
   }
 
-  private static PgSettings through(FreezableProxy link, PgSettings direct) throws Exception {
+  /** Two nodes on one portal; the first (the owner, started first) reaches the database through {@code link}. */
+  private record Pair(TestRelay owner, TestRelay standby, FakeBitrixPortal portal, FreezableProxy link) {
+  }
+
+  private Pair pairWithOwnerBehindProxy(Vertx first, Vertx second, DeliveryConfig delivery) throws Exception {
+    PgSettings direct = database.settings();
+    FreezableProxy link = new FreezableProxy(first, direct.host(), direct.port());
     int proxyPort = link.start().await(5, TimeUnit.SECONDS);
-    return new PgSettings("127.0.0.1", proxyPort, direct.database(), direct.user(), direct.password(),
-        direct.sslMode(), direct.poolSize());
+    PgSettings throughLink = new PgSettings("127.0.0.1", proxyPort, direct.database(), direct.user(),
+        direct.password(), direct.sslMode(), direct.poolSize());
+    FakeBitrixPortal portal = FakeBitrixPortal.start(second).await(WAIT, TimeUnit.SECONDS);
+    TestRelay owner = TestRelay.startOnPostgres(first, dir.resolve("a"), throughLink, "node-a", portal,
+        OWNER_LEASE, delivery).await(WAIT, TimeUnit.SECONDS);
+    TestRelay standby = TestRelay.startOnPostgres(second, dir.resolve("b"), direct, "node-b", portal,
+        OWNER_LEASE, delivery).await(WAIT, TimeUnit.SECONDS);
+    return new Pair(owner, standby, portal, link);
   }
 
   @Test
@@ -121,14 +130,11 @@ class OnePortalOwnerTest {
     Vertx first = Vertx.vertx();
     Vertx second = Vertx.vertx();
     try {
-      PgSettings direct = database.settings();
-      FreezableProxy link = new FreezableProxy(first, direct.host(), direct.port());
-      PgSettings throughLink = through(link, direct);
-      FakeBitrixPortal portal = FakeBitrixPortal.start(second).await(WAIT, TimeUnit.SECONDS);
-      TestRelay owner = TestRelay.startOnPostgres(first, dir.resolve("a"), throughLink, "node-a", portal,
-          OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
-      TestRelay standby = TestRelay.startOnPostgres(second, dir.resolve("b"), direct, "node-b", portal,
-          OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
+      Pair nodes = pairWithOwnerBehindProxy(first, second, TestRelay.FAST);
+      TestRelay owner = nodes.owner();
+      TestRelay standby = nodes.standby();
+      FakeBitrixPortal portal = nodes.portal();
+      FreezableProxy link = nodes.link();
       String run = UUID.randomUUID().toString();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
