@@ -61,13 +61,14 @@ final class BatchPlanner {
 
   /**
    * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and either the
-   * leads arriving, sent in full batches, would take under half of what the bucket drains, or the burst is still
-   * no bigger than the requests that may be open at once (a handful of leads at idle goes as it comes; only the
-   * first of a broadcast's leads are sent that way).
+   * leads arriving, sent in full batches, would take under half of what the bucket drains, or the bucket is idle
+   * and the burst is still no bigger than the requests that may be open at once (a handful of leads at idle goes as
+   * it comes; only the first of a broadcast's leads are sent that way, not those after a pause in its arrival).
    */
   private boolean roomToSpare(double bucketLevel, Arriving arriving) {
+    boolean idle = bucketLevel < maxInFlight;
     return burst - bucketLevel - 1 >= burst / 2.0
-        && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || arriving.count() <= maxInFlight);
+        && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || idle && arriving.count() <= maxInFlight);
   }
 
   /**

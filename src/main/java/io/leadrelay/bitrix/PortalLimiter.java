@@ -27,15 +27,28 @@ public final class PortalLimiter {
   }
 
   private final double burst;
+  /** Room kept free at the top of the bucket, in requests (see the three-argument constructor). */
+  private final double headroom;
   private final double ratePerMilli;
   private double level;
   private Instant updatedAt = Instant.EPOCH;
 
   public PortalLimiter(int burst, double ratePerSecond) {
-    if (burst < 1 || !(ratePerSecond > 0)) {
-      throw new IllegalArgumentException("burst must be at least 1 and rate above 0");
+    this(burst, ratePerSecond, 0);
+  }
+
+  /**
+   * As above, keeping {@code headroom} requests free at the top of the bucket: the portal counts a request when it
+   * arrives, not when it was permitted, so two requests permitted 500 ms apart may arrive closer together (a busy
+   * connection, a pause on either side), and at a full bucket the later one would be refused and hold the whole
+   * portal for a second. Half a request is 250 ms of such jitter at 2 per second.
+   */
+  public PortalLimiter(int burst, double ratePerSecond, double headroom) {
+    if (burst < 1 || !(ratePerSecond > 0) || headroom < 0 || headroom >= burst) {
+      throw new IllegalArgumentException("burst must be at least 1, rate above 0, headroom from 0 to below burst");
     }
     this.burst = burst;
+    this.headroom = headroom;
     this.ratePerMilli = ratePerSecond / 1000.0;
   }
 
@@ -55,7 +68,7 @@ public final class PortalLimiter {
    */
   public Duration tryAcquire(Instant now, int requests) {
     drain(now);
-    double room = Math.max(burst, requests);
+    double room = Math.max(burst - headroom, requests);
     if (level + requests <= room) {
       level += requests;
       return Duration.ZERO;

@@ -34,9 +34,12 @@ final class PortalSender {
   private static final String BATCH = "batch";
   /**
    * Leads that join the queue further apart than this are not one broadcast; a broadcast with no lead for this long
-   * has ended. Above the gaps a group commit leaves between its leads, well below a permit's half second.
+   * has ended. Above the pauses ingest leaves between leads under load (a group commit, a GC), below a permit's
+   * half second.
    */
-  private static final Duration STREAM_GAP = Duration.ofMillis(50);
+  private static final Duration STREAM_GAP = Duration.ofMillis(150);
+  /** Requests kept free at the top of the bucket for network and pause jitter (see {@link PortalLimiter}). */
+  private static final double BUCKET_HEADROOM = 0.5;
 
   private final PortalConfig config;
   private final BitrixClient client;
@@ -74,7 +77,8 @@ final class PortalSender {
     Duration firstRefusalHold = delivery.retryBase().compareTo(Duration.ofSeconds(1)) < 0
         ? delivery.retryBase() : Duration.ofSeconds(1);
     this.state = new PortalState(firstRefusalHold, delivery.retryBase().multipliedBy(15), delivery.retryMax());
-    this.limiter = new PortalLimiter(limits.burst(), limits.ratePerSecond());
+    this.limiter = new PortalLimiter(limits.burst(), limits.ratePerSecond(),
+        limits.burst() > 1 ? BUCKET_HEADROOM : 0);
     this.pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
     this.progress = new StallWatch(delivery.stallAfter(), clock.instant());
     this.clock = clock;

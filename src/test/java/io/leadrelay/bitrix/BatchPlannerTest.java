@@ -38,6 +38,8 @@ class BatchPlannerTest {
     assertEquals(BatchPlan.send(1), planner.plan(1, Duration.ZERO, second, 1, PLENTY));
     BatchPlanner.Arriving third = new BatchPlanner.Arriving(true, Duration.ofMillis(50), 3, 5000);
     assertEquals(BatchPlan.waitFor(Duration.ofMillis(51)), planner.plan(1, Duration.ZERO, third, 2, PLENTY));
+    assertEquals(BatchPlan.waitFor(Duration.ofMillis(51)), planner.plan(1, Duration.ZERO, second, 5, PLENTY),
+        "after a pause in a broadcast (the bucket no longer idle), the leads that come next wait to fill");
   }
 
   @Test

@@ -96,4 +96,15 @@ class PortalLimiterTest {
     assertEquals(Duration.ofMillis(1000), limiter.tryAcquire(T0.plusMillis(500)),
         "the excess is drained before the next request");
   }
+
+  @Test
+  void headroomKeepsTheTopOfTheBucketFreeForJitter() {
+    PortalLimiter limiter = new PortalLimiter(50, 2, 0.5);
+    for (int i = 0; i < 49; i++) {
+      assertEquals(Duration.ZERO, limiter.tryAcquire(T0));
+    }
+    assertEquals(Duration.ofMillis(250), limiter.tryAcquire(T0), "the 50th waits until the bucket has 49.5");
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusMillis(250)));
+    assertThrows(IllegalArgumentException.class, () -> new PortalLimiter(1, 2, 1));
+  }
 }
