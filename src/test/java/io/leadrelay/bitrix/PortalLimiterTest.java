@@ -107,4 +107,17 @@ class PortalLimiterTest {
     assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusMillis(250)));
     assertThrows(IllegalArgumentException.class, () -> new PortalLimiter(1, 2, 1));
   }
+
+  @Test
+  void askingOftenDoesNotSlowTheDrain() {
+    // 50 requests, then asked every 0.7 ms for a second: the bucket drains 2 requests, however often it is asked.
+    PortalLimiter limiter = new PortalLimiter(50, 2);
+    for (int i = 0; i < 50; i++) {
+      limiter.tryAcquire(T0);
+    }
+    for (long micros = 0; micros <= 1_000_000; micros += 700) {
+      limiter.level(T0.plusNanos(micros * 1000));
+    }
+    assertEquals(48.0, limiter.level(T0.plusSeconds(1)), 0.001);
+  }
 }
