@@ -227,6 +227,12 @@ public final class DrainBenchmark {
         * windowMillis / 1000.0;
     double minimum = Math.max(bucketMinimum, operatingMinimum);
     long leads = createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count() - leadsBefore;
+    // Where permits went: every request carrying less than a full batch, in order (an add alone carries one).
+    List<Integer> partial = portal.calls().subList(callsBefore, portal.calls().size()).stream()
+        .map(call -> call.method().equals("batch") && call.body().getValue("cmd") instanceof JsonObject cmd
+            ? cmd.size() : 1)
+        .filter(size -> size < 50).toList();
+    System.out.printf("requests carrying fewer than 50 leads: %d %s%n", partial.size(), partial);
     System.out.printf("drain: last lead after %.1f s; theoretical minimum %.1f s (bucket: ceil(%d/50) requests"
         + " - burst 50, at 2/s = %.1f s; operating time: %.1f s): %.3fx; portal requests %d, refused %d (%.2f%%),"
         + " 429 blocks %d; leads %d for %d accepted, duplicates %d%n", drainSeconds, minimum, accepted,
