@@ -29,6 +29,8 @@ public final class PortalLimiter {
   private final double burst;
   /** Room kept free at the top of the bucket, in requests (see the three-argument constructor). */
   private final double headroom;
+  /** When the request that found the bucket empty was permitted: the portal's drain began when it arrived. */
+  private Instant busySince;
   private final double ratePerMilli;
   private double level;
   private Instant updatedAt = Instant.EPOCH;
@@ -70,11 +72,29 @@ public final class PortalLimiter {
     drain(now);
     double room = Math.max(burst - headroom, requests);
     if (level + requests <= room) {
+      if (level == 0) {
+        busySince = now;
+      }
       level += requests;
       return Duration.ZERO;
     }
     double waitMillis = (level + requests - room) / ratePerMilli;
     return Duration.ofMillis((long) Math.ceil(waitMillis));
+  }
+
+  /**
+   * A request permitted at {@code permittedAt} was answered at {@code answeredAt}. The portal counts a request when
+   * it arrives, not when it was permitted: if this one found the bucket empty, the portal's drain began when it
+   * arrived, up to its whole round trip after the model's (a new connection, a pause on either side), and while the
+   * bucket stays busy the portal's level stays that much above the model's; at a full bucket the next request would
+   * be refused and hold the whole portal for a second. So the model adds the drain of that round trip back.
+   */
+  public void answered(Instant permittedAt, Instant answeredAt) {
+    if (permittedAt.equals(busySince) && answeredAt.isAfter(permittedAt)) {
+      drain(answeredAt);
+      level += Duration.between(permittedAt, answeredAt).toNanos() / 1e6 * ratePerMilli;
+      busySince = null;
+    }
   }
 
   /** Counts a request that must go regardless (a look-up after a lost batch answer). */

@@ -54,6 +54,8 @@ final class PortalSender {
   private final Clock clock;
   /** Leads in requests sent and not answered yet: their operating time is spent but not reported yet. */
   private int leadsInFlight;
+  /** When the gate last took a permit: the request it let through is sent right after. */
+  private Instant permittedAt = Instant.EPOCH;
   /** When a lead last got through, for /health to tell a stuck queue. */
   private final StallWatch progress;
   /** The integrations that deliver here: woken together when the portal works again. */
@@ -85,7 +87,7 @@ final class PortalSender {
     this.planner = new BatchPlanner(limits.batchSize(), http.maxConcurrentPerPortal(), limits.burst(),
         limits.ratePerSecond());
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
-        leads -> inFlight(leads.size(), leads.size() == 1
+        leads -> inFlight(leads.size(), permittedAt, leads.size() == 1
             ? List.of(send(leads.get(0)))
             : leads.get(0).uncertain()
             ? lookUpThenBatch(leads)
@@ -191,13 +193,23 @@ final class PortalSender {
       return plan;
     }
     Duration permit = limiter.tryAcquire(now, requests);
-    return permit.isZero() ? plan : BatchPlan.waitFor(permit);
+    if (!permit.isZero()) {
+      return BatchPlan.waitFor(permit);
+    }
+    permittedAt = now;
+    return plan;
   }
 
-  /** Counts the leads of a request as in flight until every one of them has its outcome. */
-  private List<Future<LeadResult>> inFlight(int leads, List<Future<LeadResult>> outcomes) {
+  /**
+   * Counts the leads of a request as in flight until every one of them has its outcome, and tells the limiter when
+   * the request permitted at {@code permitted} was answered.
+   */
+  private List<Future<LeadResult>> inFlight(int leads, Instant permitted, List<Future<LeadResult>> outcomes) {
     leadsInFlight += leads;
-    Future.join(new ArrayList<>(outcomes)).onComplete(done -> leadsInFlight -= leads);
+    Future.join(new ArrayList<>(outcomes)).onComplete(done -> {
+      leadsInFlight -= leads;
+      limiter.answered(permitted, clock.instant());
+    });
     return outcomes;
   }
 

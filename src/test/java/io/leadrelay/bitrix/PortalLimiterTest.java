@@ -120,4 +120,18 @@ class PortalLimiterTest {
     }
     assertEquals(48.0, limiter.level(T0.plusSeconds(1)), 0.001);
   }
+
+  @Test
+  void aSlowFirstRequestDelaysTheModelsDrainAsItDidThePortals() {
+    // The request that found the bucket empty took 600 ms to be answered: it may have reached the portal that late,
+    // and the portal's bucket began to drain only then, up to 1.2 requests behind the model's.
+    PortalLimiter limiter = new PortalLimiter(50, 2);
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0));
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusMillis(100)));
+    limiter.answered(T0, T0.plusMillis(600));
+    assertEquals(2.0, limiter.level(T0.plusMillis(600)), 0.001, "drained 1.2 requests, added back");
+    limiter.answered(T0, T0.plusMillis(700));
+    limiter.answered(T0.plusMillis(100), T0.plusMillis(700));
+    assertEquals(1.6, limiter.level(T0.plusMillis(800)), 0.001, "only once, for the request that began it");
+  }
 }
