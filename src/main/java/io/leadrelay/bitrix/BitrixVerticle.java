@@ -163,7 +163,32 @@ public class BitrixVerticle extends VerticleBase {
         message -> deliverAsOwner(sender, message));
     ownedAddresses.put(portal, consumer);
     LOG.info("Sending for portal {} (epoch {}) on this node", portal, epoch);
+    redriveInFlight(portal, sender, epoch);
     return consumer.completion();
+  }
+
+  /**
+   * What other nodes held of the portal's deliveries (the previous owner's queue and requests in flight, commands
+   * handed over to it) is re-driven from the store once no request the previous owner sent can still arrive: it
+   * stopped sending before its lease ran out, and any request of its ends within the request timeout. Each comes
+   * back uncertain, looked up before it is added again, instead of waiting out its delivery lease.
+   */
+  private void redriveInFlight(String portal, PortalSender sender, long epoch) {
+    // Twice: an uncertain lead's look-up and the add after it are two requests in a row.
+    vertx.setTimer(2L * (http.connectTimeoutMs() + http.requestTimeoutMs()), id -> {
+      if (ownership.epoch(portal).orElse(-1) != epoch) {
+        return;
+      }
+      new Deliveries(store).takeOverInFlight(sender.users(), Instant.now())
+          .onSuccess(released -> {
+            if (released > 0) {
+              LOG.info("Portal {}: {} deliveries other nodes held are retried here, each looked up first", portal,
+                  released);
+            }
+          })
+          .onFailure(e -> LOG.warn("Portal {}: deliveries other nodes held are retried when their leases run out"
+              + " ({})", portal, e.toString()));
+    });
   }
 
   /** Another node owns the portal now (or may, any moment): stop sending at once; its deliveries stay stored. */
@@ -207,10 +232,15 @@ public class BitrixVerticle extends VerticleBase {
     vertx.cancelTimer(leaseTimer);
     ownedAddresses.values().forEach(MessageConsumer::unregister);
     ownedAddresses.clear();
+    if (ownership != Ownership.SOLE) {
+      // Another node sends for these portals next: the leads waiting here go back to the store, due now, before
+      // the store closes (a single node keeps them leased; its next start re-drives them).
+      portals.values().forEach(PortalSender::standBy);
+    }
     if (client != null) {
       client.close();
     }
-    return Future.succeededFuture();
+    return outcomes == null ? Future.succeededFuture() : outcomes.givenBack();
   }
 
   private PortalSender newPortal(PortalConfig portal) {

@@ -42,12 +42,19 @@ final class DeliveryOutcomes {
   private final Map<String, IntegrationStatus> statuses = new LinkedHashMap<>();
   /** Deliveries owned here right now: a second copy (a re-drive racing the first) is dropped. */
   private final Set<String> owned = new HashSet<>();
+  /** Deliveries being given back to the store unsent, which stopping waits for. */
+  private final Set<Future<?>> releasing = new HashSet<>();
 
   DeliveryOutcomes(Deliveries deliveries, RetryPolicy policy, EventBus bus, Collection<String> integrations) {
     this.deliveries = deliveries;
     this.policy = policy;
     this.bus = bus;
     integrations.stream().sorted().forEach(name -> statuses.put(name, new IntegrationStatus()));
+  }
+
+  /** Completes once the deliveries given back to the store (this node no longer sends them) are all stored. */
+  Future<?> givenBack() {
+    return Future.join(new java.util.ArrayList<>(releasing));
   }
 
   /** Takes a delivery on; false if it is already being worked on here. */
@@ -82,9 +89,15 @@ final class DeliveryOutcomes {
 
   /** The portal's sending loop told what became of the lead. */
   void record(PortalSender portal, LeadCommand command, SendOutcome outcome) {
-    if (outcome instanceof SendOutcome.NotOwner || !portal.owning()) {
-      // This node lost the portal: the new owner drives the delivery from the store, looked up first if it may
-      // have been sent. Nothing is recorded from here any more.
+    if (outcome instanceof SendOutcome.NotOwner) {
+      // Never sent from here: back to the store at once, due now, for whichever node owns the portal.
+      Future<Void> released = deliveries.holdForPortal(command.deliveryId(), Instant.now());
+      releasing.add(released);
+      record(released.onComplete(done -> releasing.remove(released)), command, () -> {
+      });
+    } else if (!portal.owning()) {
+      // Its request went out before this node lost the portal: the new owner drives the delivery from the store,
+      // looked up first. Nothing is recorded from here any more.
       owned.remove(command.deliveryId());
       LOG.debug("Delivery {} is left to the portal's new owner", command.deliveryId());
     } else if (outcome instanceof SendOutcome.Sent sent) {

@@ -14,12 +14,19 @@ import java.util.Map;
  */
 public final class OperatingTimePacer {
 
+  /** With leads in flight and no room known, ask again after this (an answer re-asks sooner). */
+  private static final java.time.Duration ANSWER_WAIT = java.time.Duration.ofMillis(200);
+
   private record Usage(double operatingSeconds, Instant resetAt) {
   }
 
   private final double limitSeconds;
   private final double holdAboveSeconds;
+  /** Batches are sized to fill the window up to here: the limit less half the margin, for costs that vary. */
+  private final double fillUpToSeconds;
   private final Map<String, Usage> usage = new HashMap<>();
+  /** Operating seconds one lead's add has cost lately; 0 until an answer has shown it. */
+  private double secondsPerLead;
 
   /**
    * @param limitSeconds the portal's operating-time limit per 10 minutes (480 s on Bitrix24 cloud)
@@ -29,6 +36,48 @@ public final class OperatingTimePacer {
   public OperatingTimePacer(double limitSeconds, double margin) {
     this.limitSeconds = limitSeconds;
     this.holdAboveSeconds = limitSeconds * (1 - margin);
+    this.fillUpToSeconds = limitSeconds * (1 - margin / 2);
+  }
+
+  /**
+   * Learns what one lead costs from consecutive commands of one batch (each command's answer says the method's
+   * usage so far, so the step between two is one lead's cost). A dearer lead is believed at once, a cheaper one
+   * gradually: underestimating the cost is what gets commands refused.
+   */
+  public void observeLeadCost(double seconds) {
+    if (!(seconds > 0)) {
+      return;
+    }
+    secondsPerLead = seconds >= secondsPerLead ? seconds : 0.8 * secondsPerLead + 0.2 * seconds;
+  }
+
+  /** What one lead's add has cost lately, in operating seconds; 0 while unknown. */
+  public double secondsPerLead() {
+    return secondsPerLead;
+  }
+
+  /**
+   * How many more leads the method's operating time can take now, with {@code leadsInFlight} already sent and not
+   * answered (their cost not yet in any answer), or when it will have room again. The usage last reported stays
+   * the estimate even after its reset time (usage only falls as the window moves, so it can only be too high):
+   * after the reset time one lead may go alone when nothing is in flight, to learn the new usage.
+   */
+  public BatchPlanner.OperatingRoom room(String method, Instant now, int leadsInFlight) {
+    Usage known = usage.get(method);
+    if (known == null || secondsPerLead <= 0) {
+      return BatchPlanner.OperatingRoom.UNLIMITED;
+    }
+    double left = fillUpToSeconds - known.operatingSeconds() - leadsInFlight * secondsPerLead;
+    int leads = (int) Math.floor(left / secondsPerLead + 1e-9);
+    if (leads >= 1) {
+      return new BatchPlanner.OperatingRoom(leads, java.time.Duration.ZERO);
+    }
+    if (known.resetAt() != null && known.resetAt().isAfter(now)) {
+      return new BatchPlanner.OperatingRoom(0, java.time.Duration.between(now, known.resetAt()));
+    }
+    // Past the reset time: the oldest charges have left the window, by how much is learnt from one lead's answer.
+    return leadsInFlight == 0 ? new BatchPlanner.OperatingRoom(1, java.time.Duration.ZERO)
+        : new BatchPlanner.OperatingRoom(0, ANSWER_WAIT);
   }
 
   /** Records what an answer said about a method (a batch reports each command's method in result_time). */

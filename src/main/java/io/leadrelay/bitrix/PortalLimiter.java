@@ -27,15 +27,30 @@ public final class PortalLimiter {
   }
 
   private final double burst;
+  /** Room kept free at the top of the bucket, in requests (see the three-argument constructor). */
+  private final double headroom;
+  /** When the request that found the bucket empty was permitted: the portal's drain began when it arrived. */
+  private Instant busySince;
   private final double ratePerMilli;
   private double level;
   private Instant updatedAt = Instant.EPOCH;
 
   public PortalLimiter(int burst, double ratePerSecond) {
-    if (burst < 1 || !(ratePerSecond > 0)) {
-      throw new IllegalArgumentException("burst must be at least 1 and rate above 0");
+    this(burst, ratePerSecond, 0);
+  }
+
+  /**
+   * As above, keeping {@code headroom} requests free at the top of the bucket: the portal counts a request when it
+   * arrives, not when it was permitted, so two requests permitted 500 ms apart may arrive closer together (a busy
+   * connection, a pause on either side), and at a full bucket the later one would be refused and hold the whole
+   * portal for a second. Half a request is 250 ms of such jitter at 2 per second.
+   */
+  public PortalLimiter(int burst, double ratePerSecond, double headroom) {
+    if (burst < 1 || !(ratePerSecond > 0) || headroom < 0 || headroom >= burst) {
+      throw new IllegalArgumentException("burst must be at least 1, rate above 0, headroom from 0 to below burst");
     }
     this.burst = burst;
+    this.headroom = headroom;
     this.ratePerMilli = ratePerSecond / 1000.0;
   }
 
@@ -55,13 +70,31 @@ public final class PortalLimiter {
    */
   public Duration tryAcquire(Instant now, int requests) {
     drain(now);
-    double room = Math.max(burst, requests);
+    double room = Math.max(burst - headroom, requests);
     if (level + requests <= room) {
+      if (level == 0) {
+        busySince = now;
+      }
       level += requests;
       return Duration.ZERO;
     }
     double waitMillis = (level + requests - room) / ratePerMilli;
     return Duration.ofMillis((long) Math.ceil(waitMillis));
+  }
+
+  /**
+   * A request permitted at {@code permittedAt} was answered at {@code answeredAt}. The portal counts a request when
+   * it arrives, not when it was permitted: if this one found the bucket empty, the portal's drain began when it
+   * arrived, up to its whole round trip after the model's (a new connection, a pause on either side), and while the
+   * bucket stays busy the portal's level stays that much above the model's; at a full bucket the next request would
+   * be refused and hold the whole portal for a second. So the model adds the drain of that round trip back.
+   */
+  public void answered(Instant permittedAt, Instant answeredAt) {
+    if (permittedAt.equals(busySince) && answeredAt.isAfter(permittedAt)) {
+      drain(answeredAt);
+      level += Duration.between(permittedAt, answeredAt).toNanos() / 1e6 * ratePerMilli;
+      busySince = null;
+    }
   }
 
   /** Counts a request that must go regardless (a look-up after a lost batch answer). */
@@ -84,8 +117,10 @@ public final class PortalLimiter {
 
   private void drain(Instant now) {
     if (now.isAfter(updatedAt)) {
-      long elapsed = Duration.between(updatedAt, now).toMillis();
-      level = Math.max(0, level - elapsed * ratePerMilli);
+      // To the nanosecond: whole milliseconds would drop the fraction at every call, and a queue asking every
+      // millisecond or so would see the bucket drain markedly slower than the portal's.
+      long elapsedNanos = Duration.between(updatedAt, now).toNanos();
+      level = Math.max(0, level - elapsedNanos / 1e6 * ratePerMilli);
       updatedAt = now;
     }
   }

@@ -30,13 +30,14 @@ public final class PortalQueue<R> {
   }
 
   /**
-   * Whether {@code requests} HTTP requests carrying {@code leads} leads, the first of which has waited
-   * {@code waited}, may go now: zero if so (and they are counted), else how long to wait before asking again.
+   * Whether {@code requests} HTTP requests for the {@code leads} leads ready, the first of which has waited
+   * {@code waited}, may go now, carrying how many of them (the request is then counted), or how long to wait before
+   * asking again.
    */
   public interface Gate {
-    Duration open(java.time.Instant now, int requests, int leads, Duration waited);
+    BatchPlan open(java.time.Instant now, int requests, int leads, Duration waited);
 
-    Gate ALWAYS_OPEN = (now, requests, leads, waited) -> Duration.ZERO;
+    Gate ALWAYS_OPEN = (now, requests, leads, waited) -> BatchPlan.send(leads);
   }
 
   /** Runs a task after a delay (Vert.x's timer in production, a manual clock in tests). */
@@ -116,18 +117,20 @@ public final class PortalQueue<R> {
     dispatching = true;
     try {
       while (inFlight < maxInFlight && !waiting.isEmpty() && !timerSet) {
-        int size = nextRequestSize();
+        int ready = nextRequestSize();
         java.time.Instant now = clock.instant();
         Waiting<R> head = waiting.peek();
-        Duration wait = gate.open(now, head.command().uncertain() ? 2 : 1, size, Duration.between(head.since(), now));
-        if (!wait.isZero()) {
+        BatchPlan plan = gate.open(now, head.command().uncertain() ? 2 : 1, ready,
+            Duration.between(head.since(), now));
+        if (plan instanceof BatchPlan.Wait wait) {
           timerSet = true;
-          timer.schedule(Math.max(1, wait.toMillis()), () -> {
+          timer.schedule(Math.max(1, wait.delay().toMillis()), () -> {
             timerSet = false;
             dispatch();
           });
           return;
         }
+        int size = Math.min(ready, ((BatchPlan.Send) plan).leads());
         List<Waiting<R>> batch = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
           batch.add(waiting.poll());

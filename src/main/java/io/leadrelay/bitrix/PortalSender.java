@@ -34,8 +34,14 @@ final class PortalSender {
   private static final String ADD = "crm.lead.add";
   /** The batch call's own operating time is paced too (its outer {@code time} block). */
   private static final String BATCH = "batch";
-  /** Above this share of the burst in use, a request that would carry less than a full batch waits to fill. */
-  private static final double PARTIAL_BATCH_LEVEL = 0.1;
+  /**
+   * Leads that join the queue further apart than this are not one broadcast; a broadcast with no lead for this long
+   * has ended. Above the pauses ingest leaves between leads under load (a group commit, a GC), below a permit's
+   * half second.
+   */
+  private static final Duration STREAM_GAP = Duration.ofMillis(150);
+  /** Requests kept free at the top of the bucket for network and pause jitter (see {@link PortalLimiter}). */
+  private static final double BUCKET_HEADROOM = 0.5;
 
   private final PortalConfig config;
   private final BitrixClient client;
@@ -45,6 +51,13 @@ final class PortalSender {
   private final PortalLimiter limiter;
   private final OperatingTimePacer pacer;
   private final PortalQueue<LeadResult> queue;
+  private final BatchPlanner planner;
+  private final ArrivalStream arrivals = new ArrivalStream(STREAM_GAP);
+  private final Clock clock;
+  /** Leads in requests sent and not answered yet: their operating time is spent but not reported yet. */
+  private int leadsInFlight;
+  /** When the gate last took a permit: the request it let through is sent right after. */
+  private Instant permittedAt = Instant.EPOCH;
   /** When a lead last got through, for /health to tell a stuck queue. */
   private final StallWatch progress;
   /** The integrations that deliver here: woken together when the portal works again. */
@@ -72,17 +85,21 @@ final class PortalSender {
     Duration firstRefusalHold = delivery.retryBase().compareTo(Duration.ofSeconds(1)) < 0
         ? delivery.retryBase() : Duration.ofSeconds(1);
     this.state = new PortalState(firstRefusalHold, delivery.retryBase().multipliedBy(15), delivery.retryMax());
-    this.limiter = new PortalLimiter(limits.burst(), limits.ratePerSecond());
+    this.limiter = new PortalLimiter(limits.burst(), limits.ratePerSecond(),
+        limits.burst() > 1 ? BUCKET_HEADROOM : 0);
     this.pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
     this.progress = new StallWatch(delivery.stallAfter(), clock.instant());
+    this.clock = clock;
+    this.planner = new BatchPlanner(limits.batchSize(), http.maxConcurrentPerPortal(), limits.burst(),
+        limits.ratePerSecond());
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
         leads -> !owning()
             ? leads.stream().map(lead -> Future.<LeadResult>failedFuture(new NotOwnerException())).toList()
-            : leads.size() == 1
+            : inFlight(leads.size(), permittedAt, leads.size() == 1
             ? List.of(send(leads.get(0)))
             : leads.get(0).uncertain()
             ? lookUpThenBatch(leads)
-            : sendBatch(leads),
+            : sendBatch(leads)),
         timer, clock,
         // Sent alone, a lead is a plain JSON crm.lead.add (looked up first if uncertain), which PHP never rewrites.
         lead -> encoder.aloneReason(ADD, lead.addRequestBody()) != null);
@@ -163,6 +180,7 @@ final class PortalSender {
 
   /** Queues a lead (again: a resend after a field rejection) and tells its outcome. */
   Future<SendOutcome> submit(LeadCommand command) {
+    arrivals.arrived(clock.instant());
     return queue.submit(command).transform(ar -> Future.succeededFuture(ar.succeeded()
         ? new SendOutcome.Sent(ar.result().id(), ar.result().found())
         : outcomeOf(ar.cause())));
@@ -195,26 +213,44 @@ final class PortalSender {
   }
 
   /**
-   * Permits the next request at {@code now}, or says how long to wait. A hold after a refusal and the
-   * operating-time window come first: no permit is spent while they last.
+   * Plans the next request at {@code now}: how many of the {@code ready} leads it carries, or how long to wait. A
+   * hold after a refusal and the operating-time window come first: no permit is spent while they last. Then the
+   * {@link BatchPlanner} decides whether a partial batch goes or waits to fill, and sizes the batch to the
+   * operating time left; last, the bucket must have a permit.
    */
-  private Duration gate(Instant now, int requests, int leadCount, Duration waited) {
+  private BatchPlan gate(Instant now, int requests, int ready, Duration waited) {
     Instant clear = pacer.clearAt(now, ADD, BATCH);
     if (state.heldUntil().isAfter(clear)) {
       clear = state.heldUntil();
     }
     if (clear.isAfter(now)) {
-      return Duration.between(now, clear);
+      return BatchPlan.waitFor(Duration.between(now, clear));
     }
-    // Permits are the scarce thing under load: once the bucket is filling, a request that would carry less than
-    // a full batch waits up to one permit's time for more leads to join it. At idle the bucket is empty and a
-    // lone lead goes at once.
-    Duration permitInterval = Duration.ofMillis((long) Math.ceil(1000 / limits.ratePerSecond()));
-    if (leadCount < limits.batchSize() && waited.compareTo(permitInterval) < 0
-        && limiter.level(now) >= limits.burst() * PARTIAL_BATCH_LEVEL) {
-      return permitInterval.minus(waited).dividedBy(4).plusMillis(1);
+    BatchPlanner.Arriving arriving = new BatchPlanner.Arriving(arrivals.growing(now), arrivals.untilEnded(now),
+        arrivals.count(now), arrivals.perSecond(now));
+    BatchPlan plan = planner.plan(ready, waited, arriving, limiter.level(now), pacer.room(ADD, now, leadsInFlight));
+    if (plan instanceof BatchPlan.Wait) {
+      return plan;
     }
-    return limiter.tryAcquire(now, requests);
+    Duration permit = limiter.tryAcquire(now, requests);
+    if (!permit.isZero()) {
+      return BatchPlan.waitFor(permit);
+    }
+    permittedAt = now;
+    return plan;
+  }
+
+  /**
+   * Counts the leads of a request as in flight until every one of them has its outcome, and tells the limiter when
+   * the request permitted at {@code permitted} was answered.
+   */
+  private List<Future<LeadResult>> inFlight(int leads, Instant permitted, List<Future<LeadResult>> outcomes) {
+    leadsInFlight += leads;
+    Future.join(new ArrayList<>(outcomes)).onComplete(done -> {
+      leadsInFlight -= leads;
+      limiter.answered(permitted, clock.instant());
+    });
+    return outcomes;
   }
 
   /**
@@ -287,10 +323,17 @@ final class PortalSender {
 
   private Map<String, Future<LeadResult>> perCommand(BatchResult result) {
     Map<String, Future<LeadResult>> byId = new LinkedHashMap<>();
+    // The commands ran one after the other, each answer saying the usage so far: the step is one lead's cost.
+    Double[] previous = {null};
     result.outcomes().forEach((id, outcome) -> {
-      if (outcome.time() != null && outcome.time().operating() != null) {
-        pacer.observe(ADD, outcome.time().operating(), outcome.time().operatingResetAt());
+      Double operating = outcome.time() == null ? null : outcome.time().operating();
+      if (operating != null) {
+        pacer.observe(ADD, operating, outcome.time().operatingResetAt());
+        if (previous[0] != null) {
+          pacer.observeLeadCost(operating - previous[0]);
+        }
       }
+      previous[0] = operating;
       BitrixError error = outcome.leadAddError();
       byId.put(id, error == null
           ? Future.succeededFuture(new LeadResult(outcome.leadId(), false))

@@ -69,6 +69,14 @@ public final class Deliveries {
     return store.releaseAllLeases(now);
   }
 
+  /**
+   * This node has taken a portal over: what other nodes held of its integrations' deliveries is due now, looked up
+   * before it is added again (the previous owner may have sent it just before it died).
+   */
+  public Future<Integer> takeOverInFlight(Collection<String> integrations, Instant now) {
+    return store.releaseOthersLeases(integrations, now);
+  }
+
   /** The lead exists (created now or found from an earlier attempt); null lead id in dry-run. */
   public Future<Void> markDelivered(String id, Long leadId, Attempt attempt) {
     return store.markDelivered(id, leadId, attempt, fence);

@@ -84,6 +84,15 @@ public interface DeliveryStore extends TokenStore {
     return claimDue(now, lease, limit);
   }
 
+  /**
+   * A new owner takes over a portal whose previous owner may have died mid-call: the PENDING deliveries of these
+   * integrations leased by other nodes are released, due now and uncertain (looked up before they are added
+   * again), instead of waiting out their leases. Returns how many. A single-node store has no other node.
+   */
+  default Future<Integer> releaseOthersLeases(Collection<String> integrations, Instant now) {
+    return Future.succeededFuture(0);
+  }
+
   /** Makes the PENDING, unleased deliveries of these integrations due now (a paused portal resumed). */
   Future<Integer> wake(Collection<String> integrations, Instant now);
 

@@ -276,6 +276,17 @@ public final class PgDeliveryStore implements DeliveryStore {
         .map(RowSet::rowCount);
   }
 
+  @Override
+  public Future<Integer> releaseOthersLeases(Collection<String> integrations, Instant now) {
+    List<String> copy = List.copyOf(integrations);
+    return pool.preparedQuery("UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, uncertain = TRUE, "
+            + "next_attempt_at = LEAST(next_attempt_at, " + at(1) + "), updated_at = leadrelay_now_ms() "
+            + "WHERE integration = ANY($3) AND state = 'PENDING' AND lease_until IS NOT NULL "
+            + "AND lease_owner IS DISTINCT FROM $4")
+        .execute(time(Tuple.tuple(), now).addArrayOfString(copy.toArray(String[]::new)).addString(nodeId))
+        .map(RowSet::rowCount);
+  }
+
   // --- outcomes ---
 
   @Override

@@ -45,9 +45,30 @@ public final class DrainBenchmark {
 
   private static final String SECRET = "bench-secret-0123456789";
 
+  /**
+   * {@code DrainBenchmark [seconds=1] [costPerLead=0.02] [flags]}: without flags, wrk posts for {@code seconds}.
+   * Flags: {@code --spread=N} a Java client posts N webhooks evenly over {@code seconds} (a broadcast as BotHelp
+   * sends it, in a few seconds); {@code --at-once=N} posts N webhooks as fast as the relay takes them;
+   * {@code --operating=LIMIT/WINDOW} the portal's operating-time limit is LIMIT seconds per WINDOW seconds (the
+   * relay is told the limit, as an operator would set BITRIX_OPERATING_LIMIT_SECONDS); {@code --no-lone} skips
+   * the lone-lead latency; {@code --no-warm-up} skips the warm-up.
+   */
   public static void main(String[] args) throws Exception {
-    double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 1;
-    double costPerLead = args.length > 1 ? Double.parseDouble(args[1]) : 0.02;
+    List<String> positional = java.util.Arrays.stream(args).filter(a -> !a.startsWith("--")).toList();
+    Map<String, String> flags = new java.util.HashMap<>();
+    java.util.Arrays.stream(args).filter(a -> a.startsWith("--")).forEach(a -> {
+      int eq = a.indexOf('=');
+      flags.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "" : a.substring(eq + 1));
+    });
+    double seconds = positional.size() > 0 ? Double.parseDouble(positional.get(0)) : 1;
+    double costPerLead = positional.size() > 1 ? Double.parseDouble(positional.get(1)) : 0.02;
+    double operatingLimit = 480;
+    long windowMillis = 600_000;
+    if (flags.containsKey("operating")) {
+      String[] parts = flags.get("operating").split("/");
+      operatingLimit = Double.parseDouble(parts[0]);
+      windowMillis = (long) (Double.parseDouble(parts[1]) * 1000);
+    }
     Path jar = Path.of("target/leadrelay.jar").toAbsolutePath();
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("Build the jar first: mvn -q -DskipTests package");
@@ -55,7 +76,7 @@ public final class DrainBenchmark {
     Path dir = Files.createTempDirectory("leadrelay-drain");
     Vertx vertx = Vertx.vertx();
     FakeBitrixPortal portal = await(FakeBitrixPortal.start(vertx));
-    portal.limits(50, 2, 480, 600_000, costPerLead);
+    portal.limits(50, 2, operatingLimit, windowMillis, costPerLead);
     Map<String, Long> createdAt = new ConcurrentHashMap<>();
     AtomicInteger duplicates = new AtomicInteger();
     portal.onLead(fields -> {
@@ -79,6 +100,7 @@ public final class DrainBenchmark {
     builder.environment().put("BITRIX_WEBHOOK_URL", portal.webhookUrl());
     builder.environment().put("DATA_DIR", dir.resolve("data").toString());
     builder.environment().put("LOG_DIR", dir.resolve("logs").toString());
+    builder.environment().put("BITRIX_OPERATING_LIMIT_SECONDS", String.valueOf(Math.round(operatingLimit)));
     // A second, dry-run integration takes the warm-up traffic, so the JIT has compiled the hot path before the
     // broadcast is timed (a relay in production runs for days) without sending warm-up leads to the portal.
     Path config = dir.resolve("config.json");
@@ -95,11 +117,19 @@ public final class DrainBenchmark {
           + " standard plan, batches of 50, STORE_SYNCHRONOUS=FULL)%n", Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"));
       System.out.printf("portal: bucket 50 at 2/s, crm.lead.add costs %.3f s of operating time per lead, limit"
-          + " 480 s per 10 min%n", costPerLead);
+          + " %.0f s per %d s; load average %s%n", costPerLead, operatingLimit, windowMillis / 1000,
+          Files.readString(Path.of("/proc/loadavg")).trim());
 
-      loneLeads(http, webhook, portal, createdAt);
-      warmUp(vertx, port);
-      broadcast(vertx, port, seconds, portal, createdAt, duplicates);
+      if (!flags.containsKey("no-lone")) {
+        loneLeads(http, webhook, portal, createdAt);
+      }
+      if (!flags.containsKey("no-warm-up")) {
+        warmUp(vertx, port);
+      }
+      Broadcast shape = flags.containsKey("spread") ? new Broadcast(Integer.parseInt(flags.get("spread")), seconds)
+          : flags.containsKey("at-once") ? new Broadcast(Integer.parseInt(flags.get("at-once")), 0) : null;
+      broadcast(vertx, port, seconds, shape, portal, createdAt, duplicates, costPerLead, operatingLimit,
+          windowMillis);
       System.out.printf("relay peak RSS (VmHWM): %s%n", peakRss(relay.pid()));
     } finally {
       relay.destroy();
@@ -172,13 +202,104 @@ public final class DrainBenchmark {
    * them, while the relay is already draining: accepted per second come from wrk; the drain ends when every
    * accepted webhook's lead exists.
    */
-  private static void broadcast(Vertx vertx, int port, double seconds, FakeBitrixPortal portal,
-                                Map<String, Long> createdAt, AtomicInteger duplicates) throws Exception {
+  private static void broadcast(Vertx vertx, int port, double seconds, Broadcast shape, FakeBitrixPortal portal,
+                                Map<String, Long> createdAt, AtomicInteger duplicates, double costPerLead,
+                                double operatingLimit, long windowMillis) throws Exception {
     int callsBefore = portal.calls().size();
     int refusalsBefore = portal.refusals();
+    int blocksBefore = portal.operatingTimeBlocks();
     long leadsBefore = createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count();
     String url = "http://127.0.0.1:" + port + "/webhook/default/" + SECRET;
     long start = System.nanoTime();
+    long accepted;
+    if (shape != null) {
+      // The posting client on a Vert.x of its own: on the fake portal's event loop, a burst of posts would delay
+      // the portal's answers and its bucket's count, which the relay would see as jitter.
+      Vertx clients = Vertx.vertx();
+      try {
+        accepted = post(clients, port, shape);
+      } finally {
+        clients.close();
+      }
+    } else {
+      accepted = wrk(url, seconds);
+    }
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
+    while (createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count() - leadsBefore < accepted
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    long last = createdAt.entrySet().stream().filter(e -> e.getKey().startsWith("origin:"))
+        .mapToLong(Map.Entry::getValue).max().orElse(start);
+    double drainSeconds = (last - start) / 1e9;
+    int requests = portal.calls().size() - callsBefore;
+    double bucketMinimum = Math.max(0, Math.ceil(accepted / 50.0) - 50) / 2.0;
+    // The operating-time window: the limit's worth goes at once, then each lead's charge frees a window later.
+    double operatingMinimum = Math.max(0, Math.ceil(accepted * costPerLead / operatingLimit - 1e-9) - 1)
+        * windowMillis / 1000.0;
+    double minimum = Math.max(bucketMinimum, operatingMinimum);
+    long leads = createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count() - leadsBefore;
+    // Where permits went: every request carrying less than a full batch, in order (an add alone carries one).
+    List<Integer> partial = portal.calls().subList(callsBefore, portal.calls().size()).stream()
+        .map(call -> call.method().equals("batch") && call.body().getValue("cmd") instanceof JsonObject cmd
+            ? cmd.size() : 1)
+        .filter(size -> size < 50).toList();
+    System.out.printf("requests carrying fewer than 50 leads: %d %s%n", partial.size(), partial);
+    System.out.printf("drain: last lead after %.1f s; theoretical minimum %.1f s (bucket: ceil(%d/50) requests"
+        + " - burst 50, at 2/s = %.1f s; operating time: %.1f s): %.3fx; portal requests %d, refused %d (%.2f%%),"
+        + " 429 blocks %d; leads %d for %d accepted, duplicates %d%n", drainSeconds, minimum, accepted,
+        bucketMinimum, operatingMinimum, drainSeconds / minimum, requests, portal.refusals() - refusalsBefore,
+        100.0 * (portal.refusals() - refusalsBefore) / Math.max(1, requests),
+        portal.operatingTimeBlocks() - blocksBefore, leads, accepted, duplicates.get());
+  }
+
+  /** How a Java client posts a broadcast: {@code count} webhooks evenly over {@code seconds} (0: at once). */
+  private record Broadcast(int count, double seconds) {
+  }
+
+  /**
+   * Posts the broadcast from a Vert.x client (64 connections, distinct bodies), each webhook at its due time; the
+   * number accepted (200).
+   */
+  private static long post(Vertx vertx, int port, Broadcast shape) throws Exception {
+    WebClient client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(64));
+    AtomicInteger accepted = new AtomicInteger();
+    AtomicInteger next = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(shape.count());
+    long start = System.nanoTime();
+    long run = System.currentTimeMillis();
+    vertx.setPeriodic(1, 5, timer -> {
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      int due = shape.seconds() <= 0 ? shape.count()
+          : (int) Math.min(shape.count(), Math.ceil(shape.count() * elapsed / shape.seconds()));
+      // At most 64 in flight at once when posting "at once", as wrk -c64 would.
+      while (next.get() < due && (shape.seconds() > 0 || next.get() - (shape.count() - done.getCount()) < 64)) {
+        int i = next.getAndIncrement();
+        client.post(port, "127.0.0.1", "/webhook/default/" + SECRET).putHeader("Content-Type", "application/json")
+            .sendBuffer(Buffer.buffer("{\"bothelp_user_id\":" + (run * 100_000 + i) + ",\"name\":\"broadcast " + i
+                + "\",\"phone\":\"79999999999\"}"))
+            .onComplete(ar -> {
+              if (ar.succeeded() && ar.result().statusCode() == 200) {
+                accepted.incrementAndGet();
+              }
+              done.countDown();
+            });
+      }
+      if (next.get() >= shape.count()) {
+        vertx.cancelTimer(timer);
+      }
+    });
+    done.await(5, TimeUnit.MINUTES);
+    double took = (System.nanoTime() - start) / 1e9;
+    System.out.printf("broadcast: a Java client posted %d webhooks over %.1f s (%s): %d accepted%n", shape.count(),
+        took, shape.seconds() > 0 ? "spread evenly over " + shape.seconds() + " s" : "as fast as taken",
+        accepted.get());
+    client.close();
+    return accepted.get();
+  }
+
+  private static long wrk(String url, double seconds) throws Exception {
     Process wrk = new ProcessBuilder("wrk", "-t2", "-c64", "-d" + Math.max(1, Math.round(seconds)) + "s", "--latency",
         "-s", "bench/ingest.lua", url, "--", "7").redirectErrorStream(true).start();
     String out = new String(wrk.getInputStream().readAllBytes());
@@ -189,23 +310,7 @@ public final class DrainBenchmark {
     long accepted = (total.find() ? Long.parseLong(total.group(1)) : 0) - (non2xx.find() ? Long.parseLong(non2xx.group(1)) : 0);
     System.out.printf("broadcast: wrk -t2 -c64 -d%ds -s bench/ingest.lua while draining: %s; %d accepted%n",
         Math.max(1, Math.round(seconds)), summary.find() ? summary.group() : out, accepted);
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
-    while (createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count() - leadsBefore < accepted
-        && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    long last = createdAt.entrySet().stream().filter(e -> e.getKey().startsWith("origin:"))
-        .mapToLong(Map.Entry::getValue).max().orElse(start);
-    double drainSeconds = (last - start) / 1e9;
-    int requests = portal.calls().size() - callsBefore;
-    double minimum = Math.max(0, Math.ceil(accepted / 50.0) - 50) / 2.0;
-    long leads = createdAt.keySet().stream().filter(k -> k.startsWith("origin:")).count() - leadsBefore;
-    System.out.printf("drain: last lead after %.1f s; theoretical minimum for the bucket %.1f s (ceil(%d/50) requests"
-        + " - burst 50, at 2/s): %.3fx; portal requests %d, refused %d (%.2f%%), 429 blocks %d;"
-        + " leads %d for %d accepted, duplicates %d%n", drainSeconds, minimum, accepted, drainSeconds / minimum,
-        requests, portal.refusals() - refusalsBefore,
-        100.0 * (portal.refusals() - refusalsBefore) / Math.max(1, requests), portal.operatingTimeBlocks(), leads,
-        accepted, duplicates.get());
+    return accepted;
   }
 
   private static void waitLive(HttpClient http, int port) throws Exception {

@@ -168,6 +168,25 @@ class DeliveryOutcomesTest {
     assertTrue(outcomes.take("d1"), "released here");
   }
 
+  @Test
+  void aLeadDroppedUnsentWhenThePortalWasLostGoesBackToTheStoreDueNow() {
+    portal.startOwning(new Fence("https://portal.invalid", 3), () -> true, Instant.now());
+    portal.standBy();
+    Instant before = Instant.now();
+
+    outcomes.record(portal, command, new SendOutcome.NotOwner());
+    await(outcomes.givenBack());
+
+    DeliveryRecord record = awaitRecorded();
+    assertEquals(DeliveryState.PENDING, record.state());
+    assertEquals(null, record.leaseUntil(), "free for the portal's owner to claim");
+    Instant due = record.nextAttemptAt();
+    assertFalse(due.isAfter(Instant.now()) || due.isBefore(before.minusSeconds(1)), "due now: " + due);
+    assertEquals(0, record.attemptsMade());
+    assertFalse(record.delivery().uncertain(), "it was never sent");
+    assertTrue(outcomes.take("d1"), "released here");
+  }
+
   /** The next message published on the address. */
   private Future<JsonObject> next(String address) {
     Promise<JsonObject> message = Promise.promise();

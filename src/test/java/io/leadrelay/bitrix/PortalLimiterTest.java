@@ -96,4 +96,42 @@ class PortalLimiterTest {
     assertEquals(Duration.ofMillis(1000), limiter.tryAcquire(T0.plusMillis(500)),
         "the excess is drained before the next request");
   }
+
+  @Test
+  void headroomKeepsTheTopOfTheBucketFreeForJitter() {
+    PortalLimiter limiter = new PortalLimiter(50, 2, 0.5);
+    for (int i = 0; i < 49; i++) {
+      assertEquals(Duration.ZERO, limiter.tryAcquire(T0));
+    }
+    assertEquals(Duration.ofMillis(250), limiter.tryAcquire(T0), "the 50th waits until the bucket has 49.5");
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusMillis(250)));
+    assertThrows(IllegalArgumentException.class, () -> new PortalLimiter(1, 2, 1));
+  }
+
+  @Test
+  void askingOftenDoesNotSlowTheDrain() {
+    // 50 requests, then asked every 0.7 ms for a second: the bucket drains 2 requests, however often it is asked.
+    PortalLimiter limiter = new PortalLimiter(50, 2);
+    for (int i = 0; i < 50; i++) {
+      limiter.tryAcquire(T0);
+    }
+    for (long micros = 0; micros <= 1_000_000; micros += 700) {
+      limiter.level(T0.plusNanos(micros * 1000));
+    }
+    assertEquals(48.0, limiter.level(T0.plusSeconds(1)), 0.001);
+  }
+
+  @Test
+  void aSlowFirstRequestDelaysTheModelsDrainAsItDidThePortals() {
+    // The request that found the bucket empty took 600 ms to be answered: it may have reached the portal that late,
+    // and the portal's bucket began to drain only then, up to 1.2 requests behind the model's.
+    PortalLimiter limiter = new PortalLimiter(50, 2);
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0));
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0.plusMillis(100)));
+    limiter.answered(T0, T0.plusMillis(600));
+    assertEquals(2.0, limiter.level(T0.plusMillis(600)), 0.001, "drained 1.2 requests, added back");
+    limiter.answered(T0, T0.plusMillis(700));
+    limiter.answered(T0.plusMillis(100), T0.plusMillis(700));
+    assertEquals(1.6, limiter.level(T0.plusMillis(800)), 0.001, "only once, for the request that began it");
+  }
 }

@@ -100,7 +100,7 @@ class PortalQueueTest {
     List<Integer> asked = new ArrayList<>();
     PortalQueue<Long> queue = queue(1, 50, (now, n, leads, waited) -> {
       asked.add(n);
-      return Duration.ZERO;
+      return BatchPlan.send(leads);
     }, this::send);
     queue.submit(lead("d-0"));
     queue.submit(lead("d-1"));
@@ -116,9 +116,24 @@ class PortalQueueTest {
   }
 
   @Test
+  void theGateMaySendFewerLeadsThanAreReady() {
+    // The operating time left takes two leads per request: five waiting leads go as 2, 2 and 1.
+    boolean[] shut = {true};
+    PortalQueue<Long> queue = queue(3, 50, (now, n, leads, waited) -> shut[0]
+        ? BatchPlan.waitFor(Duration.ofSeconds(1)) : BatchPlan.send(Math.min(2, leads)), this::send);
+    for (int i = 1; i <= 5; i++) {
+      queue.submit(lead("d-" + i));
+    }
+    shut[0] = false;
+    timers.get(0).run();
+    assertEquals(List.of(List.of("d-1", "d-2"), List.of("d-3", "d-4"), List.of("d-5")), requests);
+  }
+
+  @Test
   void aClosedGateHoldsTheQueueUntilItsTimerFires() {
     Duration[] wait = {Duration.ofMillis(500)};
-    PortalQueue<Long> queue = queue(2, 50, (now, n, leads, waited) -> wait[0], this::send);
+    PortalQueue<Long> queue = queue(2, 50, (now, n, leads, waited) -> wait[0].isZero()
+        ? BatchPlan.send(leads) : BatchPlan.waitFor(wait[0]), this::send);
     queue.submit(lead("d-1"));
     queue.submit(lead("d-2"));
     assertTrue(requests.isEmpty());
@@ -182,7 +197,8 @@ class PortalQueueTest {
   void aLeadThatMustGoAloneNeverSharesARequest() {
     // The gate stays shut until the test opens it, so that all six leads are waiting when requests are formed.
     boolean[] shut = {true};
-    PortalQueue.Gate gate = (now, requests, leads, waited) -> shut[0] ? Duration.ofSeconds(1) : Duration.ZERO;
+    PortalQueue.Gate gate = (now, requests, leads, waited) -> shut[0]
+        ? BatchPlan.waitFor(Duration.ofSeconds(1)) : BatchPlan.send(leads);
     PortalQueue<Long> queue = new PortalQueue<>(4, 50, gate, this::send, (delay, task) -> timers.add(task), CLOCK,
         command -> command.deliveryId().startsWith("solo"));
     for (String id : List.of("d-1", "d-2", "solo-3", "d-4", "solo-5", "solo-6")) {

@@ -62,9 +62,7 @@ class PortalSenderTest {
       PortalSender sender = sender(vertx, portal, 10);
       sender.startOwning(new Fence("portal", 2), () -> true, Instant.now());
       long start = System.nanoTime();
-      List<Future<SendOutcome>> sent = new ArrayList<>();
-      assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
-      return sent.get(0).map(outcome -> {
+      return firstOutcome(sender).map(outcome -> {
         long waitedMillis = (System.nanoTime() - start) / 1_000_000;
         ctx.verify(() -> {
           assertTrue(outcome instanceof SendOutcome.Sent, outcome.toString());
@@ -75,6 +73,13 @@ class PortalSenderTest {
         return outcome;
       });
     }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The outcome of one lead admitted now. */
+  private static Future<SendOutcome> firstOutcome(PortalSender sender) {
+    List<Future<SendOutcome>> sent = new ArrayList<>();
+    assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
+    return sent.get(0);
   }
 
   @Test
@@ -103,9 +108,7 @@ class PortalSenderTest {
     FakeBitrixPortal.start(vertx).compose(portal -> {
       PortalSender sender = sender(vertx, portal, 10);
       sender.startOwning(new Fence("portal", 2), () -> false, Instant.now().minusSeconds(60));
-      List<Future<SendOutcome>> sent = new ArrayList<>();
-      assertNull(sender.admit(lead("d-1"), Instant.now(), sent::add));
-      return sent.get(0).map(outcome -> {
+      return firstOutcome(sender).map(outcome -> {
         ctx.verify(() -> {
           assertTrue(outcome instanceof SendOutcome.NotOwner, outcome.toString());
           assertTrue(portal.calls().isEmpty(), "read right before the request: " + portal.calls());
@@ -148,5 +151,35 @@ class PortalSenderTest {
         return null;
       });
     }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void batchesAreSizedToTheOperatingTimeLeftSoNoCommandIsRefused(Vertx vertx, VertxTestContext ctx) {
+    // The portal allows 1 s of crm.lead.add per 1 s window at 0.02 s a lead: 50 leads a window. Once an answer has
+    // shown a lead's cost, 100 leads waiting at once go in batches sized to the window (two full batches of 50 in
+    // flight together would have half their commands refused).
+    FakeBitrixPortal.start(vertx).compose(portal -> {
+      portal.limits(50, 2, 1.0, 1000, 0.02);
+      BitrixClient client = new BitrixClient(vertx, TestRelay.BITRIX, new PortalTokens(null, Map.of()));
+      PortalSender sender = new PortalSender(PortalConfig.parse("test", portal.webhookUrl()), client,
+          TestRelay.BITRIX, new BitrixLimits(50, 2, 1.0, 50), TestRelay.FAST,
+          (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), 1000);
+      return admitAll(sender, "first", 10)
+          .compose(first -> admitAll(sender, "d", 100))
+          .map(outcomes -> {
+            assertTrue(outcomes.stream().allMatch(outcome -> outcome instanceof SendOutcome.Sent), outcomes.toString());
+            assertEquals(110, portal.leads().size());
+            assertEquals(0, portal.operatingTimeBlocks(), "no command was refused for operating time");
+            return null;
+          });
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static Future<List<SendOutcome>> admitAll(PortalSender sender, String prefix, int count) {
+    List<Future<SendOutcome>> sent = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      assertNull(sender.admit(lead(prefix + "-" + i), Instant.now(), sent::add));
+    }
+    return Future.all(new ArrayList<>(sent)).map(all -> sent.stream().map(Future::result).toList());
   }
 }

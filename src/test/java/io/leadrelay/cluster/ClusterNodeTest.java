@@ -67,7 +67,7 @@ class ClusterNodeTest {
   }
 
   /** A port whose next one is free too: Hazelcast's and the event bus's. */
-  private static int freePortPair() throws IOException {
+  static int freePortPair() throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       try (ServerSocket first = new ServerSocket(0)) {
         int port = first.getLocalPort();

@@ -642,6 +642,31 @@ abstract class DeliveryStoreContract {
     assertEquals(DeliveryState.DELIVERED, find("d-02").state(), "the new owner's writes apply");
   }
 
+  @Test
+  void aNewOwnerReleasesWhatOtherNodesHeldOfItsPortalAsUncertain() {
+    DeliveryStore other = otherNode();
+    await(store.accept(webhook("mine", "main", T0, "h-mine"), WINDOW, T0.plus(LEASE)));
+    await(other.accept(webhook("theirs", "main", T0, "h-theirs"), WINDOW, T0.plus(LEASE)));
+    await(other.accept(webhook("elsewhere", "other", T0, "h-elsewhere"), WINDOW, T0.plus(LEASE)));
+
+    int released = await(store.releaseOthersLeases(List.of("main"), T0.plusSeconds(1)));
+
+    if (other == store) {
+      assertEquals(0, released, "a single-node store has no other node");
+      closeOther(other);
+      return;
+    }
+    assertEquals(1, released);
+    DeliveryRecord theirs = find("theirs");
+    assertNull(theirs.leaseUntil(), "due for the new owner's scheduler at once");
+    assertTrue(theirs.delivery().uncertain(), "looked up before it is added again");
+    assertEquals(T0.plus(LEASE), find("mine").leaseUntil(), "the new owner's own work is left as it is");
+    assertEquals(T0.plus(LEASE), find("elsewhere").leaseUntil(), "another portal's deliveries are not touched");
+    assertEquals(List.of("theirs"), await(store.claimDue(T0.plusSeconds(1), LEASE, 10)).stream()
+        .map(Delivery::id).toList());
+    closeOther(other);
+  }
+
   private void closeOther(DeliveryStore other) {
     if (other != store) {
       await(other.close());

@@ -156,16 +156,16 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
   @Test
   void aDatabaseMigratedByANewerReleaseIsRefused() {
     database.execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, "
-        + "checksum, installed_by, execution_time, success) VALUES (999, '900', 'from the future', 'SQL', "
-        + "'V900__future.sql', 0, 'postgres', 0, TRUE)");
+        + "checksum, installed_by, execution_time, success) VALUES (999, '999', 'from the future', 'SQL', "
+        + "'V999__future.sql', 0, 'postgres', 0, TRUE)");
     try {
       Throwable error = awaitFailure(PgDeliveryStore.open(vertx, database.settings(), "n"));
 
       assertTrue(error instanceof StoreRefusal, String.valueOf(error));
-      assertTrue(error.getMessage().contains("has schema version 900, newer than this LeadRelay knows"),
+      assertTrue(error.getMessage().contains("has schema version 999, newer than this LeadRelay knows"),
           error.getMessage());
     } finally {
-      database.execute("DELETE FROM flyway_schema_history WHERE version = '900'");
+      database.execute("DELETE FROM flyway_schema_history WHERE version = '999'");
     }
   }
 }

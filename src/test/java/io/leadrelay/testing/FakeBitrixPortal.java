@@ -581,7 +581,9 @@ public final class FakeBitrixPortal {
       return new JsonObject().put("error", "").put("error_description", "Parameter 'fields' must be array.");
     }
     results.put(slot, id);
-    times.put(slot, time(limits == null ? 0.02 : limits.operating(method), 0));
+    // As a real portal: the method's usage so far in the window, and when the window's oldest charge leaves it.
+    times.put(slot, limits == null ? time(0.02, 0)
+        : timeAt(limits.operating(method), limits.resetAtEpochSecond(method)));
     return null;
   }
 

@@ -155,8 +155,15 @@ public final class TestRelay {
    */
   public static Future<TestRelay> startOnPostgres(Vertx vertx, Path dir, PgSettings postgres, String nodeId,
                                                   FakeBitrixPortal portal, Duration ownerLease) {
+    return startOnPostgres(vertx, dir, postgres, nodeId, portal, ownerLease, FAST);
+  }
+
+  /** As above, with these delivery settings. */
+  public static Future<TestRelay> startOnPostgres(Vertx vertx, Path dir, PgSettings postgres, String nodeId,
+                                                  FakeBitrixPortal portal, Duration ownerLease,
+                                                  DeliveryConfig delivery) {
     return start(vertx, dir, Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(),
-        http(), FAST, LIMITS, BITRIX, new StoreConfig(StoreConfig.Kind.POSTGRES, postgres, nodeId),
+        http(), delivery, LIMITS, BITRIX, new StoreConfig(StoreConfig.Kind.POSTGRES, postgres, nodeId),
         new ClusterConfig(List.of(), Optional.empty(), ClusterConfig.DEFAULT_PORT, ownerLease)).map(relay -> {
           relay.portal = portal;
           return relay;

@@ -1,0 +1,86 @@
+package io.leadrelay.bitrix;
+
+import java.time.Duration;
+
+/**
+ * Decides what the next request to a portal carries and when it goes, from what the sending loop knows: the leads
+ * ready, how long the first has waited, whether more are arriving and how fast, how full the request bucket is, and
+ * how many leads the operating time left can take.
+ * <ul>
+ *   <li>A partial batch costs a request that could have carried {@code maxBatch} leads. While the bucket has
+ *   plenty of room and the leads arriving would not need it, that request is free: send now. Once the room is
+ *   needed, every request is worth a full batch: while leads keep arriving, a partial batch waits for more, up to
+ *   one permit's time (the bucket could not have taken a second request sooner anyway).</li>
+ *   <li>A lone lead at idle, or the tail of a broadcast (nothing arriving), goes at once: waiting would gain
+ *   nothing.</li>
+ *   <li>A batch never carries more leads than the operating time left can take, so no command in it is refused;
+ *   when not even one fits, the request waits until the window frees.</li>
+ * </ul>
+ * Whether a permit is free right now is the {@link PortalLimiter}'s question, asked after this one. Pure: time and
+ * state are passed in.
+ */
+final class BatchPlanner {
+
+  private final int maxBatch;
+  private final int maxInFlight;
+  private final int burst;
+  private final double permitsPerSecond;
+  private final Duration permitInterval;
+
+  BatchPlanner(int maxBatch, int maxInFlight, int burst, double permitsPerSecond) {
+    this.maxBatch = maxBatch;
+    this.maxInFlight = maxInFlight;
+    this.burst = burst;
+    this.permitsPerSecond = permitsPerSecond;
+    this.permitInterval = Duration.ofMillis((long) Math.ceil(1000 / permitsPerSecond));
+  }
+
+  /**
+   * @param ready            leads that may share the next request (at most a batch)
+   * @param waited           how long the first of them has waited
+   * @param arriving         whether more leads keep arriving, and how fast
+   * @param bucketLevel      requests in the portal's bucket (the {@link PortalLimiter}'s model)
+   * @param operatingRoom    how many leads the operating time left can take, and until when it is used up
+   */
+  BatchPlan plan(int ready, Duration waited, Arriving arriving, double bucketLevel, OperatingRoom operatingRoom) {
+    if (operatingRoom.leads() < 1) {
+      return BatchPlan.waitFor(operatingRoom.freesIn());
+    }
+    int fits = Math.min(ready, operatingRoom.leads());
+    if (fits < ready || ready >= maxBatch || !arriving.growing() || roomToSpare(bucketLevel, arriving)) {
+      return BatchPlan.send(fits);
+    }
+    Duration leftToWait = permitInterval.minus(waited);
+    if (leftToWait.compareTo(Duration.ZERO) <= 0) {
+      return BatchPlan.send(fits);
+    }
+    // Ask again when the bound is reached or when the stream would count as ended, whichever comes first.
+    Duration next = arriving.endsIn().compareTo(leftToWait) < 0 ? arriving.endsIn() : leftToWait;
+    return BatchPlan.waitFor(next.plusMillis(1));
+  }
+
+  /**
+   * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and either the
+   * leads arriving, sent in full batches, would take under half of what the bucket drains, or the bucket is idle
+   * and the burst is still no bigger than the requests that may be open at once (a handful of leads at idle goes as
+   * it comes; only the first of a broadcast's leads are sent that way, not those after a pause in its arrival).
+   */
+  private boolean roomToSpare(double bucketLevel, Arriving arriving) {
+    boolean idle = bucketLevel < maxInFlight;
+    return burst - bucketLevel - 1 >= burst / 2.0
+        && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || idle && arriving.count() <= maxInFlight);
+  }
+
+  /**
+   * The arrivals as the planner sees them: still coming (and for how long without another), how many so far in this
+   * stream, how fast.
+   */
+  record Arriving(boolean growing, Duration endsIn, int count, double perSecond) {
+    static final Arriving NONE = new Arriving(false, Duration.ZERO, 0, 0);
+  }
+
+  /** How many leads the operating time left can take; when none, how long until the window frees. */
+  record OperatingRoom(int leads, Duration freesIn) {
+    static final OperatingRoom UNLIMITED = new OperatingRoom(Integer.MAX_VALUE, Duration.ZERO);
+  }
+}
