@@ -214,11 +214,8 @@ public final class ConfigParser {
     JsonObject cluster = read.object(json, "cluster", "cluster");
     read.rejectUnknown(cluster, "cluster", Set.of("members", "host", "port", "ownerLeaseSeconds"));
     int port = read.integer(cluster, "port", "cluster.port", ClusterConfig.DEFAULT_PORT, 1, 65534);
-    Object value = cluster.getValue("members");
-    String list = value instanceof io.vertx.core.json.JsonArray array
-        ? String.join(",", array.stream().map(String::valueOf).toList())
-        : read.string(cluster, "members", "cluster.members", "");
-    List<String> members = ClusterMembers.parse(read.name("cluster.members"), list, port);
+    String list = read.commaList(cluster, "members", "cluster.members", "host names");
+    List<String> members = ClusterMembers.parse(read.name("cluster.members"), list == null ? "" : list, port);
     if (!members.isEmpty() && store.kind() != StoreConfig.Kind.POSTGRES) {
       throw new ConfigException(read.name("cluster.members") + " is set, but several nodes can only share the"
           + " PostgreSQL store: set STORE=postgres (store.type) on every node, or unset "
@@ -231,30 +228,14 @@ public final class ConfigParser {
 
   /** A comma-separated string (as TRUSTED_PROXIES gives it) or, in the file, a JSON array of strings. */
   private static TrustedProxies trustedProxies(ConfigReader read, JsonObject http) {
-    Object value = http.getValue("trustedProxies");
-    String list = value instanceof io.vertx.core.json.JsonArray array
-        ? String.join(",", array.stream().map(String::valueOf).toList())
-        : read.string(http, "trustedProxies", "http.trustedProxies", null);
-    return TrustedProxies.parse(read.name("http.trustedProxies"), list);
+    return TrustedProxies.parse(read.name("http.trustedProxies"),
+        read.commaList(http, "trustedProxies", "http.trustedProxies", "addresses"));
   }
 
   /** A JSON array of hosts, or one comma-separated string (as BITRIX_REDIRECT_HOSTS gives it). */
   private static RedirectHosts redirectHosts(ConfigReader read, JsonObject bitrix) {
-    Object value = bitrix.getValue("redirectHosts");
-    String name = read.name("bitrix.redirectHosts");
-    if (value == null) {
-      return RedirectHosts.NONE;
-    }
-    List<String> entries = new java.util.ArrayList<>();
-    if (value instanceof String text) {
-      entries.add(text);
-    } else if (value instanceof io.vertx.core.json.JsonArray array
-        && array.stream().allMatch(String.class::isInstance)) {
-      array.forEach(host -> entries.add((String) host));
-    } else {
-      throw new ConfigException(name + " must be a comma-separated string or an array of host names.");
-    }
-    return RedirectHosts.parse(name, entries);
+    String list = read.commaList(bitrix, "redirectHosts", "bitrix.redirectHosts", "host names");
+    return list == null ? RedirectHosts.NONE : RedirectHosts.parse(read.name("bitrix.redirectHosts"), List.of(list));
   }
 
   private static DeliveryConfig delivery(ConfigReader read, JsonObject json) {

@@ -58,6 +58,22 @@ final class ConfigReader {
     return text.isBlank() ? fallback : text.trim();
   }
 
+  /**
+   * A list setting: one comma-separated string (as its environment variable gives it) or, in the file, a JSON array
+   * of strings, returned as one comma-separated string for the setting's own parser; null when unset or blank.
+   * {@code what} names the entries in the one sentence a value of another shape stops start-up with.
+   */
+  String commaList(JsonObject parent, String key, String path, String what) {
+    Object value = parent.getValue(key);
+    if (value instanceof io.vertx.core.json.JsonArray array && array.stream().allMatch(String.class::isInstance)) {
+      return String.join(",", array.stream().map(String.class::cast).toList());
+    }
+    if (value != null && !(value instanceof String)) {
+      throw new ConfigException(name(path) + " must be a comma-separated string or an array of " + what + ".");
+    }
+    return string(parent, key, path, null);
+  }
+
   int integer(JsonObject parent, String key, String path, int fallback, int min, int max) {
     Object value = parent.getValue(key);
     if (value == null || (value instanceof String s && s.isBlank())) {
