@@ -1,5 +1,6 @@
 package io.leadrelay.e2e;
 
+import io.leadrelay.testing.RelayProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,16 +40,11 @@ class DataDirProcessTest {
 
   /** The relay's Main with these arguments, in a shell that sets umask 000 first; java.io.tmpdir is dir/tmp. */
   private Process start(String... args) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of("sh", "-c", "umask 000 && exec \"$@\"", "sh", java,
-        "-cp", System.getProperty("java.class.path"), "-Djava.io.tmpdir=" + dir.resolve("tmp"),
-        "-Dlogback.configurationFile=logback.xml", "io.leadrelay.Main"));
+    List<String> command = new ArrayList<>(List.of("sh", "-c", "umask 000 && exec \"$@\"", "sh"));
+    command.addAll(RelayProcess.command("-Djava.io.tmpdir=" + dir.resolve("tmp")));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
-    builder.environment().keySet().removeIf(k -> k.startsWith("HTTP_") || k.startsWith("BITRIX_")
-        || k.startsWith("BOTHELP_") || k.startsWith("LOG_") || k.equals("DATA_DIR") || k.equals("CONFIG_PATH"));
-    builder.environment().put("HTTP_PORT", "0");
-    builder.environment().put("HTTP_HOST", "127.0.0.1");
+    RelayProcess.isolate(builder.environment());
     builder.environment().put("DATA_DIR", dir.resolve("data").toString());
     builder.environment().put("LOG_DIR", dir.resolve("logs").toString());
     Process process = builder.start();

@@ -1,5 +1,6 @@
 package io.leadrelay.e2e;
 
+import io.leadrelay.testing.RelayProcess;
 import io.leadrelay.testing.FakeBitrixPortal;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -154,17 +155,10 @@ class GracefulShutdownTest {
   }
 
   private Process start(FakeBitrixPortal portal, Path console) throws IOException {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        "-Dlogback.configurationFile=logback.xml", "io.leadrelay.Main")
-        .directory(dir.toFile())
+    ProcessBuilder builder = RelayProcess.builder(dir, "-Xmx256m")
         .redirectOutput(console.toFile())
         .redirectError(dir.resolve(console.getFileName() + ".err").toFile());
     Map<String, String> env = builder.environment();
-    env.keySet().removeIf(k -> k.startsWith("HTTP_") || k.startsWith("BITRIX_") || k.startsWith("BOTHELP_")
-        || k.startsWith("LOG_") || k.equals("DATA_DIR") || k.equals("CONFIG_PATH") || k.equals("ADMIN_TOKEN"));
-    env.put("HTTP_HOST", "127.0.0.1");
-    env.put("HTTP_PORT", "0");
     env.put("BOTHELP_SECRET", SECRET);
     env.put("BITRIX_WEBHOOK_URL", portal.webhookUrl());
     env.put("DATA_DIR", dir.resolve("data").toString());

@@ -1,5 +1,6 @@
 package io.leadrelay.e2e;
 
+import io.leadrelay.testing.RelayProcess;
 import io.leadrelay.testing.FakeBitrixPortal;
 import io.leadrelay.testing.FakeBitrixPortal.Reply;
 import io.vertx.core.Future;
@@ -40,15 +41,9 @@ class SmallHeapTest {
     try {
       FakeBitrixPortal portal = await(FakeBitrixPortal.start(vertx));
       portal.enqueue(Reply.createThenHuge());
-      String java = ProcessHandle.current().info().command().orElse("java");
       Path console = dir.resolve("console.txt");
-      ProcessBuilder builder = new ProcessBuilder(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-          "-Dlogback.configurationFile=logback.xml", "io.leadrelay.Main")
-          .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(console.toFile());
-      builder.environment().keySet().removeIf(k -> k.startsWith("HTTP_") || k.startsWith("BITRIX_")
-          || k.startsWith("BOTHELP_") || k.startsWith("LOG_") || k.equals("DATA_DIR") || k.equals("CONFIG_PATH"));
-      builder.environment().put("HTTP_PORT", "0");
-      builder.environment().put("HTTP_HOST", "127.0.0.1");
+      ProcessBuilder builder = RelayProcess.builder(dir, "-Xmx64m")
+          .redirectErrorStream(true).redirectOutput(console.toFile());
       builder.environment().put("DATA_DIR", dir.resolve("data").toString());
       builder.environment().put("LOG_DIR", dir.resolve("logs").toString());
       builder.environment().put("BOTHELP_SECRET", SECRET);

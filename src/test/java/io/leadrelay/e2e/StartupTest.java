@@ -1,5 +1,6 @@
 package io.leadrelay.e2e;
 
+import io.leadrelay.testing.RelayProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,14 +45,7 @@ class StartupTest {
   private static final Pattern LISTENING = Pattern.compile("LeadRelay listening on .*:(\\d+) ");
 
   private static ProcessBuilder relayProcess(Path dir, Map<String, String> env) {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    // The main logback.xml, not the tests' quiet one: the start-up lines are what this test reads.
-    ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "-Dlogback.configurationFile=logback.xml", "io.leadrelay.Main").directory(dir.toFile()).redirectErrorStream(false);
-    builder.environment().keySet().removeIf(k -> k.startsWith("HTTP_") || k.startsWith("BITRIX_")
-        || k.startsWith("BOTHELP_") || k.startsWith("LOG_") || k.equals("DATA_DIR") || k.equals("CONFIG_PATH"));
-    builder.environment().put("HTTP_PORT", "0");
-    builder.environment().put("HTTP_HOST", "127.0.0.1");
+    ProcessBuilder builder = RelayProcess.builder(dir).redirectErrorStream(false);
     builder.environment().putAll(env);
     return builder;
   }
