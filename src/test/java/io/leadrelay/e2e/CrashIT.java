@@ -426,27 +426,15 @@ class CrashIT {
       List<Integer> counts = new ArrayList<>();
       for (Path console : consoles.subList(2, consoles.size())) {
         if (console.toString().endsWith(".out")) {
-          counts.add(consoleLines(console).stream().map(IN_FLIGHT::matcher).filter(Matcher::find)
+          counts.add(io.leadrelay.testing.RelayProcess.consoleLines(console).stream().map(IN_FLIGHT::matcher).filter(Matcher::find)
               .map(m -> Integer.parseInt(m.group(1))).findFirst().orElse(0));
         }
       }
       return counts;
     }
 
-    private List<String> consoleLines(Path console) {
-      try {
-        return Files.exists(console) ? Files.readAllLines(console, StandardCharsets.UTF_8) : List.of();
-      } catch (IOException e) {
-        return List.of("(unreadable: " + e + ")");
-      }
-    }
-
     void printConsoleTails() {
-      for (Path console : consoles) {
-        List<String> lines = consoleLines(console);
-        System.out.println("--- " + console.getFileName() + " (last 30 of " + lines.size() + " lines)");
-        lines.subList(Math.max(0, lines.size() - 30), lines.size()).forEach(System.out::println);
-      }
+      io.leadrelay.testing.RelayProcess.printTails(consoles, 30);
     }
   }
 }

@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -449,23 +448,11 @@ public final class RelayCluster implements AutoCloseable {
 
     /** The console of the node's current (last) run. */
     public List<String> console() {
-      return lines(consoles.get(consoles.size() - 2));
-    }
-
-    private List<String> lines(Path console) {
-      try {
-        return Files.exists(console) ? Files.readAllLines(console, StandardCharsets.UTF_8) : List.of();
-      } catch (IOException e) {
-        return List.of("(unreadable: " + e + ")");
-      }
+      return RelayProcess.consoleLines(consoles.get(consoles.size() - 2));
     }
 
     void printConsoleTails() {
-      for (Path console : consoles) {
-        List<String> lines = lines(console);
-        System.out.println("--- " + console.getFileName() + " (last 25 of " + lines.size() + " lines)");
-        lines.subList(Math.max(0, lines.size() - 25), lines.size()).forEach(System.out::println);
-      }
+      RelayProcess.printTails(consoles, 25);
     }
 
     @Override

@@ -1,5 +1,8 @@
 package io.leadrelay.testing;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +39,24 @@ public final class RelayProcess {
         || k.startsWith("LOG_") || k.equals("DATA_DIR") || k.equals("CONFIG_PATH") || k.equals("ADMIN_TOKEN"));
     env.put("HTTP_PORT", "0");
     env.put("HTTP_HOST", "127.0.0.1");
+  }
+
+  /** A child's console file as lines; none yet when it does not exist, one line saying why when unreadable. */
+  public static List<String> consoleLines(Path console) {
+    try {
+      return Files.exists(console) ? Files.readAllLines(console, StandardCharsets.UTF_8) : List.of();
+    } catch (IOException e) {
+      return List.of("(unreadable: " + e + ")");
+    }
+  }
+
+  /** The last {@code count} lines of each console, for a failing test's output. */
+  public static void printTails(List<Path> consoles, int count) {
+    for (Path console : consoles) {
+      List<String> lines = consoleLines(console);
+      System.out.println("--- " + console.getFileName() + " (last " + count + " of " + lines.size() + " lines)");
+      lines.subList(Math.max(0, lines.size() - count), lines.size()).forEach(System.out::println);
+    }
   }
 
   /** {@link #command} run in {@code dir}, its environment {@linkplain #isolate isolated}. */
