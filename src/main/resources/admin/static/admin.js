@@ -218,6 +218,11 @@
     return [subscriber.name, subscriber.phone, subscriber.email].filter(Boolean).join(' · ') || '—';
   }
 
+  /** A delivered lead's earlier error is history (shown with the attempts), not its state. */
+  function lastError(row) {
+    return row.state === 'DELIVERED' ? '' : row.lastError || '';
+  }
+
   function leadCell(row) {
     if (row.leadId === null || row.leadId === undefined) {
       return '—';
@@ -282,7 +287,7 @@
       el('td', {'data-label': 'State'}, stateBadge(row.state)),
       el('td', {'data-label': 'Lead'}, leadCell(row)),
       el('td', {'data-label': 'Attempts', text: String(row.attempts)}),
-      el('td', {'data-label': 'Last error', class: 'error-text', text: row.lastError || ''})));
+      el('td', {'data-label': 'Last error', class: 'error-text', text: lastError(row)})));
     const table = rows.length === 0 ? message('No deliveries match.') : el('table', {id: 'deliveries'},
       el('thead', {}, el('tr', {}, ['Received', 'Subscriber', 'State', 'Lead', 'Attempts', 'Last error']
         .map(h => el('th', {scope: 'col', text: h})))),
@@ -341,7 +346,7 @@
       el('dt', {text: 'Lead'}), el('dd', {id: 'delivery-lead'}, leadCell(d)),
       el('dt', {text: 'Attempts'}), el('dd', {text: String(d.attempts)}),
       el('dt', {text: 'Next attempt'}), el('dd', {text: d.state === 'PENDING' ? time(d.nextAttemptAt) : '—'}),
-      el('dt', {text: 'Last error'}), el('dd', {id: 'last-error', class: 'error-text', text: d.lastError || '—'}));
+      el('dt', {text: 'Last error'}), el('dd', {id: 'last-error', class: 'error-text', text: lastError(d) || '—'}));
     const actions = el('div', {class: 'actions'},
       replayable ? el('button', {type: 'button', id: 'replay', onclick: () => replay(d.id, result),
         text: 'Replay'}) : null,
@@ -434,7 +439,7 @@
     const cards = answer.portals.map(p => {
       const result = el('p', {class: 'resume-result', role: 'status'});
       const budget = p.budget || {};
-      return el('article', {class: 'portal state-' + String(p.state || '').toLowerCase()},
+      return el('article', {class: 'portal portal-' + String(p.state || '').toLowerCase()},
         el('h2', {}, el('span', {text: p.address || p.portal}), ' ', stateBadge(p.state === 'active' ? 'sending'
           : p.state)),
         el('dl', {class: 'summary'},

@@ -33,8 +33,9 @@ import java.util.Map;
  * The operator's view of deliveries under {@code /admin}: list and search them, look at one (with the fields the
  * current mapping would send), and replay DEAD or stuck ones, one or in bulk (a filtered bulk replay is a
  * {@link ReplayJobs} job); the OAuth token pair of an integration's portal; and, in classes of their own, previews
- * ({@link PreviewRoute}), portals ({@link PortalRoutes}) and the page itself ({@link AdminPage}). Replaying only makes the stored row due now; the delivery
- * scheduler sends it on its next sweep, so an admin call can never race the scheduler into a second lead.
+ * ({@link PreviewRoute}), portals ({@link PortalRoutes}) and the page itself ({@link AdminPage}). Replaying only
+ * makes the stored row due now; the delivery scheduler sends it on its next sweep, so an admin call can never race
+ * the scheduler into a second lead.
  * Every call needs {@code Authorization: Bearer <ADMIN_TOKEN>}.
  */
 final class AdminRoutes {

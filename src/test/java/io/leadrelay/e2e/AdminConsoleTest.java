@@ -109,7 +109,8 @@ class AdminConsoleTest {
     JsonObject byName = ok(admin(HttpMethod.GET, "/admin/deliveries?q=" + encode("ОЛЬГА") + "&state=DEAD"));
     JsonObject byId = ok(admin(HttpMethod.GET, "/admin/deliveries?q=" + petr));
     JsonObject none = ok(admin(HttpMethod.GET, "/admin/deliveries?q=ivan@example.ru&integration=other"));
-    JsonObject window = ok(admin(HttpMethod.GET, "/admin/deliveries?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z"));
+    JsonObject window = ok(admin(HttpMethod.GET,
+        "/admin/deliveries?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z"));
     HttpResponse<Buffer> badTime = await(admin(HttpMethod.GET, "/admin/deliveries?from=yesterday"));
 
     assertEquals(List.of(ivan), ids(byPhone));
