@@ -3,7 +3,7 @@ package io.leadrelay;
 /**
  * Event-bus addresses. Commands go to exactly one consumer ({@code send}/{@code request}); announcements are
  * published node-locally so that, in a cluster, each node logs only what it handled itself. Every consumer is
- * node-local except {@link #portalDeliver}, the one address that crosses nodes.
+ * node-local except {@link #portalDeliver} and {@link #portalAdmin}, the addresses that cross nodes.
  */
 public final class Addresses {
 
@@ -23,6 +23,15 @@ public final class Addresses {
    */
   public static String portalDeliver(String portalKey) {
     return "leadrelay.portal." + portalKey + ".deliver";
+  }
+
+  /**
+   * Request/reply, cluster-wide: the admin page's questions to one portal's owner, {@code {"action":"status"}} or
+   * {@code {"action":"resume"}}. Consumer: the owner's PortalControl, registered only while it owns the portal, so
+   * in a cluster the command reaches the one node that sends for it.
+   */
+  public static String portalAdmin(String portalKey) {
+    return "leadrelay.portal." + portalKey + ".admin";
   }
 
   /** Announcement: an accepted webhook ({@code Delivery} JSON). Consumer: LogVerticle (webhook.log). */

@@ -65,6 +65,7 @@ public class BitrixVerticle extends VerticleBase {
   private Context context;
   private DeliveryOutcomes outcomes;
   private BitrixClient client;
+  private PortalControl control;
   private long leaseTimer = -1;
 
   public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
@@ -121,6 +122,7 @@ public class BitrixVerticle extends VerticleBase {
     leaseTimer = vertx.setPeriodic(renewEvery, id -> renewLeases());
     MessageConsumer<JsonObject> deliver = vertx.eventBus().localConsumer(Addresses.LEAD_DELIVER, this::deliver);
     MessageConsumer<JsonObject> health = vertx.eventBus().localConsumer(Addresses.HEALTH_BITRIX, this::health);
+    control = new PortalControl(vertx, new Deliveries(store), ownership);
     return Future.all(deliver.completion(), health.completion()).compose(registered -> followOwnership());
   }
 
@@ -130,7 +132,8 @@ public class BitrixVerticle extends VerticleBase {
    */
   private Future<?> followOwnership() {
     if (ownership == Ownership.SOLE) {
-      return Future.succeededFuture();
+      return Future.all(sendersByKey().entrySet().stream()
+          .map(portal -> control.own(portal.getKey(), portal.getValue())).toList());
     }
     context = vertx.getOrCreateContext();
     portals.values().forEach(PortalSender::standBy);
@@ -164,7 +167,7 @@ public class BitrixVerticle extends VerticleBase {
     ownedAddresses.put(portal, consumer);
     LOG.info("Sending for portal {} (epoch {}) on this node", portal, epoch);
     redriveInFlight(portal, sender, epoch);
-    return consumer.completion();
+    return Future.all(consumer.completion(), control.own(portal, sender));
   }
 
   /**
@@ -197,6 +200,7 @@ public class BitrixVerticle extends VerticleBase {
     if (sender != null) {
       sender.standBy();
     }
+    control.disown(portal);
     MessageConsumer<JsonObject> consumer = ownedAddresses.remove(portal);
     if (consumer != null) {
       consumer.unregister();
@@ -232,6 +236,9 @@ public class BitrixVerticle extends VerticleBase {
     vertx.cancelTimer(leaseTimer);
     ownedAddresses.values().forEach(MessageConsumer::unregister);
     ownedAddresses.clear();
+    if (control != null) {
+      control.close();
+    }
     if (ownership != Ownership.SOLE) {
       // Another node sends for these portals next: the leads waiting here go back to the store, due now, before
       // the store closes (a single node keeps them leased; its next start re-drives them).

@@ -119,6 +119,12 @@ public final class OperatingTimePacer {
     return clear;
   }
 
+  /** The most operating time one method has used in its current 10-minute window, in seconds (admin page). */
+  public double usedSeconds(Instant now) {
+    return usage.values().stream().filter(u -> u.resetAt() != null && u.resetAt().isAfter(now))
+        .mapToDouble(Usage::operatingSeconds).max().orElse(0);
+  }
+
   public double limitSeconds() {
     return limitSeconds;
   }

@@ -149,6 +149,16 @@ final class PortalSender {
     return queue;
   }
 
+  /** The request budget as the model sees it now: the bucket's level against its size, and operating time. */
+  io.vertx.core.json.JsonObject budget(Instant now) {
+    return new io.vertx.core.json.JsonObject()
+        .put("bucketLevel", Math.round(limiter.level(now) * 10) / 10.0)
+        .put("bucketSize", limits.burst())
+        .put("requestsPerSecond", limits.ratePerSecond())
+        .put("operatingSecondsUsed", Math.round(pacer.usedSeconds(now) * 10) / 10.0)
+        .put("operatingSecondsLimit", pacer.limitSeconds());
+  }
+
   StallWatch progress() {
     return progress;
   }

@@ -122,6 +122,20 @@ public final class PortalState {
     return resumed;
   }
 
+  /**
+   * An operator says the cause is fixed ("Resume now"): the next delivery goes at once as the probe, instead of
+   * after the probe delay. Its success resumes the portal as any probe's does; a failure keeps it paused. Returns
+   * false if the portal was not paused.
+   */
+  public boolean probeNow(Instant now) {
+    if (pausedBy == null) {
+      return false;
+    }
+    nextProbeAt = now;
+    probing = false;
+    return true;
+  }
+
   /** A probe ended with neither success nor a portal failure (e.g. a refusal): let another one through. */
   public void probeInconclusive() {
     probing = false;

@@ -6,11 +6,13 @@ import io.leadrelay.config.OAuthApp;
 import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.mapping.LeadMapper;
+import io.leadrelay.store.DeliveryFilter;
 import io.leadrelay.store.DeliveryRecord;
 import io.leadrelay.store.DeliveryState;
 import io.leadrelay.store.DeliveryStore;
 import io.leadrelay.store.TokenPair;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -28,9 +30,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The operator's view of deliveries under {@code /admin}: list them, look at one (with the fields the current
- * mapping would send), and replay DEAD or stuck ones; and the OAuth token pair of an integration's portal. Replaying only makes the stored row due now; the delivery
- * scheduler sends it on its next sweep, so an admin call can never race the scheduler into a second lead.
+ * The operator's view of deliveries under {@code /admin}: list and search them, look at one (with the fields the
+ * current mapping would send), and replay DEAD or stuck ones, one or in bulk (a filtered bulk replay is a
+ * {@link ReplayJobs} job); the OAuth token pair of an integration's portal; and, in classes of their own, previews
+ * ({@link PreviewRoute}), portals ({@link PortalRoutes}) and the page itself ({@link AdminPage}). Replaying only
+ * makes the stored row due now; the delivery scheduler sends it on its next sweep, so an admin call can never race
+ * the scheduler into a second lead.
  * Every call needs {@code Authorization: Bearer <ADMIN_TOKEN>}.
  */
 final class AdminRoutes {
@@ -58,26 +63,47 @@ final class AdminRoutes {
   private final Refuser refuser;
   private final Map<String, IntegrationConfig> integrations;
 
-  /** @param admin must be enabled */
-  AdminRoutes(AdminConfig admin, DeliveryStore store, Map<String, IntegrationConfig> integrations, Refuser refuser) {
+  private final DeliveryView view;
+  private final ReplayJobs jobs;
+  private final PreviewRoute preview;
+  private final PortalRoutes portals;
+  private final long bodyLimit;
+
+  /**
+   * @param admin     must be enabled
+   * @param bodyLimit the webhook's body limit, which a previewed body has too
+   */
+  AdminRoutes(Vertx vertx, AdminConfig admin, DeliveryStore store, Map<String, IntegrationConfig> integrations,
+              long bodyLimit, Refuser refuser) {
     this.token = new SecretMatcher(admin.token());
     this.store = store;
     this.deliveries = new Deliveries(store);
     this.refuser = refuser;
     this.integrations = Map.copyOf(integrations);
+    this.bodyLimit = bodyLimit;
     integrations.forEach((name, integration) -> mappers.put(name, new LeadMapper(integration.mapping())));
+    this.view = new DeliveryView(integrations);
+    this.jobs = new ReplayJobs(vertx, store);
+    this.preview = new PreviewRoute(integrations);
+    this.portals = new PortalRoutes(vertx, store, integrations);
   }
 
   void mount(Router router) {
-    // OAuth tokens: the one admin call with a body. Vert.x Web reads bodies before authentication handlers run, so
-    // the body is bounded small; a refused caller's body is dropped unread by anyone.
+    // The page's own files need no token: it asks for one.
+    AdminPage.mount(router);
+    // OAuth tokens and previews: the admin calls with a body. Vert.x Web reads bodies before authentication
+    // handlers run, so the body is bounded small; a refused caller's body is dropped unread by anyone.
     router.post(TOKENS_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_TOKENS_BODY))
         .handler(ctx -> authenticate(ctx, false)).handler(this::saveTokens);
+    router.post("/admin/preview/:integration").handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
+        .handler(ctx -> authenticate(ctx, false)).handler(preview::handle);
     router.route("/admin/*").handler(this::authenticate);
     router.get("/admin/deliveries").handler(this::list);
     router.post("/admin/deliveries/retry").handler(this::retryAll);
     router.get("/admin/deliveries/:id").handler(this::show);
     router.post("/admin/deliveries/:id/retry").handler(this::retry);
+    router.get("/admin/jobs/:id").handler(this::job);
+    portals.mount(router);
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -108,25 +134,38 @@ final class AdminRoutes {
   }
 
   private void list(RoutingContext ctx) {
-    DeliveryQuery query;
+    DeliverySearch query;
     try {
-      query = DeliveryQuery.parse(param(ctx, "state"), param(ctx, "limit"), param(ctx, "before"));
+      query = DeliverySearch.parse(name -> param(ctx, name));
     } catch (IllegalArgumentException e) {
       badRequest(ctx, e.getMessage());
       return;
     }
+    DeliveryFilter filter = query.filter();
     // One more than asked tells whether another page exists, so "next" is null on the last page.
-    store.list(query.state(), query.before(), query.limit() + 1)
+    store.search(filter, query.limit() + 1)
         .onSuccess(records -> {
           List<DeliveryRecord> page = records.subList(0, Math.min(query.limit(), records.size()));
           String next = records.size() > query.limit() ? page.get(page.size() - 1).delivery().id() : null;
-          audit(ctx, "listed " + (query.state() == null ? "" : query.state() + " ") + "deliveries"
-              + (query.before() == null ? "" : " before " + query.before()), page.size());
+          // What was searched for is not logged: it is a subscriber's phone or e-mail.
+          audit(ctx, "listed " + (filter.state() == null ? "" : filter.state() + " ") + "deliveries"
+              + (filter.onlyState() ? "" : " (filtered)")
+              + (filter.beforeId() == null ? "" : " before " + filter.beforeId()), page.size());
           json(ctx, 200, new JsonObject()
-              .put("deliveries", new JsonArray(page.stream().map(DeliveryRecord::toJson).toList()))
+              .put("deliveries", new JsonArray(page.stream().map(view::row).toList()))
               .put("next", next));
         })
         .onFailure(failure -> storeFailed(ctx, failure));
+  }
+
+  private void job(RoutingContext ctx) {
+    JsonObject job = jobs.get(ctx.pathParam("id"));
+    if (job == null) {
+      json(ctx, 404, error("not_found", "No job with that id on this node (jobs are kept in memory by the node"
+          + " that runs them, until it restarts)."));
+      return;
+    }
+    json(ctx, 200, job);
   }
 
   private void show(RoutingContext ctx) {
@@ -139,7 +178,7 @@ final class AdminRoutes {
           }
           DeliveryRecord record = found.get();
           audit(ctx, "looked at delivery " + id, 1);
-          json(ctx, 200, record.toDetailJson().put("mappedFields", mappedFields(record)));
+          json(ctx, 200, view.detail(record).put("mappedFields", mappedFields(record)));
         })
         .onFailure(failure -> storeFailed(ctx, failure));
   }
@@ -172,12 +211,28 @@ final class AdminRoutes {
         .onFailure(failure -> storeFailed(ctx, failure));
   }
 
+  /**
+   * Every DEAD (or PENDING) delivery at once in one statement; or, with a filter (integration, from, to, q), those
+   * matching it as a job whose progress {@code GET /admin/jobs/{id}} shows.
+   */
   private void retryAll(RoutingContext ctx) {
-    DeliveryState state;
+    DeliveryFilter filter;
     try {
-      state = DeliveryQuery.replayableState(param(ctx, "state"));
+      filter = DeliverySearch.replayFilter(name -> param(ctx, name));
     } catch (IllegalArgumentException e) {
       badRequest(ctx, e.getMessage());
+      return;
+    }
+    DeliveryState state = filter.state();
+    if (!filter.onlyState()) {
+      jobs.start(filter, "replay of the " + state + " deliveries matching a filter")
+          .onSuccess(job -> {
+            audit(ctx, "started job " + job.getString("id") + " replaying filtered " + state + " deliveries",
+                job.getLong("total").intValue());
+            ctx.response().putHeader(HttpHeaders.LOCATION, "/admin/jobs/" + job.getString("id"));
+            json(ctx, 202, new JsonObject().put("ok", true).put("job", job));
+          })
+          .onFailure(failure -> storeFailed(ctx, failure));
       return;
     }
     deliveries.replayAll(state, Instant.now())
@@ -275,11 +330,11 @@ final class AdminRoutes {
     json(ctx, 503, error("store_unavailable", "The delivery store could not answer; try again."));
   }
 
-  private static void audit(RoutingContext ctx, String what, int count) {
+  static void audit(RoutingContext ctx, String what, int count) {
     AUDIT.info("Admin {} {}: {}", remoteAddress(ctx), what, count);
   }
 
-  private static JsonObject error(String code, String message) {
+  static JsonObject error(String code, String message) {
     return new JsonObject().put("ok", false).put("error", code).put("message", message);
   }
 
@@ -288,7 +343,7 @@ final class AdminRoutes {
     return values.isEmpty() ? null : values.get(0);
   }
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
+  static void json(RoutingContext ctx, int status, JsonObject body) {
     if (!ctx.response().ended()) {
       ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON_UTF8).end(body.encode());
     }

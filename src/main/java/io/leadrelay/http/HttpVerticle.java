@@ -87,7 +87,8 @@ public class HttpVerticle extends VerticleBase {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     if (admin.enabled()) {
       // Disabled, /admin is not there at all: it answers 404 like any unknown path.
-      new AdminRoutes(admin, store, integrations, (ctx, refusal) -> refuse(ctx, null, refusal)).mount(router);
+      new AdminRoutes(vertx, admin, store, integrations, config.bodyLimitBytes(),
+          (ctx, refusal) -> refuse(ctx, null, refusal)).mount(router);
     }
     router.route().last().handler(this::notFound);
     router.errorHandler(500, this::internalError);

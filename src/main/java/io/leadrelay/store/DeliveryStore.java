@@ -106,6 +106,16 @@ public interface DeliveryStore extends TokenStore {
   Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit);
 
   /**
+   * Deliveries matching the filter, newest first, at most {@code limit}; history left empty. The admin page's list
+   * and search: the filter's needle matches the subscriber's names, phone or e-mail ({@link SubscriberText}) or
+   * is the delivery id.
+   */
+  Future<List<DeliveryRecord>> search(DeliveryFilter filter, int limit);
+
+  /** How many deliveries match the filter (its {@code beforeId} included). */
+  Future<Long> count(DeliveryFilter filter);
+
+  /**
    * Replays a DEAD or PENDING delivery: PENDING, due now, lease released, its run of failures forgotten (attempts
    * and history are kept). A DELIVERED one is not replayed (that would make a second lead). False if there is no
    * such delivery or it is DELIVERED.

@@ -66,11 +66,11 @@ public final class PgDeliveryStore implements DeliveryStore {
       + "received_at = excluded.received_at "
       + "WHERE NOT $7 OR repeat_guard.received_at < excluded.received_at - $8 RETURNING delivery_id) "
       + "INSERT INTO deliveries (id, integration, received_at, remote_address, payload, body_hash, state, attempts, "
-      + "uncertain, first_failed_at, next_attempt_at, lease_until, lease_owner, lease_epoch, updated_at) "
+      + "uncertain, first_failed_at, next_attempt_at, lease_until, lease_owner, lease_epoch, updated_at, subscriber) "
       + "SELECT $1::TEXT, $2::TEXT, $3::BIGINT, $4::TEXT, $5::TEXT, $6::TEXT, 'PENDING', $9::INT, $10::BOOLEAN, "
       + "$11::BIGINT, " + at(12) + ", CASE WHEN $14::BOOLEAN THEN " + at(15) + " END, "
       + "CASE WHEN $14::BOOLEAN THEN $17::TEXT END, CASE WHEN $14::BOOLEAN THEN 1 ELSE 0 END, "
-      + "leadrelay_now_ms() FROM guard RETURNING id";
+      + "leadrelay_now_ms(), $18::TEXT FROM guard RETURNING id";
 
   private final Pool pool;
   private final String nodeId;
@@ -80,7 +80,7 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   /** An accept with everything read on the caller's thread. */
   private record NewAccept(Delivery delivery, String bodyHash, String payload, Duration repeatWindow,
-                           Instant leaseUntil) {
+                           Instant leaseUntil, String subscriber) {
   }
 
   private PgDeliveryStore(Vertx vertx, PgSettings settings, String nodeId, StoreClock clock) {
@@ -149,7 +149,7 @@ public final class PgDeliveryStore implements DeliveryStore {
       Delivery d = newDelivery.delivery();
       // Encoded on the caller's thread: the group runs elsewhere and must not read a JsonObject still changing.
       accept = new NewAccept(d, Objects.requireNonNull(newDelivery.bodyHash(), "bodyHash"), d.payload().encode(),
-          repeatWindow, leaseUntil);
+          repeatWindow, leaseUntil, SubscriberText.of(d.payload()));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -206,7 +206,7 @@ public final class PgDeliveryStore implements DeliveryStore {
     time(row, d.receivedAt());
     row.addBoolean(accept.leaseUntil() != null);
     time(row, accept.leaseUntil() == null ? d.receivedAt() : accept.leaseUntil());
-    return row.addString(nodeId);
+    return row.addString(nodeId).addString(accept.subscriber());
   }
 
   // --- claiming and leases ---
@@ -438,6 +438,67 @@ public final class PgDeliveryStore implements DeliveryStore {
           }
           return quarantine(unreadable).map(records);
         });
+  }
+
+  @Override
+  public Future<List<DeliveryRecord>> search(DeliveryFilter filter, int limit) {
+    Tuple args = Tuple.tuple();
+    String sql = "SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE " + where(filter, args)
+        + " ORDER BY id DESC LIMIT $" + (args.size() + 1);
+    args.addInteger(limit);
+    return pool.preparedQuery(sql).execute(args).compose(rows -> {
+      List<DeliveryRecord> records = new ArrayList<>();
+      List<String> unreadable = new ArrayList<>();
+      for (Row row : rows) {
+        DeliveryRecord record = record(row, List.of());
+        records.add(record);
+        if (record.unreadablePayload() != null) {
+          unreadable.add(record.delivery().id());
+        }
+      }
+      return quarantine(unreadable).map(records);
+    });
+  }
+
+  @Override
+  public Future<Long> count(DeliveryFilter filter) {
+    Tuple args = Tuple.tuple();
+    return pool.preparedQuery("SELECT COUNT(*) FROM deliveries WHERE " + where(filter, args)).execute(args)
+        .map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** The filter as a WHERE clause with numbered parameters, added to {@code args} in order. */
+  private static String where(DeliveryFilter filter, Tuple args) {
+    StringBuilder sql = new StringBuilder("TRUE");
+    if (filter.state() != null) {
+      args.addString(filter.state().name());
+      sql.append(" AND state = $").append(args.size());
+    }
+    if (filter.integration() != null) {
+      args.addString(filter.integration());
+      sql.append(" AND integration = $").append(args.size());
+    }
+    if (filter.receivedFrom() != null) {
+      args.addLong(filter.receivedFrom().toEpochMilli());
+      sql.append(" AND received_at >= $").append(args.size());
+    }
+    if (filter.receivedTo() != null) {
+      args.addLong(filter.receivedTo().toEpochMilli());
+      sql.append(" AND received_at < $").append(args.size());
+    }
+    if (filter.needle() != null) {
+      // strpos, not LIKE: no wildcard in what an operator typed can change the match.
+      args.addString(filter.idNeedle());
+      sql.append(" AND (id IN ($").append(args.size());
+      args.addString(filter.needle());
+      sql.append(", $").append(args.size()).append(")");
+      sql.append(" OR strpos(subscriber, $").append(args.size()).append(") > 0)");
+    }
+    if (filter.beforeId() != null) {
+      args.addString(filter.beforeId());
+      sql.append(" AND id < $").append(args.size());
+    }
+    return sql.toString();
   }
 
   @Override

@@ -26,6 +26,9 @@ final class PgMigrations {
         .dataSource(source)
         .locations(LOCATION)
         .cleanDisabled(true)
+        // The delivery store's versions (V1-V49) can come after the cluster's (V50+) on a database that already
+        // has those: V2 was written after V50 was released.
+        .outOfOrder(true)
         .load();
     MigrationInfo current;
     MigrationInfo[] known;
@@ -48,8 +51,11 @@ final class PgMigrations {
     }
     try {
       flyway.migrate();
-    } catch (RuntimeException e) {
-      throw cannotUse(settings, e);
+      try (java.sql.Connection connection = source.getConnection()) {
+        SubscriberBackfill.fill(connection);
+      }
+    } catch (RuntimeException | java.sql.SQLException e) {
+      throw cannotUse(settings, e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e));
     }
     return current == null ? "0" : current.getVersion().toString();
   }

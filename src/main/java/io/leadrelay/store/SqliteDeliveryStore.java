@@ -130,6 +130,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       configure(connection, synchronous);
       StoreIntegrity.quickCheck(connection, file);
       SqliteMigrations.apply(file, System.currentTimeMillis());
+      SubscriberBackfill.fill(connection);
       for (String suffix : new String[] {"", "-wal", "-shm"}) {
         PrivateFiles.restrict(Path.of(file + suffix));
       }
@@ -205,6 +206,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       long receivedAt = d.receivedAt().toEpochMilli();
       // Encoded on the caller's thread: the writer must not read a JsonObject its owner may still be changing.
       String payload = d.payload().encode();
+      String subscriber = SubscriberText.of(d.payload());
       return connection -> {
         if (repeatWindow != null && !repeatWindow.isNegative() && !repeatWindow.isZero()) {
           // Inside the transaction, so a repeat queued in the same batch sees the earlier job's insert.
@@ -223,7 +225,8 @@ public final class SqliteDeliveryStore implements DeliveryStore {
         }
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO deliveries (id, integration, "
             + "received_at, remote_address, payload, body_hash, state, attempts, uncertain, first_failed_at, "
-            + "next_attempt_at, lease_until, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)")) {
+            + "next_attempt_at, lease_until, updated_at, subscriber) "
+            + "VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)")) {
           insert.setString(1, d.id());
           insert.setString(2, d.integration());
           insert.setLong(3, receivedAt);
@@ -236,6 +239,7 @@ public final class SqliteDeliveryStore implements DeliveryStore {
           insert.setLong(10, receivedAt);
           setInstant(insert, 11, leaseUntil);
           insert.setLong(12, receivedAt);
+          insert.setString(13, subscriber);
           insert.executeUpdate();
         }
         return new Accepted(d.id(), false);
@@ -502,6 +506,88 @@ public final class SqliteDeliveryStore implements DeliveryStore {
         return records;
       };
     });
+  }
+
+  @Override
+  public Future<List<DeliveryRecord>> search(DeliveryFilter filter, int limit) {
+    return submit(() -> {
+      List<Object> args = new ArrayList<>();
+      String sql = "SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE " + where(filter, args)
+          + " ORDER BY id DESC LIMIT ?";
+      args.add(limit);
+      return connection -> {
+        List<DeliveryRecord> records = new ArrayList<>();
+        Quarantine quarantine = new Quarantine();
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+          bind(select, args);
+          try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+              records.add(record(rows, List.of(), quarantine));
+            }
+          }
+        }
+        quarantine.apply(connection, System.currentTimeMillis());
+        return records;
+      };
+    });
+  }
+
+  @Override
+  public Future<Long> count(DeliveryFilter filter) {
+    return submit(() -> {
+      List<Object> args = new ArrayList<>();
+      String sql = "SELECT COUNT(*) FROM deliveries WHERE " + where(filter, args);
+      return connection -> {
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+          bind(select, args);
+          try (ResultSet rows = select.executeQuery()) {
+            rows.next();
+            return rows.getLong(1);
+          }
+        }
+      };
+    });
+  }
+
+  /** The filter as a WHERE clause; its arguments are added to {@code args} in order. */
+  private static String where(DeliveryFilter filter, List<Object> args) {
+    StringBuilder sql = new StringBuilder("1 = 1");
+    if (filter.state() != null) {
+      sql.append(" AND state = ?");
+      args.add(filter.state().name());
+    }
+    if (filter.integration() != null) {
+      sql.append(" AND integration = ?");
+      args.add(filter.integration());
+    }
+    if (filter.receivedFrom() != null) {
+      sql.append(" AND received_at >= ?");
+      args.add(filter.receivedFrom().toEpochMilli());
+    }
+    if (filter.receivedTo() != null) {
+      sql.append(" AND received_at < ?");
+      args.add(filter.receivedTo().toEpochMilli());
+    }
+    if (filter.needle() != null) {
+      // instr, not LIKE: no wildcard in what an operator typed can change the match. The substring is looked for
+      // in the narrow subscriber index rather than in the rows, which carry their payloads.
+      sql.append(" AND (id IN (?, ?) OR id IN (SELECT id FROM deliveries INDEXED BY deliveries_subscriber"
+          + " WHERE instr(subscriber, ?) > 0))");
+      args.add(filter.idNeedle());
+      args.add(filter.needle());
+      args.add(filter.needle());
+    }
+    if (filter.beforeId() != null) {
+      sql.append(" AND id < ?");
+      args.add(filter.beforeId());
+    }
+    return sql.toString();
+  }
+
+  private static void bind(PreparedStatement statement, List<Object> args) throws SQLException {
+    for (int i = 0; i < args.size(); i++) {
+      statement.setObject(i + 1, args.get(i));
+    }
   }
 
   @Override

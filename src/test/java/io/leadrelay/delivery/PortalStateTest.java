@@ -70,4 +70,20 @@ class PortalStateTest {
     assertFalse(state.paused());
     assertEquals("active", state.toJson(T0).getString("state"));
   }
+
+  @Test
+  void resumeNowLetsTheNextDeliveryThroughAtOnceAsTheProbe() {
+    assertFalse(state.probeNow(T0), "an active portal has nothing to resume");
+    state.pause(NO_AUTH, T0);
+    assertFalse(state.tryStartProbe(T0.plusSeconds(5)), "the probe is 30 s away");
+    assertTrue(state.probeNow(T0.plusSeconds(5)));
+    assertTrue(state.paused(), "still paused until the probe gets through");
+    assertTrue(state.tryStartProbe(T0.plusSeconds(5)), "the probe goes now");
+    assertFalse(state.tryStartProbe(T0.plusSeconds(5)), "one probe at a time");
+    state.pause(NO_AUTH, T0.plusSeconds(6));
+    assertEquals(T0.plusSeconds(66), state.nextProbeAt(T0.plusSeconds(6)), "a failed probe: the usual doubling");
+    assertTrue(state.probeNow(T0.plusSeconds(7)));
+    assertTrue(state.tryStartProbe(T0.plusSeconds(7)));
+    assertTrue(state.succeeded(), "its success resumes the portal");
+  }
 }

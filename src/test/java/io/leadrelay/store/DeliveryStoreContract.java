@@ -392,6 +392,59 @@ abstract class DeliveryStoreContract {
     assertTrue(page1.get(1).history().isEmpty(), "listings leave the history out");
   }
 
+  static NewDelivery subscriber(String id, String integration, Instant at, String json) {
+    return new NewDelivery(new Delivery(id, integration, at, "203.0.113.7", payload(json)), "hash-" + id);
+  }
+
+  @Test
+  void searchFindsASubscriberByPhoneEmailNameOrDeliveryId() {
+    await(store.accept(subscriber("d-01", "main", T0.plusSeconds(1),
+        "{\"name\":\"Иван Петров\",\"phone\":\"+7 (999) 123-45-67\",\"email\":\"Ivan@Mail.ru\"}"), WINDOW, null));
+    await(store.accept(subscriber("d-02", "main", T0.plusSeconds(2),
+        "{\"name\":\"Мария\",\"phone\":\"89991234567\"}"), WINDOW, null));
+    await(store.accept(subscriber("d-03", "other", T0.plusSeconds(3),
+        "{\"name\":\"Ольга\",\"Телефон\":\"8 (912) 000-11-22\",\"comment\":\"9991234567\"}"), WINDOW, null));
+
+    assertEquals(List.of("d-02", "d-01"), ids(search("+79991234567")), "both ways of writing one number");
+    assertEquals(List.of("d-02", "d-01"), ids(search("8 999 123 45 67")));
+    assertEquals(List.of("d-03"), ids(search("912000")), "a custom phone field, not a comment");
+    assertEquals(List.of("d-01"), ids(search("ivan@mail")), "e-mail in any case");
+    assertEquals(List.of("d-01"), ids(search("иван")), "Cyrillic name in any case");
+    assertEquals(List.of("d-02"), ids(search("d-02")), "the delivery id");
+    assertEquals(List.of(), ids(search("%")), "no wildcard");
+    assertEquals(2L, await(store.count(filter("9991234567"))));
+  }
+
+  @Test
+  void searchFiltersByStateIntegrationAndArrivalAndPages() {
+    for (int i = 1; i <= 6; i++) {
+      acceptFree("d-0" + i, i % 2 == 0 ? "main" : "other", T0.plusSeconds(i));
+    }
+    await(store.markDead("d-02", "refused", attempt(T0.plusSeconds(9), "rejected", null)));
+    await(store.markDead("d-03", "refused", attempt(T0.plusSeconds(9), "rejected", null)));
+    await(store.markDead("d-06", "refused", attempt(T0.plusSeconds(9), "rejected", null)));
+
+    DeliveryFilter deadMain = new DeliveryFilter(DeliveryState.DEAD, "main", null, null, null, null);
+    assertEquals(List.of("d-06", "d-02"), ids(await(store.search(deadMain, 10))));
+    assertEquals(2L, await(store.count(deadMain)));
+    DeliveryFilter window = new DeliveryFilter(null, null, T0.plusSeconds(2), T0.plusSeconds(5), null, null);
+    assertEquals(List.of("d-04", "d-03", "d-02"), ids(await(store.search(window, 10))), "from inclusive, to not");
+    List<DeliveryRecord> page1 = await(store.search(DeliveryFilter.ALL, 4));
+    assertEquals(List.of("d-06", "d-05", "d-04", "d-03"), ids(page1));
+    assertEquals(List.of("d-02", "d-01"), ids(await(store.search(DeliveryFilter.ALL.before("d-03"), 4))));
+    assertEquals(6L, await(store.count(DeliveryFilter.ALL)));
+    assertTrue(page1.get(0).history().isEmpty(), "listings leave the history out");
+    assertEquals("Ivan", page1.get(0).delivery().payload().getString("name"), "the payload comes with each row");
+  }
+
+  private List<DeliveryRecord> search(String query) {
+    return await(store.search(filter(query), 10));
+  }
+
+  private static DeliveryFilter filter(String query) {
+    return new DeliveryFilter(null, null, null, null, SubscriberText.needle(query), null);
+  }
+
   private static List<String> ids(List<DeliveryRecord> records) {
     return records.stream().map(r -> r.delivery().id()).toList();
   }

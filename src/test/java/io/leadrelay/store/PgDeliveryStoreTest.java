@@ -154,6 +154,19 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
   }
 
   @Test
+  void rowsWrittenWithoutTheSearchColumnAreFilledWhenANodeStarts() {
+    acceptFree("d-old", "main", T0);
+    // As a node of the release before the search column wrote it.
+    database.execute("UPDATE deliveries SET subscriber = NULL WHERE id = 'd-old'");
+    DeliveryFilter ivan = new DeliveryFilter(null, null, null, null, SubscriberText.needle("IVAN"), null);
+    assertTrue(await(store.search(ivan, 10)).isEmpty(), "not searchable while the column is empty");
+
+    reopen();
+
+    assertEquals("d-old", await(store.search(ivan, 10)).get(0).delivery().id());
+  }
+
+  @Test
   void aDatabaseMigratedByANewerReleaseIsRefused() {
     database.execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, "
         + "checksum, installed_by, execution_time, success) VALUES (999, '999', 'from the future', 'SQL', "
