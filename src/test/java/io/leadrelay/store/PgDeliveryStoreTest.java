@@ -1,6 +1,7 @@
 package io.leadrelay.store;
 
 import io.leadrelay.testing.TestPostgres;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -11,12 +12,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.NoSuchElementException;
 
 import static io.leadrelay.store.Await.await;
 import static io.leadrelay.store.Await.awaitFailure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The contract on the shared PostgreSQL store, and what only it has: the database's clock, owners and epochs. */
@@ -124,6 +128,49 @@ class PgDeliveryStoreTest extends DeliveryStoreContract {
     assertEquals(T0.plus(LEASE).plusSeconds(1).plus(LEASE), find("d-01").leaseUntil(),
         "the old owner can no longer renew a lease it lost");
     await(other.close());
+  }
+
+  @Test
+  void concurrentOutcomesShareCommitsAndABadOneFailsAlone() {
+    int count = 600;
+    for (int i = 0; i < count; i++) {
+      acceptFree(String.format("d-%04d", i), "main", T0);
+    }
+    Fence fence = ownPortal("portal.example");
+    takeOver("portal.example");
+    long groupsBefore = ((PgDeliveryStore) store).outcomeGroups();
+    Instant at = T0.plusSeconds(1);
+
+    List<Future<Void>> delivered = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String id = String.format("d-%04d", i);
+      delivered.add(i % 3 == 0
+          ? store.markDead(id, "no mapping", attempt(at, "rejected", "no mapping"))
+          : store.markDelivered(id, 1000L + i, new Attempt(at, "created", null, 200, null, null, null)));
+    }
+    // Committed among them: a delivery nobody has, a stale owner's outcome, and one PostgreSQL refuses outright
+    // (a NUL character in text), which aborts its group's transaction.
+    Future<Void> unknown = store.markDelivered("d-none", 1L, new Attempt(at, "created", null, 200, null, null, null));
+    Future<Void> stale = store.markDelivered("d-0001", 1L, new Attempt(at, "created", null, 200, null, null, null),
+        fence);
+    Future<Void> refused = store.markDead("d-0002", "bad\u0000reason", attempt(at, "rejected", "x"));
+    await(Future.join(delivered).otherwiseEmpty());
+
+    assertTrue(delivered.stream().allMatch(Future::succeeded), "every good outcome is recorded");
+    assertInstanceOf(NoSuchElementException.class, awaitFailure(unknown));
+    assertInstanceOf(Fenced.class, awaitFailure(stale));
+    assertTrue(awaitFailure(refused).getMessage().contains("0x00"), "the bad one fails with its own reason");
+    assertEquals(DeliveryState.DEAD, find("d-0000").state());
+    assertEquals(DeliveryState.DELIVERED, find("d-0001").state());
+    assertEquals(1001L, find("d-0001").leadId(), "the stale owner changed nothing");
+    assertEquals(DeliveryState.DELIVERED, find("d-0002").state());
+    assertEquals(1, historyRows("d-0002"), "the refused outcome left no history");
+    assertEquals(count - count / 3, one("SELECT COUNT(*) FROM deliveries WHERE state = $1", "DELIVERED")
+        .getLong(0).intValue());
+    assertEquals(count, one("SELECT COUNT(*) FROM attempts_log WHERE at = $1", at.toEpochMilli())
+        .getLong(0).intValue(), "one history row per recorded outcome");
+    long groups = ((PgDeliveryStore) store).outcomeGroups() - groupsBefore;
+    assertTrue(groups <= count / 10, "expected group commits, got " + groups + " for " + count + " outcomes");
   }
 
   @Test
