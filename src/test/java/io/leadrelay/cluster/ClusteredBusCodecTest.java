@@ -13,10 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.math.BigDecimal;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,10 +41,10 @@ class ClusteredBusCodecTest {
 
   @BeforeAll
   static void joinTwoNodes() throws Exception {
-    int firstPort = freePortPair();
-    int secondPort = freePortPair();
+    int firstPort = ClusterNodeTest.freePortPair();
+    int secondPort = ClusterNodeTest.freePortPair();
     while (Math.abs(secondPort - firstPort) < 2) {
-      secondPort = freePortPair();
+      secondPort = ClusterNodeTest.freePortPair();
     }
     List<String> members = List.of("127.0.0.1:" + firstPort, "127.0.0.1:" + secondPort);
     first = await(ClusterNode.join(config(members, firstPort)));
@@ -135,28 +132,6 @@ class ClusteredBusCodecTest {
 
   private static ClusterConfig config(List<String> members, int port) {
     return new ClusterConfig(members, Optional.of("127.0.0.1"), port, Duration.ofSeconds(10));
-  }
-
-  /** A port whose next port is free too (Hazelcast's, and the event bus's beside it). */
-  private static int freePortPair() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int port;
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        port = socket.getLocalPort();
-      }
-      if (port < 65535 && free(port + 1)) {
-        return port;
-      }
-    }
-    throw new IOException("no two free ports side by side on loopback");
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   private static <T> T await(Future<T> future) throws Exception {
