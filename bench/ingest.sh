@@ -42,7 +42,17 @@ wrk -t1 -c8 -d3s -s bench/ingest.lua "$url" -- 1 > /dev/null   # warm-up: let th
 echo "store: $store"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
 echo "wrk -t$threads -c$connections -d$duration -s bench/ingest.lua $url"
-wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/ingest.lua "$url" -- 2
+# CPU time spent per accepted webhook, by the relay and (PostgreSQL) by the database's backends serving it: unlike
+# the rate, this hardly moves when other work on the machine competes for the cores.
+ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0; done | awk '{s += $1} END {print s + 0}'; }
+backends() { [ "$store" = postgres ] && psql "$pg_server" -tAc "select pid from pg_stat_activity where datname = '$pg_db' and application_name = 'leadrelay'" || true; }
+pg_pids=$(backends)
+relay_before=$(ticks $pid); pg_before=$(ticks $pg_pids)
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/ingest.lua "$url" -- 2 | tee "$work/wrk.out"
+requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+hz=$(getconf CLK_TCK)
+echo "CPU per accepted webhook: relay $(echo "scale=3; ($(ticks $pid) - $relay_before) * 1000 / $hz / $requests" | bc) ms$([ "$store" = postgres ] && echo ", database backends $(echo "scale=3; ($(ticks $pg_pids) - $pg_before) * 1000 / $hz / $requests" | bc) ms")"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "relay RSS right after the run: $(ps -o rss= -p $pid | awk '{printf "%.0f MB", $1/1024}')"
 # Logs are written asynchronously: wait until webhook.log and success.log stop growing, to see how far behind
 # the log writer was when the load stopped.
@@ -55,6 +65,9 @@ done
 echo "log lines written (rolled files included): webhook $(cat "$work"/logs/webhook*.log | wc -l), success $(cat "$work"/logs/success*.log | wc -l); settled $(echo "$(date +%s.%N) - $start - 1" | bc) s after the load stopped"
 if [ "$store" = postgres ]; then
   echo "store: $(psql "$DATABASE_URL" -tAc "select state || '=' || count(*) from deliveries group by state" | tr '\n' ' ')"
+  # Transactions committed in the run's database: each one is a WAL flush the relay waited for (synchronous_commit),
+  # so commits per webhook says how well accepts and outcomes are grouped, whatever the machine's load.
+  echo "transactions: $(psql "$DATABASE_URL" -tAc "select xact_commit || ' committed, ' || xact_rollback || ' rolled back, ' || round(xact_commit::numeric / greatest(1, (select count(*) from deliveries)), 3) || ' per stored webhook' from pg_stat_database where datname = current_database()")"
 else
   echo "store: $(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(dict(c.execute('select state, count(*) from deliveries group by state').fetchall()))" "$work/data/leadrelay.db" 2>/dev/null)"
 fi

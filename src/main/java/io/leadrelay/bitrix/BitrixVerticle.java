@@ -1,6 +1,7 @@
 package io.leadrelay.bitrix;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.BusCodec;
 import io.leadrelay.cluster.Ownership;
 import io.leadrelay.cluster.PortalOwnership;
 import io.leadrelay.config.BitrixHttpConfig;
@@ -61,7 +62,7 @@ public class BitrixVerticle extends VerticleBase {
   /** Which portals this node sends for; {@link Ownership#SOLE} on a single node. */
   private final Ownership ownership;
   /** The cluster-wide command address of each portal this node owns now, by portal key. */
-  private final Map<String, MessageConsumer<JsonObject>> ownedAddresses = new LinkedHashMap<>();
+  private final Map<String, MessageConsumer<Object>> ownedAddresses = new LinkedHashMap<>();
   private Context context;
   private DeliveryOutcomes outcomes;
   private BitrixClient client;
@@ -120,7 +121,8 @@ public class BitrixVerticle extends VerticleBase {
     // Renew well before the lease runs out, so that a slow queue never looks like a lost delivery.
     long renewEvery = Math.max(1000, delivery.lease().toMillis() / 3);
     leaseTimer = vertx.setPeriodic(renewEvery, id -> renewLeases());
-    MessageConsumer<JsonObject> deliver = vertx.eventBus().localConsumer(Addresses.LEAD_DELIVER, this::deliver);
+    BusCodec.registerAll(vertx.eventBus());
+    MessageConsumer<Object> deliver = vertx.eventBus().localConsumer(Addresses.LEAD_DELIVER, this::deliver);
     MessageConsumer<JsonObject> health = vertx.eventBus().localConsumer(Addresses.HEALTH_BITRIX, this::health);
     control = new PortalControl(vertx, new Deliveries(store), ownership);
     return Future.all(deliver.completion(), health.completion()).compose(registered -> followOwnership());
@@ -158,11 +160,11 @@ public class BitrixVerticle extends VerticleBase {
       return Future.succeededFuture(); // lost again meanwhile, or already taken up under this epoch
     }
     sender.startOwning(new Fence(portal, epoch), () -> ownership.epoch(portal).orElse(-1) == epoch, Instant.now());
-    MessageConsumer<JsonObject> previous = ownedAddresses.remove(portal);
+    MessageConsumer<Object> previous = ownedAddresses.remove(portal);
     if (previous != null) {
       previous.unregister();
     }
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.portalDeliver(portal),
+    MessageConsumer<Object> consumer = vertx.eventBus().consumer(Addresses.portalDeliver(portal),
         message -> deliverAsOwner(sender, message));
     ownedAddresses.put(portal, consumer);
     LOG.info("Sending for portal {} (epoch {}) on this node", portal, epoch);
@@ -201,7 +203,7 @@ public class BitrixVerticle extends VerticleBase {
       sender.standBy();
     }
     control.disown(portal);
-    MessageConsumer<JsonObject> consumer = ownedAddresses.remove(portal);
+    MessageConsumer<Object> consumer = ownedAddresses.remove(portal);
     if (consumer != null) {
       consumer.unregister();
       LOG.info("No longer sending for portal {} on this node", portal);
@@ -260,7 +262,7 @@ public class BitrixVerticle extends VerticleBase {
   }
 
   /** A lead command mapped on this node: sent from here if this node owns its portal, else handed to the owner. */
-  private void deliver(Message<JsonObject> message) {
+  private void deliver(Message<Object> message) {
     LeadCommand command = commandOf(message);
     if (command == null) {
       return;
@@ -269,7 +271,7 @@ public class BitrixVerticle extends VerticleBase {
     PortalSender portal = integration == null || integration.dryRun() ? null
         : portals.get(integration.portal().orElseThrow());
     if (portal != null && !portal.owning()) {
-      handOver(PortalOwnership.keyOf(portal.config()), message.body(), command);
+      handOver(PortalOwnership.keyOf(portal.config()), command);
       return;
     }
     if (!outcomes.take(command.deliveryId())) {
@@ -285,7 +287,7 @@ public class BitrixVerticle extends VerticleBase {
   }
 
   /** A lead command another node handed to this one as the portal's owner: acknowledged once taken. */
-  private void deliverAsOwner(PortalSender portal, Message<JsonObject> message) {
+  private void deliverAsOwner(PortalSender portal, Message<Object> message) {
     LeadCommand command = commandOf(message);
     if (command == null) {
       message.fail(400, "malformed lead command");
@@ -313,8 +315,9 @@ public class BitrixVerticle extends VerticleBase {
    * Hands the command to the portal's owner over the cluster. With no owner, no answer or a refusal, the delivery
    * is released in the store instead, due now: the owner's scheduler claims it (nothing is lost, nothing sent here).
    */
-  private void handOver(String portal, JsonObject body, LeadCommand command) {
-    vertx.eventBus().request(Addresses.portalDeliver(portal), body, HAND_OVER).onFailure(failure -> {
+  private void handOver(String portal, LeadCommand command) {
+    // The record (BusCodec): to the owner's node as its exact JSON text, as it is if this node is the owner.
+    vertx.eventBus().request(Addresses.portalDeliver(portal), command, HAND_OVER).onFailure(failure -> {
       LOG.debug("Delivery {} waits in the store for portal {}'s owner: {}", command.deliveryId(), portal,
           failure.getMessage());
       new Deliveries(store).holdForPortal(command.deliveryId(), Instant.now()).onFailure(e -> LOG.warn(
@@ -323,9 +326,13 @@ public class BitrixVerticle extends VerticleBase {
     });
   }
 
-  private static LeadCommand commandOf(Message<JsonObject> message) {
+  /** The record the relay sends (BusCodec), or its JSON form (a relay of an earlier release, tests). */
+  private static LeadCommand commandOf(Message<Object> message) {
+    if (message.body() instanceof LeadCommand command) {
+      return command;
+    }
     try {
-      return LeadCommand.fromJson(message.body());
+      return LeadCommand.fromJson((JsonObject) message.body());
     } catch (RuntimeException e) {
       LOG.error("Dropped a malformed lead command: {}", e.toString());
       return null;

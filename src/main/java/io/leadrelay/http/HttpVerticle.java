@@ -1,6 +1,7 @@
 package io.leadrelay.http;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.BusCodec;
 import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.HttpConfig;
@@ -79,6 +80,7 @@ public class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    BusCodec.registerAll(vertx.eventBus());
     health = new HealthReport(vertx);
     Router router = Router.router(vertx);
     router.post("/webhook/:integration/:secret").handler(this::receiveWebhook);
@@ -164,7 +166,8 @@ public class HttpVerticle extends VerticleBase {
           }
           vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
           if (!accepted.repeat()) {
-            vertx.eventBus().send(Addresses.DELIVERY_MAP, message, LOCAL);
+            // The record itself (BusCodec): the mapper reads the payload this request parsed, not a copy.
+            vertx.eventBus().send(Addresses.DELIVERY_MAP, received, LOCAL);
           }
           json(ctx, 200, new JsonObject().put("ok", true).put("id", accepted.id()));
         })

@@ -1,6 +1,7 @@
 package io.leadrelay.mapping;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.BusCodec;
 import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.store.Delivery;
@@ -49,16 +50,19 @@ public class MappingVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    BusCodec.registerAll(vertx.eventBus());
     MessageConsumer<Object> deliveries = vertx.eventBus().localConsumer(Addresses.DELIVERY_MAP, this::map);
     MessageConsumer<Object> health = vertx.eventBus().localConsumer(Addresses.HEALTH_MAPPING, this::health);
     return Future.all(deliveries.completion(), health.completion());
   }
 
   private void map(Message<Object> message) {
-    // Typed as Object so that a wrong message body becomes an ErrorEvent, not a ClassCastException in the bus.
-    JsonObject body = message.body() instanceof JsonObject json ? json : new JsonObject();
-    String deliveryId = textOrNull(body.getValue("id"));
-    String integration = textOrNull(body.getValue("integration"));
+    // Typed as Object so that a wrong message body becomes an ErrorEvent, not a ClassCastException in the bus. A
+    // Delivery record is what the relay sends (BusCodec); its JSON form is what older senders and tests send.
+    Delivery sent = message.body() instanceof Delivery delivery ? delivery : null;
+    JsonObject body = sent != null ? null : message.body() instanceof JsonObject json ? json : new JsonObject();
+    String deliveryId = sent != null ? sent.id() : textOrNull(body.getValue("id"));
+    String integration = sent != null ? sent.integration() : textOrNull(body.getValue("integration"));
     LeadMapper mapper = integration == null ? null : mappers.get(integration);
     if (mapper == null) {
       fail(deliveryId, integration, integration == null
@@ -68,7 +72,7 @@ public class MappingVerticle extends VerticleBase {
     }
     LeadCommand command;
     try {
-      command = mapper.map(Delivery.fromJson(body));
+      command = mapper.map(sent != null ? sent : Delivery.fromJson(body));
     } catch (RuntimeException e) {
       // The mapper is total, so this is a malformed message (e.g. no receivedAt) or a bug: keep the trace.
       LOG.error("Delivery {} of integration {} could not be mapped", deliveryId, integration, e);
@@ -76,7 +80,7 @@ public class MappingVerticle extends VerticleBase {
       return;
     }
     // This node's BitrixVerticle, which sends it or hands it to the portal's owner.
-    vertx.eventBus().send(Addresses.LEAD_DELIVER, command.toJson(), new DeliveryOptions().setLocalOnly(true));
+    vertx.eventBus().send(Addresses.LEAD_DELIVER, command, new DeliveryOptions().setLocalOnly(true));
   }
 
   private void fail(String deliveryId, String integration, String reason) {

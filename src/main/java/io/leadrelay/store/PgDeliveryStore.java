@@ -23,10 +23,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The shared delivery store of several relay nodes: PostgreSQL through the reactive {@code vertx-pg-client} (no
@@ -45,7 +49,7 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(PgDeliveryStore.class);
 
-  /** Accepts per group commit; groups in flight at once (each holds one connection of the pool). */
+  /** Accepts (or outcomes) per group commit; groups in flight at once each hold one connection of the pool. */
   private static final int MAX_GROUP = 256;
 
   private static final String COLUMNS = "id, integration, received_at, remote_address, payload, state, attempts, "
@@ -72,11 +76,39 @@ public final class PgDeliveryStore implements DeliveryStore {
       + "CASE WHEN $14::BOOLEAN THEN $17::TEXT END, CASE WHEN $14::BOOLEAN THEN 1 ELSE 0 END, "
       + "leadrelay_now_ms(), $18::TEXT FROM guard RETURNING id";
 
+  /**
+   * Many accepts in one statement (the first of each body in a group, see {@link #acceptGroup}): the rows come as
+   * one array per column, in the group's order ($1–$14); $15/$16 are the repeat window as in {@link #ACCEPT}, $17
+   * this node. A row whose body's guard holds another delivery within the window is not inserted: a repeat.
+   */
+  private static final String ACCEPT_MANY = "WITH input AS (SELECT * FROM unnest($1::TEXT[], $2::TEXT[], "
+      + "$3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::INT[], $8::BOOLEAN[], $9::BIGINT[], $10::BIGINT[], "
+      + "$11::BIGINT[], $12::BOOLEAN[], $13::BIGINT[], $14::BIGINT[]) WITH ORDINALITY AS i (id, integration, "
+      + "received_at, remote_address, payload, body_hash, attempts, uncertain, first_failed_at, due_at, due_in, "
+      + "leased, lease_at, lease_in, n)), "
+      + "guard AS (INSERT INTO repeat_guard (integration, body_hash, delivery_id, received_at) "
+      + "SELECT integration, body_hash, id, received_at FROM input ORDER BY n "
+      + "ON CONFLICT (integration, body_hash) DO UPDATE SET delivery_id = excluded.delivery_id, "
+      + "received_at = excluded.received_at "
+      + "WHERE NOT $15 OR repeat_guard.received_at < excluded.received_at - $16 RETURNING delivery_id) "
+      + "INSERT INTO deliveries (id, integration, received_at, remote_address, payload, body_hash, state, attempts, "
+      + "uncertain, first_failed_at, next_attempt_at, lease_until, lease_owner, lease_epoch, updated_at) "
+      + "SELECT i.id, i.integration, i.received_at, i.remote_address, i.payload, i.body_hash, 'PENDING', "
+      + "i.attempts, i.uncertain, i.first_failed_at, COALESCE(i.due_at, leadrelay_now_ms() + i.due_in), "
+      + "CASE WHEN i.leased THEN COALESCE(i.lease_at, leadrelay_now_ms() + i.lease_in) END, "
+      + "CASE WHEN i.leased THEN $17::TEXT END, CASE WHEN i.leased THEN 1 ELSE 0 END, leadrelay_now_ms() "
+      + "FROM input i JOIN guard g ON g.delivery_id = i.id ORDER BY i.n RETURNING id";
+
   private final Pool pool;
   private final String nodeId;
   private final StoreClock clock;
   private final PgSettings settings;
   private final PgGroupCommit<NewAccept, Accepted> accepts;
+  private final PgGroupCommit<Outcome, Row> outcomes;
+
+  /** One outcome's statement (see {@link #outcome}) and its parameters, for the delivery {@code id}. */
+  private record Outcome(String id, String sql, Tuple args) {
+  }
 
   /** An accept with everything read on the caller's thread. */
   private record NewAccept(Delivery delivery, String bodyHash, String payload, Duration repeatWindow,
@@ -92,8 +124,11 @@ public final class PgDeliveryStore implements DeliveryStore {
         .connectingTo(settings.connectOptions())
         .using(vertx)
         .build();
+    // Half the pool for accepts (a 200 waits for them), a quarter for outcomes, the rest for claims and reads.
     this.accepts = new PgGroupCommit<>(vertx, pool, this::acceptGroup, MAX_GROUP,
         Math.max(1, settings.poolSize() / 2));
+    this.outcomes = new PgGroupCommit<>(vertx, pool, PgDeliveryStore::outcomeGroup, MAX_GROUP,
+        Math.max(1, settings.poolSize() / 4));
   }
 
   /**
@@ -122,6 +157,11 @@ public final class PgDeliveryStore implements DeliveryStore {
   /** Transactions the accepts were committed in: far fewer than accepts when they come concurrently. */
   long acceptGroups() {
     return accepts.groups();
+  }
+
+  /** Transactions the outcomes were committed in, as {@link #acceptGroups()}. */
+  long outcomeGroups() {
+    return outcomes.groups();
   }
 
   /** The pool, for tests that look at the rows themselves. */
@@ -157,9 +197,12 @@ public final class PgDeliveryStore implements DeliveryStore {
   }
 
   /**
-   * One group of accepts, pipelined in one transaction. Sorted by (integration, body hash) first, so two nodes'
-   * groups take the repeat guards' row locks in the same order and never deadlock; a stable sort keeps the first
-   * of identical bodies first, and it is the one stored.
+   * One group of accepts in one transaction. Sorted by (integration, body hash) first, so two nodes' groups take
+   * the repeat guards' row locks in the same order and never deadlock; a stable sort keeps the first of identical
+   * bodies first, and it is the one stored. The first webhook of each body goes in one multi-row statement (per
+   * repeat window, which is one in practice): a group of 200 costs one statement, not 200. A later copy of a body
+   * in the same group (a multi-row upsert cannot touch one guard twice) follows it one by one, pipelined on the
+   * same connection, as a repeat of it or, with no window, a delivery of its own.
    */
   private Future<List<Accepted>> acceptGroup(SqlConnection connection, List<NewAccept> group) {
     List<Integer> order = new ArrayList<>();
@@ -168,29 +211,97 @@ public final class PgDeliveryStore implements DeliveryStore {
     }
     order.sort(Comparator.comparing((Integer i) -> group.get(i).delivery().integration())
         .thenComparing(i -> group.get(i).bodyHash()));
-    List<Tuple> rows = new ArrayList<>();
+    Map<Long, List<Integer>> firstsByWindow = new LinkedHashMap<>();
+    List<Integer> copies = new ArrayList<>();
+    Set<String> bodies = new HashSet<>();
     for (int i : order) {
-      rows.add(acceptRow(group.get(i)));
-    }
-    return connection.preparedQuery(ACCEPT).executeBatch(rows).compose(inserted -> {
-      Accepted[] answers = new Accepted[group.size()];
-      List<Future<?>> repeats = new ArrayList<>();
-      RowSet<Row> result = inserted;
-      for (int i : order) {
-        NewAccept accept = group.get(i);
-        if (result.size() == 1) {
-          answers[i] = new Accepted(accept.delivery().id(), false);
-        } else {
-          // A repeat: the guard names the delivery that holds the window (committed, or earlier in this group).
-          repeats.add(connection.preparedQuery("SELECT delivery_id FROM repeat_guard "
-                  + "WHERE integration = $1 AND body_hash = $2")
-              .execute(Tuple.of(accept.delivery().integration(), accept.bodyHash()))
-              .map(found -> answers[i] = new Accepted(found.iterator().next().getString(0), true)));
-        }
-        result = result.next();
+      NewAccept accept = group.get(i);
+      if (bodies.add(accept.delivery().integration() + '\n' + accept.bodyHash())) {
+        firstsByWindow.computeIfAbsent(windowMillis(accept.repeatWindow()), w -> new ArrayList<>()).add(i);
+      } else {
+        copies.add(i);
       }
-      return Future.all(repeats).map(done -> List.of(answers));
-    });
+    }
+    Accepted[] answers = new Accepted[group.size()];
+    List<Future<?>> written = new ArrayList<>();
+    // All sent at once: the connection runs them in this order, so each copy comes after the first of its body.
+    firstsByWindow.forEach((window, firsts) -> written.add(connection.preparedQuery(ACCEPT_MANY)
+        .execute(acceptRows(group, firsts, window))
+        .compose(inserted -> {
+          Set<String> stored = new HashSet<>();
+          inserted.forEach(row -> stored.add(row.getString(0)));
+          List<Future<?>> repeats = new ArrayList<>();
+          for (int i : firsts) {
+            repeats.add(answer(connection, group.get(i), stored.contains(group.get(i).delivery().id()), answers, i));
+          }
+          return Future.all(repeats);
+        })));
+    for (int i : copies) {
+      written.add(connection.preparedQuery(ACCEPT).execute(acceptRow(group.get(i)))
+          .compose(inserted -> answer(connection, group.get(i), inserted.size() == 1, answers, i)));
+    }
+    return Future.all(written).map(done -> List.of(answers));
+  }
+
+  /** A stored accept is its own delivery; a repeat's guard names the delivery that holds the window. */
+  private static Future<?> answer(SqlConnection connection, NewAccept accept, boolean stored, Accepted[] answers,
+                                  int i) {
+    if (stored) {
+      answers[i] = new Accepted(accept.delivery().id(), false);
+      return Future.succeededFuture();
+    }
+    return connection.preparedQuery("SELECT delivery_id FROM repeat_guard WHERE integration = $1 AND body_hash = $2")
+        .execute(Tuple.of(accept.delivery().integration(), accept.bodyHash()))
+        .map(found -> answers[i] = new Accepted(found.iterator().next().getString(0), true));
+  }
+
+  /** The repeat window in milliseconds, or -1 when repeats are not looked for. */
+  private static long windowMillis(Duration window) {
+    return window == null || window.isNegative() || window.isZero() ? -1 : window.toMillis();
+  }
+
+  /** The parameters of {@link #ACCEPT_MANY} for the accepts at {@code indexes}, one array per column. */
+  private Tuple acceptRows(List<NewAccept> group, List<Integer> indexes, long window) {
+    int n = indexes.size();
+    String[] ids = new String[n];
+    String[] integrations = new String[n];
+    Long[] receivedAt = new Long[n];
+    String[] remoteAddresses = new String[n];
+    String[] payloads = new String[n];
+    String[] hashes = new String[n];
+    Integer[] attempts = new Integer[n];
+    Boolean[] uncertain = new Boolean[n];
+    Long[] firstFailedAt = new Long[n];
+    Long[] dueAt = new Long[n];
+    Long[] dueIn = new Long[n];
+    Boolean[] leased = new Boolean[n];
+    Long[] leaseAt = new Long[n];
+    Long[] leaseIn = new Long[n];
+    for (int k = 0; k < n; k++) {
+      NewAccept accept = group.get(indexes.get(k));
+      Delivery d = accept.delivery();
+      ids[k] = d.id();
+      integrations[k] = d.integration();
+      receivedAt[k] = d.receivedAt().toEpochMilli();
+      remoteAddresses[k] = d.remoteAddress();
+      payloads[k] = accept.payload();
+      hashes[k] = accept.bodyHash();
+      attempts[k] = d.attempts();
+      uncertain[k] = d.uncertain();
+      firstFailedAt[k] = millis(d.firstFailedAt());
+      // Due at once: at its arrival on the caller's clock, i.e. now on the database's.
+      dueAt[k] = clock.absolute(d.receivedAt());
+      dueIn[k] = clock.fromNow(d.receivedAt());
+      leased[k] = accept.leaseUntil() != null;
+      Instant leaseUntil = accept.leaseUntil() == null ? d.receivedAt() : accept.leaseUntil();
+      leaseAt[k] = clock.absolute(leaseUntil);
+      leaseIn[k] = clock.fromNow(leaseUntil);
+    }
+    return Tuple.tuple().addArrayOfString(ids).addArrayOfString(integrations).addArrayOfLong(receivedAt)
+        .addArrayOfString(remoteAddresses).addArrayOfString(payloads).addArrayOfString(hashes)
+        .addArrayOfInteger(attempts).addArrayOfBoolean(uncertain).addArrayOfLong(firstFailedAt)
+        .addArrayOfLong(dueAt).addArrayOfLong(dueIn).addArrayOfBoolean(leased).addArrayOfLong(leaseAt)
+        .addArrayOfLong(leaseIn).addBoolean(window >= 0).addLong(Math.max(0, window)).addString(nodeId);
   }
 
   private Tuple acceptRow(NewAccept accept) {
@@ -347,9 +458,11 @@ public final class PgDeliveryStore implements DeliveryStore {
   }
 
   /**
-   * Runs an outcome's update as one statement (one round trip, committed on its own): when it changed the row,
-   * the attempt (if any) joins the history; when it changed nothing, the row must at least exist (a known delivery
-   * in a final state is left as it is). {@code update} uses parameters $1 to $n of {@code args}.
+   * Runs an outcome's update as one statement: when it changed the row, the attempt (if any) joins the history;
+   * when it changed nothing, the row must at least exist (a known delivery in a final state is left as it is).
+   * {@code update} uses parameters $1 to $n of {@code args}. Outcomes recorded at the same time are group-committed
+   * as accepts are ({@link #outcomeGroup}): under load a delivered lead costs a share of one WAL flush, not one of
+   * its own. The fence is checked by the statement itself, as when it was committed alone.
    */
   private Future<Void> outcome(String update, Tuple args, String id, Attempt attempt, Fence fence) {
     // Fenced: the update applies only while the portal's lease still has the owner's epoch (see LeaseSql.guard).
@@ -371,14 +484,33 @@ public final class PgDeliveryStore implements DeliveryStore {
         .addString(logged ? attempt.errorClass() : null).addInteger(logged ? attempt.httpStatus() : null)
         .addString(logged ? attempt.code() : null).addString(logged ? attempt.description() : null)
         .addBoolean(logged).addString(id);
-    return pool.preparedQuery(sql).execute(args).compose(rows -> {
-      Row row = rows.iterator().next();
+    return outcomes.submit(new Outcome(id, sql, args)).compose(row -> {
       if (row.getLong(0) == 0 && fence != null && !row.getBoolean(2)) {
         return Future.failedFuture(new Fenced(id, fence));
       }
       return row.getLong(0) == 1 || row.getBoolean(1) ? Future.<Void>succeededFuture()
           : Future.failedFuture(new NoSuchElementException("No delivery " + id + " in the store."));
     });
+  }
+
+  /**
+   * One group of outcomes, pipelined in one transaction. Sorted by delivery id (stably, so two outcomes of one
+   * delivery keep their order): two groups in flight lock their rows in the same order and never deadlock.
+   */
+  private static Future<List<Row>> outcomeGroup(SqlConnection connection, List<Outcome> group) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < group.size(); i++) {
+      order.add(i);
+    }
+    order.sort(Comparator.comparing((Integer i) -> group.get(i).id()));
+    Row[] rows = new Row[group.size()];
+    List<Future<?>> written = new ArrayList<>(group.size());
+    for (int i : order) {
+      Outcome outcome = group.get(i);
+      written.add(connection.preparedQuery(outcome.sql()).execute(outcome.args())
+          .map(result -> rows[i] = result.iterator().next()));
+    }
+    return Future.all(written).map(done -> List.of(rows));
   }
 
   @Override
