@@ -36,6 +36,18 @@ class AlertConfigTest {
   }
 
   @Test
+  void theShippedFileSpellsOutTheDefaultsWithNoChannel() throws java.io.IOException {
+    JsonObject shipped = new JsonObject(java.nio.file.Files.readString(java.nio.file.Path.of("conf/config.json")));
+    AlertConfig alerts = ConfigParser.parse(shipped).alerts();
+    assertEquals(ConfigParser.parse(new JsonObject()).alerts(), alerts);
+    assertFalse(alerts.enabled());
+    // A channel set by the environment alone is not undone by the file's empty values.
+    AlertConfig telegram = ConfigParser.parse(shipped.copy().put("ALERT_TELEGRAM_BOT_TOKEN", TOKEN)
+        .put("ALERT_TELEGRAM_CHAT_ID", "-1001234567")).alerts();
+    assertTrue(telegram.channels().telegram());
+  }
+
+  @Test
   void theEnvironmentSetsEveryChannel() {
     AlertConfig alerts = ConfigParser.parse(new JsonObject()
         .put("ALERT_WEBHOOK_URL", HOOK)
