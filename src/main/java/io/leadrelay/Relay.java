@@ -2,10 +2,10 @@ package io.leadrelay;
 
 import io.leadrelay.alerting.AlertVerticle;
 import io.leadrelay.bitrix.BitrixVerticle;
-import io.leadrelay.config.AlertChannels;
 import io.leadrelay.bitrix.PortalTokens;
 import io.leadrelay.cluster.Ownership;
 import io.leadrelay.cluster.PortalOwnership;
+import io.leadrelay.config.AlertChannels;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;

@@ -2,6 +2,7 @@ package io.leadrelay.alerting;
 
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.logging.SecretMasker;
+import io.leadrelay.ops.Durations;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -100,7 +101,7 @@ final class AlertOutbox {
     }
     Duration wait = cause instanceof AlertChannel.NotSent notSent && notSent.retryAfter() != null
         ? notSent.retryAfter() : backoff(attempts);
-    fail(job.alert(), job.channel(), why, "retry in " + AlertWording.words(wait));
+    fail(job.alert(), job.channel(), why, "retry in " + Durations.words(wait));
     scheduler.schedule(Math.max(1, wait.toMillis()), () -> {
       if (!closed) {
         ready.add(new Job(job.alert(), job.channel(), attempts));

@@ -1,6 +1,7 @@
 package io.leadrelay.alerting;
 
 import io.leadrelay.ops.Condition;
+import io.leadrelay.ops.Durations;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -22,11 +23,13 @@ final class AlertWording {
   Alert raised(Condition condition) {
     return new Alert(condition.integration(), PREFIX + title(condition) + about(condition),
         condition.reason() + "\nHealth: " + condition.severity()
-            + (condition.since() == null ? "" : ", since " + condition.since()) + ". A message follows when it is over.");
+            + (condition.since() == null ? "" : ", since " + condition.since())
+            + ". A message follows when it is over.");
   }
 
   Alert recovered(Condition condition, Instant now) {
-    String lasted = condition.since() == null ? "" : " after " + words(Duration.between(condition.since(), now));
+    String lasted = condition.since() == null ? ""
+        : " after " + Durations.words(Duration.between(condition.since(), now));
     return new Alert(condition.integration(), PREFIX + "Resolved: " + title(condition) + about(condition),
         "This is over" + lasted + ". It was: " + condition.reason());
   }
@@ -42,8 +45,8 @@ final class AlertWording {
     return new Alert(integration, PREFIX + count + " more DEAD deliveries"
         + (integration == null ? "" : " (integration " + integration + ")"),
         count + " more deliveries" + (integration == null ? "" : " of integration " + integration)
-            + " went DEAD in the last " + words(period) + " (the first " + alertedOneByOne + " were alerted one by"
-            + " one). See them all: " + adminBase + "/admin/#/deliveries?state=DEAD"
+            + " went DEAD in the last " + Durations.words(period) + " (the first " + alertedOneByOne
+            + " were alerted one by one). See them all: " + adminBase + "/admin/#/deliveries?state=DEAD"
             + (integration == null ? "" : "&integration=" + integration));
   }
 
@@ -69,14 +72,5 @@ final class AlertWording {
 
   private static String about(Condition condition) {
     return condition.integration() == null ? "" : " (integration " + condition.integration() + ")";
-  }
-
-  static String words(Duration duration) {
-    long seconds = Math.max(0, duration.toSeconds());
-    if (seconds < 120) {
-      return seconds + " s";
-    }
-    long minutes = seconds / 60;
-    return minutes < 120 ? minutes + " min" : minutes / 60 + " h " + minutes % 60 + " min";
   }
 }

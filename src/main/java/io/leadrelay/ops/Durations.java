@@ -3,12 +3,12 @@ package io.leadrelay.ops;
 import java.time.Duration;
 
 /** Durations as a person reads them in an alert: "45 s", "12 min", "3 h 5 min". */
-final class Durations {
+public final class Durations {
 
   private Durations() {
   }
 
-  static String words(Duration duration) {
+  public static String words(Duration duration) {
     long seconds = Math.max(0, duration.toSeconds());
     if (seconds < 120) {
       return seconds + " s";

@@ -56,7 +56,8 @@ class AlertDeskTest {
     }
     assertEquals(2, sent.size(), "deadAtOnce");
     assertEquals("[LeadRelay] Delivery d0 is DEAD (integration shop)", sent.get(0).subject());
-    assertEquals("Delivery d0 will not become a lead by itself: Bitrix24 rejected this lead (HTTP 400).\nWhy in full, and Replay once fixed: https://relay.example.com/admin/#/deliveries/d0",
+    assertEquals("Delivery d0 will not become a lead by itself: Bitrix24 rejected this lead (HTTP 400).\n"
+        + "Why in full, and Replay once fixed: https://relay.example.com/admin/#/deliveries/d0",
         sent.get(0).text());
 
     assertEquals(List.of(), desk.tick(T0.plus(Duration.ofMinutes(14))));

@@ -103,7 +103,8 @@ class AlertConfigTest {
   @Test
   void mistakesStopStartUpWithOneSentenceAndNoSecretInIt() {
     assertEquals("Telegram alerts need both ALERT_TELEGRAM_BOT_TOKEN and alerts.telegram.chatId"
-        + " (ALERT_TELEGRAM_CHAT_ID); only one is set.", error(new JsonObject().put("ALERT_TELEGRAM_BOT_TOKEN", TOKEN)));
+        + " (ALERT_TELEGRAM_CHAT_ID); only one is set.",
+        error(new JsonObject().put("ALERT_TELEGRAM_BOT_TOKEN", TOKEN)));
     String badToken = error(new JsonObject().put("ALERT_TELEGRAM_BOT_TOKEN", "4242/secret-looking-thing")
         .put("ALERT_TELEGRAM_CHAT_ID", "1"));
     assertTrue(badToken.startsWith("ALERT_TELEGRAM_BOT_TOKEN is not a Telegram bot token"), badToken);

@@ -130,14 +130,16 @@ class AlertsTest {
             channels.forEach(channel -> assertEquals(4, channel.size(), "nothing more while all is well: " + channel));
             assertEquals(3, portal[0].leads().size());
             assertSecretsAbsent(relay[0], portal[0], channels);
-            assertTrue(relay[0].lines("error").stream().anyMatch(line -> "alert_not_sent".equals(line.getString("error"))
+            assertTrue(relay[0].lines("error").stream()
+                .anyMatch(line -> "alert_not_sent".equals(line.getString("error"))
                 && line.getString("reason").contains("Telegram chat " + FakeAlertReceiver.CHAT_ID)
                 && line.getString("reason").contains("HTTP 429")), "the throttled send is in error.log");
           });
           return Future.succeededFuture();
         })
-        .onFailure(e -> System.out.println("RECEIVED " + (receiver[0] == null ? null : received(receiver[0]))
-            + "\nERRORS " + (relay[0] == null ? null : relay[0].lines("error"))))
+        // On failure, what each channel got and error.log, to tell a missing alert from an extra one.
+        .onFailure(e -> System.out.println("Alerts received: " + (receiver[0] == null ? null : received(receiver[0]))
+            + "\nerror.log: " + (relay[0] == null ? null : relay[0].lines("error"))))
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -224,7 +226,8 @@ class AlertsTest {
 
   private AlertConfig alerts(FakeAlertReceiver receiver, Duration backlogAge, int deadAtOnce, Duration digest) {
     return new AlertConfig(new AlertChannels(URI.create(receiver.webhookUrl()), FakeAlertReceiver.BOT_TOKEN,
-        FakeAlertReceiver.CHAT_ID, URI.create(receiver.telegramApiUrl()), List.of("ops@example.com")), java.util.Map.of(),
+        FakeAlertReceiver.CHAT_ID, URI.create(receiver.telegramApiUrl()), List.of("ops@example.com")),
+        java.util.Map.of(),
         new SmtpConfig("127.0.0.1", smtp.getSmtp().getPort(), SMTP_USER, SMTP_PASSWORD, "relay@example.com"),
         backlogAge, 100, deadAtOnce, digest, CHECK, "https://relay.example.com");
   }
