@@ -89,7 +89,8 @@ public final class Relay {
             new DeploymentOptions().setInstances(config.http().instances()))))
         // Last, so stopped first: a relay taking itself apart must not alert about its own parts going quiet.
         .compose(id -> config.alerts().enabled()
-            ? relay.own(vertx.deployVerticle(new AlertVerticle(config.alerts(), java.time.Clock.systemUTC())))
+            ? relay.own(vertx.deployVerticle(new AlertVerticle(config.alerts(), relay.nodeId,
+                java.time.Clock.systemUTC())))
             : Future.succeededFuture(id))
         .map(relay);
   }

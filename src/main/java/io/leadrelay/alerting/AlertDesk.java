@@ -53,9 +53,10 @@ public final class AlertDesk {
    * @param adminUrl   the admin page's public base URL for links (null: relative links)
    * @param maxPerHour alerts an hour at most
    * @param deadAtOnce DEAD deliveries alerted one by one per digest period
+   * @param node       this node's name, said in node-wide alerts when several nodes share a store; null: one node
    */
-  public AlertDesk(String adminUrl, int maxPerHour, int deadAtOnce, Duration digestEvery) {
-    this.wording = new AlertWording(adminUrl);
+  public AlertDesk(String adminUrl, int maxPerHour, int deadAtOnce, Duration digestEvery, String node) {
+    this.wording = new AlertWording(adminUrl, node);
     this.maxPerHour = maxPerHour;
     this.deadAtOnce = deadAtOnce;
     this.digestEvery = digestEvery;

@@ -52,6 +52,7 @@ public final class AlertVerticle extends VerticleBase {
 
   private final AlertConfig config;
   private final Clock clock;
+  private final String node;
   private final Map<AlertChannels, List<AlertChannel>> channels = new LinkedHashMap<>();
   private AlertDesk desk;
   private AlertOutbox outbox;
@@ -64,14 +65,17 @@ public final class AlertVerticle extends VerticleBase {
   /** Checks in a row in which a part did not answer. */
   private int silentChecks;
 
-  public AlertVerticle(AlertConfig config, Clock clock) {
+  /** @param node this node's name on a shared store (said in node-wide alerts); null on a single node */
+  public AlertVerticle(AlertConfig config, String node, Clock clock) {
     this.config = config;
+    this.node = node;
     this.clock = clock;
   }
 
   @Override
   public Future<?> start() {
-    desk = new AlertDesk(config.adminUrl(), config.maxPerHour(), config.deadAtOnce(), config.digestEvery());
+    desk = new AlertDesk(config.adminUrl(), config.maxPerHour(), config.deadAtOnce(), config.digestEvery(),
+        node);
     health = new HealthReport(vertx, new RelayConditions(config.backlogAge()), clock);
     client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
         .setFollowRedirects(false).setUserAgent("LeadRelay-alerts"));

@@ -15,9 +15,12 @@ final class AlertWording {
 
   /** The admin page's base ("" for a relative link). */
   private final String adminBase;
+  /** This node's name on a shared store, where every node alerts its own node-wide conditions; null: one node. */
+  private final String node;
 
-  AlertWording(String adminUrl) {
+  AlertWording(String adminUrl, String node) {
     this.adminBase = adminUrl == null ? "" : adminUrl;
+    this.node = node;
   }
 
   Alert raised(Condition condition) {
@@ -70,7 +73,10 @@ final class AlertWording {
     };
   }
 
-  private static String about(Condition condition) {
-    return condition.integration() == null ? "" : " (integration " + condition.integration() + ")";
+  private String about(Condition condition) {
+    if (condition.integration() != null) {
+      return " (integration " + condition.integration() + ")";
+    }
+    return node == null ? "" : " on node " + node;
   }
 }

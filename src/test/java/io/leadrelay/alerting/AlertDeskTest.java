@@ -21,7 +21,8 @@ class AlertDeskTest {
   private static final Condition STORE = new Condition(Kind.STORE_FAILING, null, Severity.DOWN,
       "The delivery store cannot keep webhooks (disk full).", null);
 
-  private final AlertDesk desk = new AlertDesk("https://relay.example.com", 5, 2, Duration.ofMinutes(15));
+  private final AlertDesk desk = new AlertDesk("https://relay.example.com", 5, 2, Duration.ofMinutes(15),
+      null);
 
   @Test
   void aConditionIsAlertedOnceWhileItLastsAndOnceWhenItClears() {
@@ -46,6 +47,14 @@ class AlertDeskTest {
     Alert alert = desk.observe(List.of(STORE), T0).get(0);
     assertEquals(null, alert.integration());
     assertEquals("[LeadRelay] Delivery store failing, webhooks refused", alert.subject());
+  }
+
+  @Test
+  void onASharedStoreANodeWideConditionNamesTheNodeAndAPortalConditionDoesNot() {
+    AlertDesk node = new AlertDesk(null, 5, 2, Duration.ofMinutes(15), "relay-2");
+    List<Alert> alerts = node.observe(List.of(STORE, PAUSED), T0);
+    assertEquals(List.of("[LeadRelay] Delivery store failing, webhooks refused on node relay-2",
+        "[LeadRelay] Bitrix24 portal paused (integration shop)"), alerts.stream().map(Alert::subject).toList());
   }
 
   @Test
@@ -74,7 +83,7 @@ class AlertDeskTest {
 
   @Test
   void pastTheHourlyCapAlertsAreCountedAndToldInOneLineWhenTheHourIsOver() {
-    AlertDesk capped = new AlertDesk(null, 3, 100, Duration.ofMinutes(15));
+    AlertDesk capped = new AlertDesk(null, 3, 100, Duration.ofMinutes(15), null);
     List<Alert> sent = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       sent.addAll(capped.dead(dead("d" + i), T0.plusSeconds(i)));
@@ -99,7 +108,7 @@ class AlertDeskTest {
 
   @Test
   void aSuppressedConditionStillClearsOnce() {
-    AlertDesk capped = new AlertDesk(null, 1, 100, Duration.ofMinutes(15));
+    AlertDesk capped = new AlertDesk(null, 1, 100, Duration.ofMinutes(15), null);
     assertEquals(1, capped.observe(List.of(STORE), T0).size());
     assertEquals(List.of(), capped.observe(List.of(STORE, PAUSED), T0.plusSeconds(1)), "capped");
     assertEquals(List.of(), capped.observe(List.of(STORE, PAUSED), T0.plusSeconds(2)), "and not retried each check");
