@@ -46,6 +46,9 @@ public final class Addresses {
   /** Announcement: an HTTP request was refused before anything was accepted ({@code ErrorEvent} JSON). */
   public static final String REQUEST_REFUSED = "leadrelay.request.refused";
 
+  /** Announcement: an alert could not be sent ({@code ErrorEvent} JSON, stage "alert"). Consumer: LogVerticle. */
+  public static final String ALERT_FAILED = "leadrelay.alert.failed";
+
   /** Request/reply: each part of the relay answers its health as JSON with at least {@code "status"}. */
   public static final String HEALTH_MAPPING = "leadrelay.health.mapping";
   public static final String HEALTH_BITRIX = "leadrelay.health.bitrix";

@@ -1,9 +1,11 @@
 package io.leadrelay;
 
+import io.leadrelay.alerting.AlertVerticle;
 import io.leadrelay.bitrix.BitrixVerticle;
 import io.leadrelay.bitrix.PortalTokens;
 import io.leadrelay.cluster.Ownership;
 import io.leadrelay.cluster.PortalOwnership;
+import io.leadrelay.config.AlertChannels;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
@@ -83,8 +85,13 @@ public final class Relay {
             () -> relay.ownership.drivable(config.integrations())))))
         .compose(id -> relay.own(vertx.deployVerticle(
             () -> new HttpVerticle(config.http(), config.delivery(), relay.store, config.integrations(),
-                config.admin(), relay.httpPort::set),
+                config.admin(), config.alerts().backlogAge(), relay.httpPort::set),
             new DeploymentOptions().setInstances(config.http().instances()))))
+        // Last, so stopped first: a relay taking itself apart must not alert about its own parts going quiet.
+        .compose(id -> config.alerts().enabled()
+            ? relay.own(vertx.deployVerticle(new AlertVerticle(config.alerts(), relay.nodeId,
+                java.time.Clock.systemUTC())))
+            : Future.succeededFuture(id))
         .map(relay);
   }
 
@@ -207,6 +214,16 @@ public final class Relay {
       });
     }
     secrets.add(config.admin().token());
+    // Alert channels: a webhook URL carries its key, a bot token is the bot, and the SMTP password.
+    List<AlertChannels> alertChannels = new java.util.ArrayList<>(config.alerts().byIntegration().values());
+    alertChannels.add(config.alerts().channels());
+    for (AlertChannels channels : alertChannels) {
+      if (channels.webhookUrl() != null) {
+        secrets.add(channels.webhookUrl().toString());
+      }
+      secrets.add(channels.telegramBotToken());
+    }
+    secrets.add(config.alerts().smtp().password());
     config.store().postgresSettings().map(io.leadrelay.store.PgSettings::password).ifPresent(secrets::add);
     secrets.removeIf(s -> s == null || s.isBlank());
     return secrets;

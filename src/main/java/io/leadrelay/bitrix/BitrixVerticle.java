@@ -364,7 +364,11 @@ public class BitrixVerticle extends VerticleBase {
         json.put("backlog", backlog == null ? 0 : backlog.pending());
         json.put("oldestPendingAgeSeconds", backlog == null || backlog.oldestPendingReceivedAt() == null ? null
             : Duration.between(backlog.oldestPendingReceivedAt(), now).toSeconds());
+        json.put("oldestPendingAt", backlog == null || backlog.oldestPendingReceivedAt() == null ? null
+            : backlog.oldestPendingReceivedAt().toString());
         json.put("dead", backlog == null ? 0 : backlog.dead());
+        // Only the portal's owner alerts about it, so that a cluster tells a person once.
+        json.put("ownedHere", portal == null || portal.owning());
         Optional<Instant> stalledSince = config == null ? Optional.empty() : portal.progress().stalledSince(
             backlog == null ? null : backlog.oldestPendingReceivedAt(), now);
         json.put("lastProgressAt", config == null ? null : portal.progress().lastProgressAt().toString());

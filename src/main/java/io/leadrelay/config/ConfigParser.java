@@ -76,6 +76,23 @@ public final class ConfigParser {
     keys.put("RETENTION_DAYS", "delivery.retentionDays");
     keys.put("HEALTH_STALL_SECONDS", "delivery.stallSeconds");
     keys.put("ADMIN_TOKEN", "admin.token");
+    // Alerts (AlertConfigReader): channels, the SMTP server for e-mail, thresholds and storm control.
+    keys.put("ALERT_WEBHOOK_URL", "alerts.webhookUrl");
+    keys.put("ALERT_TELEGRAM_BOT_TOKEN", "alerts.telegram.botToken");
+    keys.put("ALERT_TELEGRAM_CHAT_ID", "alerts.telegram.chatId");
+    keys.put("ALERT_TELEGRAM_API_URL", "alerts.telegram.apiUrl");
+    keys.put("ALERT_EMAIL_TO", "alerts.email.to");
+    keys.put("SMTP_HOST", "alerts.smtp.host");
+    keys.put("SMTP_PORT", "alerts.smtp.port");
+    keys.put("SMTP_USER", "alerts.smtp.user");
+    keys.put("SMTP_PASSWORD", "alerts.smtp.password");
+    keys.put("SMTP_FROM", "alerts.smtp.from");
+    keys.put("ALERT_BACKLOG_AGE_SECONDS", "alerts.backlogAgeSeconds");
+    keys.put("ALERT_MAX_PER_HOUR", "alerts.maxPerHour");
+    keys.put("ALERT_DEAD_AT_ONCE", "alerts.deadAtOnce");
+    keys.put("ALERT_DIGEST_MINUTES", "alerts.digestMinutes");
+    keys.put("ALERT_CHECK_INTERVAL_MS", "alerts.checkIntervalMs");
+    keys.put("ADMIN_URL", "alerts.adminUrl");
     // Several nodes as one relay. STORE is the delivery store's choice (sqlite or postgres); a cluster needs postgres.
     keys.put("STORE", "store.type");
     keys.put("CLUSTER_MEMBERS", "cluster.members");
@@ -130,7 +147,7 @@ public final class ConfigParser {
     }
     ConfigReader read = new ConfigReader(envSources);
     read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "delivery", "admin", "integrations",
-        "store", "cluster"));
+        "store", "cluster", "alerts"));
 
     JsonObject httpJson = read.object(json, "http", "http");
     read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds",
@@ -167,7 +184,7 @@ public final class ConfigParser {
 
     StoreConfig store = store(read, json);
     return new RelayConfig(http, dataDir, logs, bitrix, limits(read, bitrixJson), delivery(read, json), admin(read, json),
-        integrations(read, json), store, cluster(read, json, store));
+        integrations(read, json), store, cluster(read, json, store), AlertConfigReader.read(read, json));
   }
 
 
@@ -322,7 +339,7 @@ public final class ConfigParser {
             + " '_' (it is part of the webhook URL).");
       }
       JsonObject integration = read.object(all, name, path);
-      read.rejectUnknown(integration, path, Set.of("secret", "portal", "mapping"));
+      read.rejectUnknown(integration, path, Set.of("secret", "portal", "mapping", "alerts"));
 
       String secret = read.string(integration, "secret", path + ".secret", null);
       if (secret != null && !SECRET.matcher(secret).matches()) {

@@ -6,7 +6,14 @@ import java.util.Map;
 /** The whole configuration, parsed and checked once at start-up. */
 public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix,
                           BitrixLimits limits, DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations,
-                          StoreConfig store, ClusterConfig cluster) {
+                          StoreConfig store, ClusterConfig cluster, AlertConfig alerts) {
+
+  /** Without alert channels (conditions still show on /health). */
+  public RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix, BitrixLimits limits,
+                     DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations,
+                     StoreConfig store, ClusterConfig cluster) {
+    this(http, dataDir, logs, bitrix, limits, delivery, admin, integrations, store, cluster, AlertConfig.none());
+  }
 
   /** The single-node configuration: the embedded SQLite store in DATA_DIR, no cluster. */
   public RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix, BitrixLimits limits,

@@ -8,6 +8,8 @@ import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.logging.ErrorEvent;
+import io.leadrelay.ops.HealthReport;
+import io.leadrelay.ops.RelayConditions;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryStore;
 import io.leadrelay.store.NewDelivery;
@@ -27,6 +29,8 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,7 +63,11 @@ public class HttpVerticle extends VerticleBase {
   private final AdminConfig admin;
   private final IntConsumer onListening;
   private final DeliveryIds ids = new DeliveryIds();
+  /** How old a waiting lead may get before /health says DEGRADED (ALERT_BACKLOG_AGE_SECONDS). */
+  private final Duration backlogAge;
   private HealthReport health;
+  /** Set when stopping begins: /health/ready says 503 at once so that load balancers send elsewhere. */
+  private volatile boolean stopping;
   private HttpServer server;
 
   /**
@@ -68,6 +76,14 @@ public class HttpVerticle extends VerticleBase {
    */
   public HttpVerticle(HttpConfig config, DeliveryConfig delivery, DeliveryStore store,
                       Map<String, IntegrationConfig> integrations, AdminConfig admin, IntConsumer onListening) {
+    this(config, delivery, store, integrations, admin, RelayConditions.DEFAULT_BACKLOG_AGE, onListening);
+  }
+
+  /** @param backlogAge a waiting lead older than this makes /health DEGRADED */
+  public HttpVerticle(HttpConfig config, DeliveryConfig delivery, DeliveryStore store,
+                      Map<String, IntegrationConfig> integrations, AdminConfig admin, Duration backlogAge,
+                      IntConsumer onListening) {
+    this.backlogAge = backlogAge;
     this.config = config;
     this.integrations = integrations;
     this.admin = admin;
@@ -81,11 +97,12 @@ public class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     BusCodec.registerAll(vertx.eventBus());
-    health = new HealthReport(vertx);
+    health = new HealthReport(vertx, new RelayConditions(backlogAge), Clock.systemUTC());
     Router router = Router.router(vertx);
     router.post("/webhook/:integration/:secret").handler(this::receiveWebhook);
     router.route("/webhook/:integration/:secret").handler(this::methodNotAllowed);
     router.get("/health").handler(this::health);
+    router.get("/health/ready").handler(this::ready);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     if (admin.enabled()) {
       // Disabled, /admin is not there at all: it answers 404 like any unknown path.
@@ -329,8 +346,18 @@ public class HttpVerticle extends VerticleBase {
   }
 
   private void health(RoutingContext ctx) {
-    health.check().onSuccess(report ->
-        json(ctx, "DOWN".equals(report.getString("status")) ? 503 : 200, report));
+    health.check().onSuccess(report -> json(ctx, "DOWN".equals(report.status()) ? 503 : 200, report.toJson()));
+  }
+
+  /** 200 while this node accepts webhooks, 503 when it cannot (store or logs unusable) or is stopping. */
+  private void ready(RoutingContext ctx) {
+    if (stopping) {
+      json(ctx, 503, new JsonObject().put("status", "STOPPING"));
+      return;
+    }
+    health.readiness().onSuccess(report -> json(ctx, "UP".equals(report.status()) ? 200 : 503,
+        new JsonObject().put("status", report.status()).put("conditions", report.toJson().getJsonArray(
+            "conditions"))));
   }
 
   private Future<Void> json(RoutingContext ctx, int status, JsonObject body) {
@@ -373,6 +400,7 @@ public class HttpVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
+    stopping = true;
     return server == null ? Future.succeededFuture()
         : server.shutdown(config.requestTimeoutSeconds(), java.util.concurrent.TimeUnit.SECONDS);
   }

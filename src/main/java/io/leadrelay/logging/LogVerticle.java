@@ -66,6 +66,7 @@ public final class LogVerticle extends VerticleBase {
         bus.localConsumer(Addresses.LEAD_CREATED, m -> write(Kind.SUCCESS, m, json -> LogLines.success(json, now()))),
         bus.localConsumer(Addresses.LEAD_FAILED, m -> write(Kind.ERROR, m, json -> LogLines.error(json, now()))),
         bus.localConsumer(Addresses.REQUEST_REFUSED, m -> write(Kind.ERROR, m, json -> LogLines.error(json, now()))),
+        bus.localConsumer(Addresses.ALERT_FAILED, m -> write(Kind.ERROR, m, json -> LogLines.error(json, now()))),
         bus.localConsumer(Addresses.HEALTH_LOGS, m -> m.reply(health())));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
         .onFailure(e -> files.close());

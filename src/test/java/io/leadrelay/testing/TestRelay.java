@@ -2,6 +2,7 @@ package io.leadrelay.testing;
 
 import io.leadrelay.Relay;
 import io.leadrelay.config.AdminConfig;
+import io.leadrelay.config.AlertConfig;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.DeliveryConfig;
@@ -179,6 +180,20 @@ public final class TestRelay {
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, AlertConfig.none());
+  }
+
+  /** A relay whose "default" integration delivers to the given portal URL, alerting as {@code alerts} says. */
+  public static Future<TestRelay> startWithAlerts(Vertx vertx, Path dir, String portalUrl, DeliveryConfig delivery,
+                                                  AlertConfig alerts) {
+    return start(vertx, dir, Optional.of(PortalConfig.parse("test", portalUrl)), MappingConfig.defaults(), http(),
+        delivery, LIMITS, BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), alerts);
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
+                                         AlertConfig alerts) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
     RelayConfig config = new RelayConfig(
@@ -191,7 +206,8 @@ public final class TestRelay {
         new AdminConfig(ADMIN_TOKEN),
         integrations,
         store,
-        cluster);
+        cluster,
+        alerts);
     TestRelay testRelay = new TestRelay(vertx, dir);
     return Relay.start(vertx, config).map(relay -> {
       testRelay.relay = relay;
