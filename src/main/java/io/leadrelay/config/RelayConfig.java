@@ -6,7 +6,14 @@ import java.util.Map;
 /** The whole configuration, parsed and checked once at start-up. */
 public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix,
                           BitrixLimits limits, DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations,
-                          StoreConfig store, ClusterConfig cluster) {
+                          StoreConfig store, ClusterConfig cluster, MetricsConfig metrics) {
+
+  /** Without metrics: what tests of other parts run with (the relay's own start-up reads METRICS_* instead). */
+  public RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix, BitrixLimits limits,
+                     DeliveryConfig delivery, AdminConfig admin, Map<String, IntegrationConfig> integrations,
+                     StoreConfig store, ClusterConfig cluster) {
+    this(http, dataDir, logs, bitrix, limits, delivery, admin, integrations, store, cluster, MetricsConfig.disabled());
+  }
 
   /** The single-node configuration: the embedded SQLite store in DATA_DIR, no cluster. */
   public RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixHttpConfig bitrix, BitrixLimits limits,

@@ -80,7 +80,8 @@ final class AdminRoutes {
     router.post("/admin/deliveries/:id/retry").handler(this::retry);
   }
 
-  private void authenticate(RoutingContext ctx) {
+  /** Lets the request on only with the admin token; also guards /metrics on the webhook port. */
+  void authenticate(RoutingContext ctx) {
     authenticate(ctx, true);
   }
 
