@@ -75,10 +75,10 @@ public final class Main {
       throws ExecutionException, InterruptedException {
     await(local.close());
     String address = cluster.host().orElse("this host") + ":" + cluster.port();
-    ClusterNode node = await(ClusterNode.join(cluster, metrics::builder).recover(failure -> Future.failedFuture(new ConfigException(
-        "Could not join the cluster as " + address + " (" + failure.getMessage() + "); check CLUSTER_HOST and"
-            + " CLUSTER_PORT, and that ports " + cluster.port() + " and " + cluster.busPort() + " are free here and"
-            + " open between the nodes."))));
+    ClusterNode node = await(ClusterNode.join(cluster, metrics::builder).recover(failure -> Future.failedFuture(
+        new ConfigException("Could not join the cluster as " + address + " (" + failure.getMessage() + "); check"
+            + " CLUSTER_HOST and CLUSTER_PORT, and that ports " + cluster.port() + " and " + cluster.busPort()
+            + " are free here and open between the nodes."))));
     LOG.info("Node {} joined the cluster of {} member(s) as {} (event bus on port {}); members listed: {}",
         node.id(), node.memberIds().size(), address, cluster.busPort(), String.join(",", cluster.members()));
     return node.vertx();

@@ -1,5 +1,6 @@
 package io.leadrelay.metrics;
 
+import io.leadrelay.config.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
@@ -41,6 +42,10 @@ public final class MetricsVerticle extends VerticleBase {
     return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(60))
         .requestHandler(router)
         .listen()
+        // Said here: start-up's own explanation of a busy port is about HTTP_PORT.
+        .recover(failure -> Future.failedFuture(new ConfigException("Cannot serve metrics on " + host + ":" + port
+            + " (" + failure.getMessage() + "); stop what listens there or set METRICS_PORT (metrics.port) to a free"
+            + " port.")))
         .onSuccess(s -> {
           server = s;
           onListening.accept(s.actualPort());

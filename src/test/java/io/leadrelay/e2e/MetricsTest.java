@@ -154,6 +154,21 @@ class MetricsTest {
   }
 
   @Test
+  void aBusyMetricsPortStopsStartUpNamingMetricsPort(Vertx vertx, VertxTestContext ctx) throws Exception {
+    try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      MetricsConfig taken = MetricsConfig.onPort(busy.getLocalPort());
+      TestRelay.startWithMetrics(vertx, dir, taken, MetricsBackend.create(taken))
+          .onComplete(ctx.failing(refused -> ctx.verify(() -> {
+            assertTrue(refused.getMessage().startsWith("Cannot serve metrics on 127.0.0.1:" + busy.getLocalPort()),
+                refused.getMessage());
+            assertTrue(refused.getMessage().endsWith("set METRICS_PORT (metrics.port) to a free port."));
+            ctx.completeNow();
+          })));
+      assertTrue(ctx.awaitCompletion(20, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
   void disabledTheyAreNotThere(Vertx vertx, VertxTestContext ctx) {
     TestRelay.startWithMetrics(vertx, dir, MetricsConfig.disabled(), MetricsBackend.create(MetricsConfig.disabled()))
         .compose(relay -> get(relay, relay.port(), TestRelay.ADMIN_TOKEN))
