@@ -8,7 +8,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * What counting costs on the accept path: nanoseconds per {@link RelayMetrics#webhookAccepted} call, enabled and
  * disabled, on two threads at once (as two HTTP verticles would). A webhook's own accept costs about 100 µs of CPU
  * (10,000/s on 2 cores, BENCHMARKS.md), so anything in the tens of nanoseconds is below measurement there.
- * Run: {@code java -cp target/classes:target/test-classes:$(cat target/cp.txt) io.leadrelay.bench.MetricsOverheadBenchmark}
+ * Run (after {@code mvn -o test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt}):
+ * {@code java -cp target/classes:target/test-classes:$(cat target/cp.txt) io.leadrelay.bench.MetricsOverheadBenchmark}
  */
 public final class MetricsOverheadBenchmark {
 
