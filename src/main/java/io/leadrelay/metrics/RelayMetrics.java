@@ -50,6 +50,7 @@ public final class RelayMetrics {
   private final Map<String, Timer> acceptToLead = new ConcurrentHashMap<>();
   private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
   private final Map<PortalConfig, String> portalLabels = new ConcurrentHashMap<>();
+  private final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
   private final Map<List<String>, OperatingSample> operating = new ConcurrentHashMap<>();
   private final Timer storeCommit;
   private final DistributionSummary storeGroup;
@@ -203,12 +204,11 @@ public final class RelayMetrics {
     if (registry == null) {
       return;
     }
-    String host = portalLabel(portal);
-    DistributionSummary.builder("leadrelay.portal.batch.size")
-        .description("Leads carried by one request to Bitrix24")
-        .tag("portal", host)
-        .serviceLevelObjectives(1, 2, 5, 10, 20, 30, 40, 50)
-        .register(registry)
+    batchSizes.computeIfAbsent(portalLabel(portal), host -> DistributionSummary.builder("leadrelay.portal.batch.size")
+            .description("Leads carried by one request to Bitrix24")
+            .tag("portal", host)
+            .serviceLevelObjectives(1, 2, 5, 10, 20, 30, 40, 50)
+            .register(registry))
         .record(leads);
   }
 
