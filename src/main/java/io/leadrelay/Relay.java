@@ -146,8 +146,9 @@ public final class Relay {
   private Future<String> deployMetricsPort(RelayConfig config, RelayMetrics metrics) {
     if (!metrics.enabled() || !config.metrics().ownPort()) {
       if (metrics.enabled() && !config.admin().enabled()) {
-        LOG.warn("Metrics are collected but nobody can read them: set METRICS_PORT to serve /metrics on a port of"
-            + " its own, or ADMIN_TOKEN to serve it on the webhook port to callers with that token");
+        // A first dry-run start has neither, and nothing is wrong with it: said, not warned.
+        LOG.info("/metrics is not served: set METRICS_PORT to serve it on a port of its own, or ADMIN_TOKEN to serve"
+            + " it on the webhook port to callers with that token (METRICS_ENABLED=false stops collecting)");
       }
       return Future.succeededFuture("");
     }
