@@ -10,9 +10,11 @@ import io.leadrelay.config.GeneratedSecrets;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.RelayConfig;
+import io.leadrelay.metrics.MetricsBackend;
 import io.leadrelay.store.StoreRefusal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,11 +44,16 @@ public final class Main {
     try {
       ConfigLoader.Loaded loaded = await(ConfigLoader.load(running.get(), System.getenv()));
       RelayConfig config = loaded.config();
+      // Vert.x measures itself only if built to: the instance that read the configuration makes way for one that is.
+      MetricsBackend metrics = MetricsBackend.create(config.metrics());
       if (config.cluster().enabled()) {
-        running.set(joinCluster(running.get(), config.cluster()));
+        running.set(joinCluster(running.get(), config.cluster(), metrics));
+      } else if (metrics.enabled()) {
+        await(running.get().close());
+        running.set(metrics.builder(new VertxOptions()).build());
       }
       Vertx vertx = running.get();
-      Relay relay = await(Relay.start(vertx, config)
+      Relay relay = await(Relay.start(vertx, config, metrics)
           .recover(failure -> Future.failedFuture(explainStartFailure(failure, config.http()))));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, relay), "leadrelay-shutdown"));
       announce(config, relay, loaded);
@@ -64,14 +71,14 @@ public final class Main {
    * The configuration was read on a local Vert.x instance; a clustered node runs on one whose event bus spans the
    * nodes, so the local one makes way for it.
    */
-  private static Vertx joinCluster(Vertx local, ClusterConfig cluster) throws ExecutionException,
-      InterruptedException {
+  private static Vertx joinCluster(Vertx local, ClusterConfig cluster, MetricsBackend metrics)
+      throws ExecutionException, InterruptedException {
     await(local.close());
     String address = cluster.host().orElse("this host") + ":" + cluster.port();
-    ClusterNode node = await(ClusterNode.join(cluster).recover(failure -> Future.failedFuture(new ConfigException(
-        "Could not join the cluster as " + address + " (" + failure.getMessage() + "); check CLUSTER_HOST and"
-            + " CLUSTER_PORT, and that ports " + cluster.port() + " and " + cluster.busPort() + " are free here and"
-            + " open between the nodes."))));
+    ClusterNode node = await(ClusterNode.join(cluster, metrics::builder).recover(failure -> Future.failedFuture(
+        new ConfigException("Could not join the cluster as " + address + " (" + failure.getMessage() + "); check"
+            + " CLUSTER_HOST and CLUSTER_PORT, and that ports " + cluster.port() + " and " + cluster.busPort()
+            + " are free here and open between the nodes."))));
     LOG.info("Node {} joined the cluster of {} member(s) as {} (event bus on port {}); members listed: {}",
         node.id(), node.memberIds().size(), address, cluster.busPort(), String.join(",", cluster.members()));
     return node.vertx();

@@ -14,6 +14,9 @@ import io.leadrelay.http.HttpVerticle;
 import io.leadrelay.logging.LogVerticle;
 import io.leadrelay.mapping.MappingConfig;
 import io.leadrelay.mapping.MappingVerticle;
+import io.leadrelay.metrics.MetricsBackend;
+import io.leadrelay.metrics.MetricsVerticle;
+import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.DeliveryStore;
 import io.leadrelay.config.StoreConfig;
 import io.leadrelay.store.DataDirectory;
@@ -52,6 +55,9 @@ public final class Relay {
   private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
   private final AtomicInteger httpPort = new AtomicInteger(-1);
+  private final AtomicInteger metricsPort = new AtomicInteger(-1);
+  /** Closed with the relay when the relay made it (the caller closes one it passed in). */
+  private MetricsBackend ownBackend;
   /** What this relay deployed, the latest first: the order to stop them in. */
   private final Deque<String> deployments = new ArrayDeque<>();
   private final Vertx vertx;
@@ -65,8 +71,25 @@ public final class Relay {
     this.vertx = vertx;
   }
 
+  /**
+   * Starts with metrics as configured in a registry of the relay's own (Vert.x's own metrics are only there when
+   * the Vert.x instance was built with {@link #start(Vertx, RelayConfig, MetricsBackend) its backend}).
+   */
   public static Future<Relay> start(Vertx vertx, RelayConfig config) {
+    MetricsBackend backend = MetricsBackend.create(config.metrics());
+    return start(vertx, config, backend).andThen(started -> {
+      if (started.succeeded()) {
+        started.result().ownBackend = backend;
+      } else {
+        backend.close();
+      }
+    });
+  }
+
+  /** Starts with its metrics in {@code backend}, whose registry the Vert.x instance was built to feed. */
+  public static Future<Relay> start(Vertx vertx, RelayConfig config, MetricsBackend backend) {
     Relay relay = new Relay(vertx);
+    RelayMetrics metrics = backend.enabled() ? new RelayMetrics(backend.registry()) : RelayMetrics.NONE;
     Map<String, MappingConfig> mappings = new LinkedHashMap<>();
     config.integrations().forEach((name, integration) -> mappings.put(name, integration.mapping()));
 
@@ -75,17 +98,20 @@ public final class Relay {
         .compose(id -> Future.all(config.integrations().values().stream()
             .flatMap(integration -> integration.portal().stream())
             .map(portal -> PortalTokens.seed(relay.store, portal)).toList()))
-        .compose(id -> relay.own(vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config)),
+        .compose(id -> relay.measureStore(config, metrics))
+        .compose(id -> relay.own(vertx.deployVerticle(new LogVerticle(config.logs(), secretsOf(config), metrics),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))))
         .compose(id -> relay.deployOwnership(config))
         .compose(id -> relay.own(vertx.deployVerticle(new BitrixVerticle(config.integrations(), config.bitrix(),
-            config.limits(), config.delivery(), relay.store, relay.ownership))))
+            config.limits(), config.delivery(), relay.store, relay.ownership, metrics))))
         .compose(id -> relay.own(vertx.deployVerticle(new MappingVerticle(mappings, relay.store))))
         .compose(id -> relay.own(vertx.deployVerticle(new DeliveryScheduler(relay.store, config.delivery(),
             () -> relay.ownership.drivable(config.integrations())))))
+        .compose(id -> relay.deployMetricsPort(config, metrics))
         .compose(id -> relay.own(vertx.deployVerticle(
             () -> new HttpVerticle(config.http(), config.delivery(), relay.store, config.integrations(),
-                config.admin(), config.alerts().backlogAge(), relay.httpPort::set),
+                config.admin(), config.alerts().backlogAge(), relay.httpPort::set, metrics,
+                !config.metrics().ownPort()),
             new DeploymentOptions().setInstances(config.http().instances()))))
         // Last, so stopped first: a relay taking itself apart must not alert about its own parts going quiet.
         .compose(id -> config.alerts().enabled()
@@ -110,6 +136,35 @@ public final class Relay {
     return own(vertx.deployVerticle(portals));
   }
 
+  /** Store commits and the backlog gauges (the backlog query runs only when Prometheus scrapes). */
+  private Future<String> measureStore(RelayConfig config, RelayMetrics metrics) {
+    if (metrics.enabled()) {
+      store.observeCommits(metrics::storeCommitted);
+      Map<String, PortalConfig> portals = new LinkedHashMap<>();
+      config.integrations().forEach((name, integration) -> portals.put(name, integration.portal().orElse(null)));
+      metrics.backlog(portals, store::backlog);
+    }
+    return Future.succeededFuture("");
+  }
+
+  /**
+   * METRICS_PORT: /metrics on its own listener, started before the webhook port and so stopped after it. Without
+   * it, /metrics is on the webhook port behind the admin token, and not there at all without one.
+   */
+  private Future<String> deployMetricsPort(RelayConfig config, RelayMetrics metrics) {
+    if (!metrics.enabled() || !config.metrics().ownPort()) {
+      if (metrics.enabled() && !config.admin().enabled()) {
+        // A first dry-run start has neither, and nothing is wrong with it: said, not warned.
+        LOG.info("/metrics is not served: set METRICS_PORT to serve it on a port of its own, or ADMIN_TOKEN to serve"
+            + " it on the webhook port to callers with that token (METRICS_ENABLED=false stops collecting)");
+      }
+      return Future.succeededFuture("");
+    }
+    return own(vertx.deployVerticle(new MetricsVerticle(config.http().host(), config.metrics().port().getAsInt(),
+        metrics, metricsPort::set))).onSuccess(id -> LOG.info("Prometheus metrics on http://{}:{}/metrics",
+        config.http().host(), metricsPort.get()));
+  }
+
   private Future<String> own(Future<String> deployment) {
     return deployment.onSuccess(deployments::push);
   }
@@ -128,7 +183,7 @@ public final class Relay {
           .transform(undeployed -> earlier.failed() ? Future.failedFuture(earlier.cause()) : undeployed.failed()
               ? Future.failedFuture(undeployed.cause()) : Future.succeededFuture()));
     }
-    return stopped;
+    return ownBackend == null ? stopped : stopped.andThen(done -> ownBackend.close());
   }
 
   /**
@@ -191,6 +246,11 @@ public final class Relay {
   /** The port the webhook endpoint listens on (the real one when configured as 0). */
   public int httpPort() {
     return httpPort.get();
+  }
+
+  /** The port of /metrics when it has its own (METRICS_PORT), else -1. */
+  public int metricsPort() {
+    return metricsPort.get();
   }
 
   public DeliveryStore store() {

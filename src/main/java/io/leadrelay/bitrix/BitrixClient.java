@@ -3,6 +3,7 @@ package io.leadrelay.bitrix;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.OAuthApp;
 import io.leadrelay.config.PortalConfig;
+import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.TokenPair;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -40,6 +41,7 @@ public final class BitrixClient {
   private final RedirectPolicy redirects;
   /** Portals that answered 302 (renamed): the configured webhook URL → where it lives now. */
   private final Map<String, PortalConfig> moved = new ConcurrentHashMap<>();
+  private volatile RelayMetrics metrics = RelayMetrics.NONE;
   private volatile TimeListener timeListener = (portal, method, time) -> {
   };
   /** OAuth portals' tokens; null when the client was made without them (webhook portals only). */
@@ -64,6 +66,7 @@ public final class BitrixClient {
    * A success answer without a usable id is {@link ErrorClass#AMBIGUOUS}: something may have been created.
    */
   public Future<Long> addLead(PortalConfig portal, JsonObject body) {
+    metrics.leadsSent(portal, 1);
     return call(portal, "crm.lead.add", body).compose(answer -> {
       Long id = leadId(answer.getValue("result"));
       if (id == null) {
@@ -231,6 +234,11 @@ public final class BitrixClient {
     return moved.getOrDefault(portal.webhookUrl().toString(), portal);
   }
 
+  /** Counts every request with its answer's status, and the leads each carried. */
+  public void measure(RelayMetrics metrics) {
+    this.metrics = metrics;
+  }
+
   public void onTime(TimeListener listener) {
     this.timeListener = listener;
   }
@@ -245,6 +253,7 @@ public final class BitrixClient {
       return Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(e)));
     }
     return sent.transform(ar -> {
+      metrics.portalAnswered(configured, method, ar.succeeded() ? ar.result().status() : 0);
       if (ar.failed()) {
         return Future.failedFuture(failure(portal, BitrixErrorClassifier.classify(ar.cause())));
       }
@@ -306,6 +315,7 @@ public final class BitrixClient {
       return Future.failedFuture(e);
     }
     List<String> names = List.copyOf(commands.keySet());
+    metrics.leadsSent(portal, names.size());
     return call(portal, "batch", body)
         .map(answer -> BatchResult.parse(answer, names).redact(portal.secretCode()));
   }

@@ -12,6 +12,7 @@ import io.leadrelay.config.PortalConfig;
 import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.delivery.RetryPolicy;
 import io.leadrelay.mapping.LeadCommand;
+import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.Backlog;
 import io.leadrelay.store.DeliveryStore;
 import io.leadrelay.store.Fence;
@@ -61,6 +62,7 @@ public class BitrixVerticle extends VerticleBase {
   private final Map<PortalConfig, PortalSender> portals = new LinkedHashMap<>();
   /** Which portals this node sends for; {@link Ownership#SOLE} on a single node. */
   private final Ownership ownership;
+  private final RelayMetrics metrics;
   /** The cluster-wide command address of each portal this node owns now, by portal key. */
   private final Map<String, MessageConsumer<Object>> ownedAddresses = new LinkedHashMap<>();
   private Context context;
@@ -77,17 +79,25 @@ public class BitrixVerticle extends VerticleBase {
   /** As above, sending only for the portals {@code ownership} gives this node, while it does. */
   public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
                         DeliveryConfig delivery, DeliveryStore store, Ownership ownership) {
-    this(integrations, http, limits, delivery, store, MAX_QUEUED_PER_PORTAL, ownership);
+    this(integrations, http, limits, delivery, store, MAX_QUEUED_PER_PORTAL, ownership, RelayMetrics.NONE);
+  }
+
+  /** As above, counting portal requests and delivery outcomes in {@code metrics}. */
+  public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
+                        DeliveryConfig delivery, DeliveryStore store, Ownership ownership, RelayMetrics metrics) {
+    this(integrations, http, limits, delivery, store, MAX_QUEUED_PER_PORTAL, ownership, metrics);
   }
 
   BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
                  DeliveryConfig delivery, DeliveryStore store, int maxQueuedPerPortal) {
-    this(integrations, http, limits, delivery, store, maxQueuedPerPortal, Ownership.SOLE);
+    this(integrations, http, limits, delivery, store, maxQueuedPerPortal, Ownership.SOLE, RelayMetrics.NONE);
   }
 
   private BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
-                         DeliveryConfig delivery, DeliveryStore store, int maxQueuedPerPortal, Ownership ownership) {
+                         DeliveryConfig delivery, DeliveryStore store, int maxQueuedPerPortal, Ownership ownership,
+                         RelayMetrics metrics) {
     this.ownership = ownership;
+    this.metrics = metrics;
     this.maxQueuedPerPortal = maxQueuedPerPortal;
     this.integrations = Map.copyOf(integrations);
     this.http = http;
@@ -99,14 +109,16 @@ public class BitrixVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     client = new BitrixClient(vertx, http, new PortalTokens(store, integrations));
+    client.measure(metrics);
     client.onTime((portal, method, time) -> {
+      metrics.operatingTime(portal, method, time);
       PortalSender sender = portals.get(portal);
       if (sender != null) {
         sender.observeTime(method, time);
       }
     });
     outcomes = new DeliveryOutcomes(new Deliveries(store), new RetryPolicy(delivery, RandomGenerator.getDefault()),
-        vertx.eventBus(), integrations.keySet());
+        vertx.eventBus(), integrations.keySet(), metrics);
     integrations.keySet().stream().sorted().forEach(name -> {
       IntegrationConfig integration = integrations.get(name);
       if (integration.dryRun()) {
@@ -257,6 +269,7 @@ public class BitrixVerticle extends VerticleBase {
       LOG.warn("Bitrix24 portal {} is plain http: its {} unencrypted", portal.masked(),
           portal.oauth() != null ? "OAuth tokens travel" : "webhook code travels");
     }
+    metrics.operatingLimit(portal, limits.operatingLimitSeconds());
     return new PortalSender(portal, client, http, limits, delivery,
         (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal);
   }

@@ -7,6 +7,7 @@ import io.leadrelay.delivery.RetryPolicy;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.mapping.LeadFieldGuard;
+import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.Attempt;
 import io.leadrelay.store.Fenced;
 import io.vertx.core.Future;
@@ -44,8 +45,16 @@ final class DeliveryOutcomes {
   private final Set<String> owned = new HashSet<>();
   /** Deliveries being given back to the store unsent, which stopping waits for. */
   private final Set<Future<?>> releasing = new HashSet<>();
+  private final RelayMetrics metrics;
 
   DeliveryOutcomes(Deliveries deliveries, RetryPolicy policy, EventBus bus, Collection<String> integrations) {
+    this(deliveries, policy, bus, integrations, RelayMetrics.NONE);
+  }
+
+  /** Counts every recorded outcome in {@code metrics}. */
+  DeliveryOutcomes(Deliveries deliveries, RetryPolicy policy, EventBus bus, Collection<String> integrations,
+                   RelayMetrics metrics) {
+    this.metrics = metrics;
     this.deliveries = deliveries;
     this.policy = policy;
     this.bus = bus;
@@ -82,9 +91,11 @@ final class DeliveryOutcomes {
   void dryRun(LeadCommand command) {
     statuses.get(command.integration()).succeeded(Instant.now());
     Attempt attempt = new Attempt(Instant.now(), "dry-run", null, null, null, null, command.fields());
-    record(deliveries.markDelivered(command.deliveryId(), null, attempt), command, () ->
-        publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
-            "dry-run", command.fields())));
+    record(deliveries.markDelivered(command.deliveryId(), null, attempt), command, () -> {
+      metrics.delivered(command.integration(), "dry_run", command.receivedAt());
+      publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
+            "dry-run", command.fields()));
+    });
   }
 
   /** The portal's sending loop told what became of the lead. */
@@ -127,9 +138,11 @@ final class DeliveryOutcomes {
     portal.progress().progressed(now);
     resume(portal, now);
     Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
-    record(of(portal).markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () ->
-        publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.leadId(), false,
-            elapsedMs(command), portal.config().masked(), null, lead.found())));
+    record(of(portal).markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () -> {
+      metrics.delivered(command.integration(), lead.found() ? "found" : "created", command.receivedAt());
+      publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.leadId(), false,
+          elapsedMs(command), portal.config().masked(), null, lead.found()));
+    });
   }
 
   /** Its turn came while the portal was held or paused: nothing was sent. */
@@ -157,8 +170,10 @@ final class DeliveryOutcomes {
         state.probeInconclusive();
       }
       String next = "retry at " + retry.at();
-      record(of(portal).retryLater(command.deliveryId(), retry, attempt), command,
-          () -> publishFailure(command, error, error.reason(), next));
+      record(of(portal).retryLater(command.deliveryId(), retry, attempt), command, () -> {
+        metrics.deliveryFailed(command.integration(), "retry", error.errorClass().eventCode());
+        publishFailure(command, error, error.reason(), next);
+      });
     } else if (decision instanceof RetryPolicy.Dead dead) {
       if (probe) {
         // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
@@ -170,6 +185,7 @@ final class DeliveryOutcomes {
       boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
       Instant probeAt = state.nextProbeAt(now);
       record(of(portal).waitForPortal(command.deliveryId(), probeAt, attempt), command, () -> {
+        metrics.deliveryFailed(command.integration(), "waiting", error.errorClass().eventCode());
         if (newlyPaused) {
           LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
               portal.config().masked(), error.reason(), probeAt);
@@ -219,11 +235,13 @@ final class DeliveryOutcomes {
 
   private void dead(Deliveries deliveries, LeadCommand command, BitrixError error, String reason, Attempt attempt,
                     String code) {
-    record(deliveries.markDead(command.deliveryId(), reason, attempt), command, () ->
-        bus.publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
+    record(deliveries.markDead(command.deliveryId(), reason, attempt), command, () -> {
+      metrics.deliveryFailed(command.integration(), "dead", error == null ? null : error.errorClass().eventCode());
+      bus.publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
             command.integration(), code, reason, error == null ? null : error.errorClass().name(),
             error == null ? null : error.httpStatus(), error == null ? null : error.code(), null,
-            "dead: replay it with the admin API once fixed").toJson(), LOCAL));
+            "dead: replay it with the admin API once fixed").toJson(), LOCAL);
+    });
   }
 
   /**

@@ -9,6 +9,7 @@ import com.hazelcast.spi.properties.ClusterProperty;
 import io.leadrelay.config.ClusterConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -31,11 +32,16 @@ public record ClusterNode(Vertx vertx, String id, HazelcastClusterManager member
 
   /** Joins (or, as the first member up, forms) the cluster. */
   public static Future<ClusterNode> join(ClusterConfig cluster) {
+    return join(cluster, options -> Vertx.builder().with(options));
+  }
+
+  /** Joins with a Vert.x instance made by {@code builder} from the cluster's options (e.g. with metrics on). */
+  public static Future<ClusterNode> join(ClusterConfig cluster,
+                                         java.util.function.Function<VertxOptions, VertxBuilder> builder) {
     // Read by Hazelcast's logging before any configuration: its lines go through logback like everything else.
     System.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(cluster));
-    return Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(eventBus(cluster)))
+    return builder.apply(new VertxOptions().setEventBusOptions(eventBus(cluster)))
         .withClusterManager(manager)
         .buildClustered()
         .map(vertx -> new ClusterNode(vertx, manager.getNodeId(), manager));

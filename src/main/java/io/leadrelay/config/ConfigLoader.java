@@ -84,7 +84,7 @@ public final class ConfigLoader {
     }
     RelayConfig withSecrets = new RelayConfig(config.http(), config.dataDir(), config.logs(), config.bitrix(),
         config.limits(), config.delivery(), config.admin(), Collections.unmodifiableMap(integrations),
-        config.store(), config.cluster(), config.alerts());
+        config.store(), config.cluster(), config.alerts(), config.metrics());
     return new Loaded(withSecrets, created);
   }
 

@@ -93,6 +93,8 @@ public final class ConfigParser {
     keys.put("ALERT_DIGEST_MINUTES", "alerts.digestMinutes");
     keys.put("ALERT_CHECK_INTERVAL_MS", "alerts.checkIntervalMs");
     keys.put("ADMIN_URL", "alerts.adminUrl");
+    keys.put("METRICS_ENABLED", "metrics.enabled");
+    keys.put("METRICS_PORT", "metrics.port");
     // Several nodes as one relay. STORE is the delivery store's choice (sqlite or postgres); a cluster needs postgres.
     keys.put("STORE", "store.type");
     keys.put("CLUSTER_MEMBERS", "cluster.members");
@@ -147,7 +149,7 @@ public final class ConfigParser {
     }
     ConfigReader read = new ConfigReader(envSources);
     read.rejectUnknown(json, "", Set.of("http", "dataDir", "logs", "bitrix", "delivery", "admin", "integrations",
-        "store", "cluster", "alerts"));
+        "store", "cluster", "alerts", "metrics"));
 
     JsonObject httpJson = read.object(json, "http", "http");
     read.rejectUnknown(httpJson, "http", Set.of("host", "port", "instances", "bodyLimit", "idleTimeoutSeconds",
@@ -184,7 +186,8 @@ public final class ConfigParser {
 
     StoreConfig store = store(read, json);
     return new RelayConfig(http, dataDir, logs, bitrix, limits(read, bitrixJson), delivery(read, json), admin(read, json),
-        integrations(read, json), store, cluster(read, json, store), AlertConfigReader.read(read, json));
+        integrations(read, json), store, cluster(read, json, store), AlertConfigReader.read(read, json),
+        metrics(read, json, http));
   }
 
 
@@ -314,6 +317,22 @@ public final class ConfigParser {
         read.integer(bitrix, "operatingLimitSeconds", "bitrix.operatingLimitSeconds",
             (int) preset.operatingLimitSeconds(), 10, 6000),
         read.integer(bitrix, "batchSize", "bitrix.batchSize", preset.batchSize(), 1, 50));
+  }
+
+  /** {@code metrics.enabled} (METRICS_ENABLED, default true) and {@code metrics.port} (METRICS_PORT). */
+  private static MetricsConfig metrics(ConfigReader read, JsonObject json, HttpConfig http) {
+    JsonObject metrics = read.object(json, "metrics", "metrics");
+    read.rejectUnknown(metrics, "metrics", Set.of("enabled", "port"));
+    boolean enabled = read.bool(metrics, "enabled", "metrics.enabled", true);
+    if (metrics.getValue("port") == null || metrics.getValue("port") instanceof String s && s.isBlank()) {
+      return enabled ? MetricsConfig.onMainPort() : MetricsConfig.disabled();
+    }
+    int port = read.integer(metrics, "port", "metrics.port", 0, 1, 65535);
+    if (port == http.port()) {
+      throw new ConfigException(read.name("metrics.port") + " is " + port + ", the webhook port (HTTP_PORT): give"
+          + " the metrics another port, or unset it to serve /metrics on the webhook port behind ADMIN_TOKEN.");
+    }
+    return enabled ? MetricsConfig.onPort(port) : MetricsConfig.disabled();
   }
 
   private static AdminConfig admin(ConfigReader read, JsonObject json) {

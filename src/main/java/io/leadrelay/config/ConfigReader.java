@@ -93,6 +93,22 @@ final class ConfigReader {
     return (int) number;
   }
 
+  /** A switch: JSON true/false, or the text true/false (any case) as an environment variable gives it. */
+  boolean bool(JsonObject parent, String key, String path, boolean fallback) {
+    Object value = parent.getValue(key);
+    if (value instanceof Boolean flag) {
+      return flag;
+    }
+    String text = value == null ? "" : value.toString().trim().toLowerCase(java.util.Locale.ROOT);
+    if (text.isEmpty()) {
+      return fallback;
+    }
+    if (!text.equals("true") && !text.equals("false")) {
+      throw new ConfigException(name(path) + " must be true or false, got " + quote(value) + ".");
+    }
+    return text.equals("true");
+  }
+
   void rejectUnknown(JsonObject object, String path, Set<String> allowed) {
     Set<String> unknown = new TreeSet<>(object.fieldNames());
     unknown.removeAll(allowed);

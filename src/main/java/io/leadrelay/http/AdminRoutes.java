@@ -106,7 +106,8 @@ final class AdminRoutes {
     portals.mount(router);
   }
 
-  private void authenticate(RoutingContext ctx) {
+  /** Lets the request on only with the admin token; also guards /metrics on the webhook port. */
+  void authenticate(RoutingContext ctx) {
     authenticate(ctx, true);
   }
 

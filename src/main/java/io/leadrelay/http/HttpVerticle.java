@@ -10,6 +10,8 @@ import io.leadrelay.delivery.Deliveries;
 import io.leadrelay.logging.ErrorEvent;
 import io.leadrelay.ops.HealthReport;
 import io.leadrelay.ops.RelayConditions;
+import io.leadrelay.metrics.MetricsEndpoint;
+import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryStore;
 import io.leadrelay.store.NewDelivery;
@@ -62,6 +64,9 @@ public class HttpVerticle extends VerticleBase {
   private final Map<String, IntegrationConfig> integrations;
   private final AdminConfig admin;
   private final IntConsumer onListening;
+  private final RelayMetrics metrics;
+  /** Whether /metrics is served here (behind the admin token) rather than on a port of its own. */
+  private final boolean metricsHere;
   private final DeliveryIds ids = new DeliveryIds();
   /** How old a waiting lead may get before /health says DEGRADED (ALERT_BACKLOG_AGE_SECONDS). */
   private final Duration backlogAge;
@@ -76,14 +81,28 @@ public class HttpVerticle extends VerticleBase {
    */
   public HttpVerticle(HttpConfig config, DeliveryConfig delivery, DeliveryStore store,
                       Map<String, IntegrationConfig> integrations, AdminConfig admin, IntConsumer onListening) {
-    this(config, delivery, store, integrations, admin, RelayConditions.DEFAULT_BACKLOG_AGE, onListening);
+    this(config, delivery, store, integrations, admin, RelayConditions.DEFAULT_BACKLOG_AGE, onListening,
+        RelayMetrics.NONE, false);
   }
 
   /** @param backlogAge a waiting lead older than this makes /health DEGRADED */
   public HttpVerticle(HttpConfig config, DeliveryConfig delivery, DeliveryStore store,
                       Map<String, IntegrationConfig> integrations, AdminConfig admin, Duration backlogAge,
                       IntConsumer onListening) {
+    this(config, delivery, store, integrations, admin, backlogAge, onListening, RelayMetrics.NONE, false);
+  }
+
+  /**
+   * @param backlogAge  a waiting lead older than this makes /health DEGRADED
+   * @param metrics     counts webhooks accepted, repeated and refused
+   * @param metricsHere serve {@code GET /metrics} on this port, to callers with the admin token
+   */
+  public HttpVerticle(HttpConfig config, DeliveryConfig delivery, DeliveryStore store,
+                      Map<String, IntegrationConfig> integrations, AdminConfig admin, Duration backlogAge,
+                      IntConsumer onListening, RelayMetrics metrics, boolean metricsHere) {
     this.backlogAge = backlogAge;
+    this.metrics = metrics;
+    this.metricsHere = metricsHere && metrics.enabled();
     this.config = config;
     this.integrations = integrations;
     this.admin = admin;
@@ -106,8 +125,13 @@ public class HttpVerticle extends VerticleBase {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     if (admin.enabled()) {
       // Disabled, /admin is not there at all: it answers 404 like any unknown path.
-      new AdminRoutes(vertx, admin, store, integrations, config.bodyLimitBytes(),
-          (ctx, refusal) -> refuse(ctx, null, refusal)).mount(router);
+      AdminRoutes adminRoutes = new AdminRoutes(vertx, admin, store, integrations, config.bodyLimitBytes(),
+          (ctx, refusal) -> refuse(ctx, null, refusal));
+      adminRoutes.mount(router);
+      if (metricsHere) {
+        // This port faces the internet: the metrics say how busy each integration is, so only for the admin.
+        router.get("/metrics").handler(adminRoutes::authenticate).handler(new MetricsEndpoint(metrics));
+      }
     }
     router.route().last().handler(this::notFound);
     router.errorHandler(500, this::internalError);
@@ -181,6 +205,7 @@ public class HttpVerticle extends VerticleBase {
             // The same body again: logged under the first delivery's id, and nothing new to deliver.
             message.put("id", accepted.id()).put("repeat", true);
           }
+          metrics.webhookAccepted(integration, accepted.repeat());
           vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
           if (!accepted.repeat()) {
             // The record itself (BusCodec): the mapper reads the payload this request parsed, not a copy.
@@ -293,6 +318,7 @@ public class HttpVerticle extends VerticleBase {
 
   /** Answers with the refusal and logs it: code, sentence, status and sender, never the body or the secret. */
   private Future<Void> refuse(RoutingContext ctx, String integration, Refusal refusal) {
+    metrics.requestRefused(integration, refusal.code(), refusal.status());
     vertx.eventBus().publish(Addresses.REQUEST_REFUSED,
         ErrorEvent.refused(integration, refusal.code(), refusal.getMessage(), refusal.status(), remoteAddress(ctx))
             .toJson(), LOCAL);
@@ -325,6 +351,7 @@ public class HttpVerticle extends VerticleBase {
     }
     Refusal refusal = new Refusal(400, "bad_content_length",
         "The Content-Length header is not one whole number, so the body's end is unknown.");
+    metrics.requestRefused(null, refusal.code(), refusal.status());
     vertx.eventBus().publish(Addresses.REQUEST_REFUSED, ErrorEvent.refused(null, refusal.code(), refusal.getMessage(),
         refusal.status(), clientAddress(request)).toJson(), LOCAL);
     request.response().setStatusCode(400)

@@ -204,6 +204,10 @@ public final class LogFiles implements AutoCloseable {
   }
 
   /** Lines that could not be written (and are lost) since the files were opened. */
+  public int queued(Kind kind) {
+    return queues.get(kind).getNumberOfElementsInQueue();
+  }
+
   public long droppedLines() {
     return drops.total();
   }

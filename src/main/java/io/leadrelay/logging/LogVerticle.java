@@ -1,6 +1,7 @@
 package io.leadrelay.logging;
 
 import io.leadrelay.Addresses;
+import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.config.LogConfig;
 import io.leadrelay.logging.LogFiles.Kind;
 import io.vertx.core.Future;
@@ -34,17 +35,29 @@ public final class LogVerticle extends VerticleBase {
   /** How often old rolled files are looked for (and once at start). */
   private static final long RETENTION_EVERY_MS = 10 * 60 * 1000;
   private List<MessageConsumer<JsonObject>> consumers = List.of();
+  private final RelayMetrics metrics;
 
   /**
    * @param secrets every secret the relay knows (webhook secrets, Bitrix24 webhook codes, tokens); blank ones are
    *                ignored
    */
   public LogVerticle(LogConfig config, Set<String> secrets) {
-    this(config, secrets, LineOutput::open);
+    this(config, secrets, LineOutput::open, RelayMetrics.NONE);
+  }
+
+  /** As above, with each file's write queue depth in {@code metrics}. */
+  public LogVerticle(LogConfig config, Set<String> secrets, RelayMetrics metrics) {
+    this(config, secrets, LineOutput::open, metrics);
   }
 
   /** With the files opened by {@code opener}: tests simulate a full disk with it. */
   LogVerticle(LogConfig config, Set<String> secrets, WholeLineFileAppender.Opener opener) {
+    this(config, secrets, opener, RelayMetrics.NONE);
+  }
+
+  private LogVerticle(LogConfig config, Set<String> secrets, WholeLineFileAppender.Opener opener,
+                      RelayMetrics metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.masker = new SecretMasker(secrets);
     this.opener = opener;
@@ -56,6 +69,9 @@ public final class LogVerticle extends VerticleBase {
       files = LogFiles.open(config, opener);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
+    }
+    for (Kind kind : Kind.values()) {
+      metrics.logQueue(kind.name().toLowerCase(java.util.Locale.ROOT), files, open -> open.queued(kind));
     }
     long totalSizeCap = ch.qos.logback.core.util.FileSize.valueOf(config.totalSizeCap()).getSize();
     // A worker verticle: its timers run on a worker thread, where deleting files may block.

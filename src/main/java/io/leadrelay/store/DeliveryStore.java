@@ -131,6 +131,10 @@ public interface DeliveryStore extends TokenStore {
   /** Per integration: PENDING count and oldest arrival, DEAD count. Integrations with neither are left out. */
   Future<List<Backlog>> backlog();
 
+  /** Tells {@code observer} of every group commit from now on (for metrics); stores without one ignore it. */
+  default void observeCommits(CommitObserver observer) {
+  }
+
   // --- OAuth application tokens (see TokenStore) ---
 
   /** The OAuth token pair saved last for a portal (keyed by its URL), if any. */

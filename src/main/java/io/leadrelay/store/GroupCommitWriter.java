@@ -39,6 +39,7 @@ final class GroupCommitWriter {
   private final Promise<Void> closed = Promise.promise();
   private final Thread thread;
   private final StoreHealth health;
+  private volatile CommitObserver observer = CommitObserver.NONE;
   private boolean closing;
 
   GroupCommitWriter(Vertx vertx, Connection connection, String threadName, int maxBatch) {
@@ -89,6 +90,10 @@ final class GroupCommitWriter {
     return answer.future();
   }
 
+  void observe(CommitObserver observer) {
+    this.observer = observer;
+  }
+
   /** Transactions committed so far: with group commit, far fewer than jobs. */
   long commits() {
     return commits.get();
@@ -130,6 +135,7 @@ final class GroupCommitWriter {
       long changesBefore = totalChanges(statement);
       // IMMEDIATE takes the write lock up front, so a second process reading the file cannot make a later
       // statement in the batch fail halfway with SQLITE_BUSY.
+      long started = System.nanoTime();
       statement.execute("BEGIN IMMEDIATE");
       boolean storeFailed = false;
       for (Entry<?> entry : batch) {
@@ -141,6 +147,7 @@ final class GroupCommitWriter {
       }
       statement.execute("COMMIT");
       commits.incrementAndGet();
+      observer.committed(batch.size(), System.nanoTime() - started);
       if (!storeFailed && totalChanges(statement) > changesBefore) {
         // Only a commit that wrote shows the store works again: a read succeeds on a full disk too.
         health.committed();

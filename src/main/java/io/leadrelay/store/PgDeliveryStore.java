@@ -660,6 +660,11 @@ public final class PgDeliveryStore implements DeliveryStore {
   }
 
   @Override
+  public void observeCommits(CommitObserver observer) {
+    accepts.observe(observer);
+  }
+
+  @Override
   public Future<List<Backlog>> backlog() {
     return pool.query("SELECT integration, COUNT(*) FILTER (WHERE state = 'PENDING'), "
         + "MIN(received_at) FILTER (WHERE state = 'PENDING'), COUNT(*) FILTER (WHERE state = 'DEAD') "

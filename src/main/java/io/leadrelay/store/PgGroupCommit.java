@@ -40,6 +40,7 @@ final class PgGroupCommit<I, R> {
   private final int maxGroups;
   private final Queue<Entry<I, R>> queue = new ArrayDeque<>();
   private int inFlight;
+  private volatile CommitObserver observer = CommitObserver.NONE;
   private long groups;
 
   PgGroupCommit(Vertx vertx, Pool pool, GroupWrite<I, R> write, int maxGroup, int maxGroups) {
@@ -63,6 +64,10 @@ final class PgGroupCommit<I, R> {
     return entry.promise().future();
   }
 
+  void observe(CommitObserver observer) {
+    this.observer = observer;
+  }
+
   /** Groups committed so far (each one transaction). */
   synchronized long groups() {
     return groups;
@@ -83,7 +88,13 @@ final class PgGroupCommit<I, R> {
 
   private void run(List<Entry<I, R>> group) {
     List<I> requests = group.stream().map(Entry::request).toList();
+    long started = System.nanoTime();
     pool.withTransaction(connection -> write.apply(connection, requests))
+        .andThen(written -> {
+          if (written.succeeded()) {
+            observer.committed(group.size(), System.nanoTime() - started);
+          }
+        })
         .recover(failed -> group.size() == 1 ? Future.failedFuture(failed) : Future.succeededFuture(null))
         .onComplete(written -> {
           if (written.succeeded() && written.result() != null) {

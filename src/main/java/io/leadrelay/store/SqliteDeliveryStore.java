@@ -640,6 +640,11 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   }
 
   @Override
+  public void observeCommits(CommitObserver observer) {
+    writer.observe(observer);
+  }
+
+  @Override
   public Future<List<Backlog>> backlog() {
     return writer.submit(connection -> {
       List<Backlog> backlog = new ArrayList<>();

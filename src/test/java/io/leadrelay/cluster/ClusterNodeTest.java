@@ -3,6 +3,8 @@ package io.leadrelay.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import io.leadrelay.config.ClusterConfig;
+import io.leadrelay.config.MetricsConfig;
+import io.leadrelay.metrics.MetricsBackend;
 import io.vertx.core.Future;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +49,10 @@ class ClusterNodeTest {
     List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
     Duration lease = Duration.ofSeconds(10);
     Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA, lease));
-    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB, lease));
+    // Node B measures itself, as Main builds every node: the clustered bus's metrics name no address.
+    MetricsBackend metricsB = MetricsBackend.create(MetricsConfig.onMainPort());
+    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB, lease),
+        metricsB::builder);
     ClusterNode a = joiningA.await(60, TimeUnit.SECONDS);
     ClusterNode b = joiningB.await(60, TimeUnit.SECONDS);
     try {
@@ -59,10 +64,15 @@ class ClusterNodeTest {
       String payload = "{\"price\":\"1.50\",\"total\":9000.00,\"name\":\"Ёлка 🎄\"}";
       Object answer = b.vertx().eventBus().request("leadrelay.test.echo", payload).await(10, TimeUnit.SECONDS).body();
       assertEquals(payload, answer);
+      assertTrue(b.vertx().isMetricsEnabled());
+      String scrape = metricsB.registry().scrape();
+      assertTrue(scrape.contains("vertx_eventbus_sent_total{side=\"remote\"} 1.0"), scrape);
+      assertFalse(scrape.contains("leadrelay.test.echo"), "no event-bus address in a label");
     } finally {
       // One after the other, as nodes are stopped in a rolling restart: the last one keeps the cluster's data.
       b.vertx().close().await(30, TimeUnit.SECONDS);
       a.vertx().close().await(30, TimeUnit.SECONDS);
+      metricsB.close();
     }
   }
 

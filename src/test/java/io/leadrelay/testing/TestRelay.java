@@ -10,6 +10,8 @@ import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.HttpConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.LogConfig;
+import io.leadrelay.config.MetricsConfig;
+import io.leadrelay.metrics.MetricsBackend;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
 import io.leadrelay.config.StoreConfig;
@@ -177,23 +179,38 @@ public final class TestRelay {
     return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, ClusterConfig.single());
   }
 
+  /**
+   * A fake portal and a relay delivering to it, with metrics as {@code metrics} says, kept in {@code backend} (whose
+   * registry {@code vertx} was built to feed, for Vert.x's own metrics; see {@link MetricsBackend#builder}).
+   */
+  public static Future<TestRelay> startWithMetrics(Vertx vertx, Path dir, MetricsConfig metrics,
+                                                   MetricsBackend backend) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
+        Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
+        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), AlertConfig.none(), metrics, backend).map(relay -> {
+          relay.portal = portal;
+          return relay;
+        }));
+  }
+
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster) {
-    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, AlertConfig.none());
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, AlertConfig.none(),
+        MetricsConfig.disabled(), null);
   }
 
   /** A relay whose "default" integration delivers to the given portal URL, alerting as {@code alerts} says. */
   public static Future<TestRelay> startWithAlerts(Vertx vertx, Path dir, String portalUrl, DeliveryConfig delivery,
                                                   AlertConfig alerts) {
     return start(vertx, dir, Optional.of(PortalConfig.parse("test", portalUrl)), MappingConfig.defaults(), http(),
-        delivery, LIMITS, BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), alerts);
+        delivery, LIMITS, BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), alerts, MetricsConfig.disabled(), null);
   }
 
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
-                                         AlertConfig alerts) {
+                                         AlertConfig alerts, MetricsConfig metrics, MetricsBackend backend) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
     RelayConfig config = new RelayConfig(
@@ -207,9 +224,10 @@ public final class TestRelay {
         integrations,
         store,
         cluster,
-        alerts);
+        alerts,
+        metrics);
     TestRelay testRelay = new TestRelay(vertx, dir);
-    return Relay.start(vertx, config).map(relay -> {
+    return (backend == null ? Relay.start(vertx, config) : Relay.start(vertx, config, backend)).map(relay -> {
       testRelay.relay = relay;
       return testRelay;
     });
