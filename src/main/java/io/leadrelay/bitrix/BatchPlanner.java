@@ -12,7 +12,9 @@ import java.time.Duration;
  *   needed, every request is worth a full batch: while leads keep arriving, a partial batch waits for more, up to
  *   one permit's time (the bucket could not have taken a second request sooner anyway).</li>
  *   <li>A lone lead at idle, or the tail of a broadcast (nothing arriving), goes at once: waiting would gain
- *   nothing.</li>
+ *   nothing. The leads right behind a lone lead go alone too only while nothing else is in flight to the portal:
+ *   the second lead of a broadcast would otherwise spend a whole request (half a second of its drain) on itself,
+ *   where waiting one round trip lets it join the next batch.</li>
  *   <li>A batch never carries more leads than the operating time left can take, so no command in it is refused;
  *   when not even one fits, the request waits until the window frees.</li>
  * </ul>
@@ -40,14 +42,16 @@ final class BatchPlanner {
    * @param waited           how long the first of them has waited
    * @param arriving         whether more leads keep arriving, and how fast
    * @param bucketLevel      requests in the portal's bucket (the {@link PortalLimiter}'s model)
+   * @param inFlight         requests to the portal sent and not answered yet
    * @param operatingRoom    how many leads the operating time left can take, and until when it is used up
    */
-  BatchPlan plan(int ready, Duration waited, Arriving arriving, double bucketLevel, OperatingRoom operatingRoom) {
+  BatchPlan plan(int ready, Duration waited, Arriving arriving, double bucketLevel, int inFlight,
+                 OperatingRoom operatingRoom) {
     if (operatingRoom.leads() < 1) {
       return BatchPlan.waitFor(operatingRoom.freesIn());
     }
     int fits = Math.min(ready, operatingRoom.leads());
-    if (fits < ready || ready >= maxBatch || !arriving.growing() || roomToSpare(bucketLevel, arriving)) {
+    if (fits < ready || ready >= maxBatch || !arriving.growing() || roomToSpare(bucketLevel, inFlight, arriving)) {
       return BatchPlan.send(fits);
     }
     Duration leftToWait = permitInterval.minus(waited);
@@ -61,12 +65,14 @@ final class BatchPlanner {
 
   /**
    * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and either the
-   * leads arriving, sent in full batches, would take under half of what the bucket drains, or the bucket is idle
-   * and the burst is still no bigger than the requests that may be open at once (a handful of leads at idle goes as
-   * it comes; only the first of a broadcast's leads are sent that way, not those after a pause in its arrival).
+   * leads arriving, sent in full batches, would take under half of what the bucket drains, or the portal is idle
+   * (nearly empty bucket, no request in flight) and the burst is still no bigger than the requests that may be open
+   * at once (a handful of leads at idle goes as it comes; only the first of a broadcast's leads are sent that way,
+   * not those after a pause in its arrival). Waiting for the request in flight matters: a broadcast's second lead
+   * arrives a millisecond after its first, and by the time the first is answered the stream shows its rate.
    */
-  private boolean roomToSpare(double bucketLevel, Arriving arriving) {
-    boolean idle = bucketLevel < maxInFlight;
+  private boolean roomToSpare(double bucketLevel, int inFlight, Arriving arriving) {
+    boolean idle = bucketLevel < maxInFlight && inFlight == 0;
     return burst - bucketLevel - 1 >= burst / 2.0
         && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || idle && arriving.count() <= maxInFlight);
   }

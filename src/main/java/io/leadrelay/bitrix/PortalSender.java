@@ -228,7 +228,8 @@ final class PortalSender {
     }
     BatchPlanner.Arriving arriving = new BatchPlanner.Arriving(arrivals.growing(now), arrivals.untilEnded(now),
         arrivals.count(now), arrivals.perSecond(now));
-    BatchPlan plan = planner.plan(ready, waited, arriving, limiter.level(now), pacer.room(ADD, now, leadsInFlight));
+    BatchPlan plan = planner.plan(ready, waited, arriving, limiter.level(now), queue.inFlight(),
+        pacer.room(ADD, now, leadsInFlight));
     if (plan instanceof BatchPlan.Wait) {
       return plan;
     }
