@@ -12,9 +12,9 @@ import java.time.Duration;
  *   needed, every request is worth a full batch: while leads keep arriving, a partial batch waits for more, up to
  *   one permit's time (the bucket could not have taken a second request sooner anyway).</li>
  *   <li>A lone lead at idle, or the tail of a broadcast (nothing arriving), goes at once: waiting would gain
- *   nothing. The leads right behind a lone lead go alone too only while nothing else is in flight to the portal:
- *   the second lead of a broadcast would otherwise spend a whole request (half a second of its drain) on itself,
- *   where waiting one round trip lets it join the next batch.</li>
+ *   nothing. The leads right behind a lone lead go alone too only while nothing else is in flight to the portal
+ *   and they come slower than full batches at the bucket's rate could carry them: the second lead of a broadcast
+ *   would otherwise spend a whole request (half a second of its drain) on itself.</li>
  *   <li>A batch never carries more leads than the operating time left can take, so no command in it is refused;
  *   when not even one fits, the request waits until the window frees.</li>
  * </ul>
@@ -66,15 +66,16 @@ final class BatchPlanner {
   /**
    * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and either the
    * leads arriving, sent in full batches, would take under half of what the bucket drains, or the portal is idle
-   * (nearly empty bucket, no request in flight) and the burst is still no bigger than the requests that may be open
-   * at once (a handful of leads at idle goes as it comes; only the first of a broadcast's leads are sent that way,
-   * not those after a pause in its arrival). Waiting for the request in flight matters: a broadcast's second lead
-   * arrives a millisecond after its first, and by the time the first is answered the stream shows its rate.
+   * (nearly empty bucket, no request in flight) and a burst no bigger than the requests that may be open at once
+   * comes slower than full batches at the bucket's rate could carry it (two subscribers at once go as they come).
+   * A broadcast's leads come faster than that: only its first lead goes alone (it cannot be told from a lone one);
+   * the next ones wait to fill a batch, where each going alone would cost the broadcast half a second of drain.
    */
   private boolean roomToSpare(double bucketLevel, int inFlight, Arriving arriving) {
     boolean idle = bucketLevel < maxInFlight && inFlight == 0;
+    boolean slowBurst = arriving.count() <= maxInFlight && arriving.perSecond() < maxBatch * permitsPerSecond;
     return burst - bucketLevel - 1 >= burst / 2.0
-        && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || idle && arriving.count() <= maxInFlight);
+        && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || idle && slowBurst);
   }
 
   /**

@@ -41,14 +41,18 @@ class BatchPlannerTest {
     // ... and once the first is answered, the stream has shown its rate: the leads behind it wait to fill a batch.
     BatchPlanner.Arriving later = new BatchPlanner.Arriving(true, Duration.ofMillis(149), 8, 800);
     assertEquals(BatchPlan.waitFor(Duration.ofMillis(150)), planner.plan(7, Duration.ofMillis(8), later, 1, 0, PLENTY));
-    // Two leads that came together and nothing more: the second goes once the first is answered.
-    assertEquals(BatchPlan.send(1), planner.plan(1, Duration.ofMillis(5), second, 1, 0, PLENTY));
+    // A broadcast slower than the round trip (200 a second, 5 ms apart): its second lead still waits to fill.
+    BatchPlanner.Arriving slower = new BatchPlanner.Arriving(true, Duration.ofMillis(149), 2, 200);
+    assertEquals(BatchPlan.waitFor(Duration.ofMillis(150)), planner.plan(1, Duration.ZERO, slower, 1, 0, PLENTY));
   }
 
   @Test
-  void theFirstLeadsOfABurstGoAsTheyComeUpToTheRequestsThatMayBeOpen() {
-    BatchPlanner.Arriving second = new BatchPlanner.Arriving(true, Duration.ofMillis(50), 2, 5000);
+  void theFirstLeadsOfASlowBurstGoAsTheyComeUpToTheRequestsThatMayBeOpen() {
+    // Two subscribers 16 ms apart (60 a second, slower than full batches at 2 permits a second could carry).
+    BatchPlanner.Arriving second = new BatchPlanner.Arriving(true, Duration.ofMillis(50), 2, 60);
     assertEquals(BatchPlan.send(1), planner.plan(1, Duration.ZERO, second, 1, 0, PLENTY));
+    assertEquals(BatchPlan.waitFor(Duration.ofMillis(51)), planner.plan(1, Duration.ZERO, second, 1, 1, PLENTY),
+        "not while the first is in flight");
     BatchPlanner.Arriving third = new BatchPlanner.Arriving(true, Duration.ofMillis(50), 3, 5000);
     assertEquals(BatchPlan.waitFor(Duration.ofMillis(51)), planner.plan(1, Duration.ZERO, third, 2, 0, PLENTY));
     assertEquals(BatchPlan.waitFor(Duration.ofMillis(51)), planner.plan(1, Duration.ZERO, second, 5, 0, PLENTY),
