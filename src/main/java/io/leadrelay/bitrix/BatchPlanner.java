@@ -11,6 +11,8 @@ import java.time.Duration;
  *   plenty of room and the leads arriving would not need it, that request is free: send now. Once the room is
  *   needed, every request is worth a full batch: while leads keep arriving, a partial batch waits for more, up to
  *   one permit's time (the bucket could not have taken a second request sooner anyway).</li>
+ *   <li>Once the bucket is over half full, a partial batch waits to fill up to one permit's time even when nothing
+ *   is arriving at the moment (a broadcast whose arrival stalled); leads that have waited that long go.</li>
  *   <li>A lone lead at idle, or the tail of a broadcast (nothing arriving), goes at once: waiting would gain
  *   nothing. The leads right behind a lone lead go alone too only while nothing else is in flight to the portal
  *   and they come slower than full batches at the bucket's rate could carry them: the second lead of a broadcast
@@ -51,7 +53,10 @@ final class BatchPlanner {
       return BatchPlan.waitFor(operatingRoom.freesIn());
     }
     int fits = Math.min(ready, operatingRoom.leads());
-    if (fits < ready || ready >= maxBatch || !arriving.growing() || roomToSpare(bucketLevel, inFlight, arriving)) {
+    if (fits < ready || ready >= maxBatch) {
+      return BatchPlan.send(fits);
+    }
+    if (arriving.growing() ? roomToSpare(bucketLevel, inFlight, arriving) : !busy(bucketLevel)) {
       return BatchPlan.send(fits);
     }
     Duration leftToWait = permitInterval.minus(waited);
@@ -59,8 +64,20 @@ final class BatchPlanner {
       return BatchPlan.send(fits);
     }
     // Ask again when the bound is reached or when the stream would count as ended, whichever comes first.
-    Duration next = arriving.endsIn().compareTo(leftToWait) < 0 ? arriving.endsIn() : leftToWait;
+    Duration next = arriving.growing() && arriving.endsIn().compareTo(leftToWait) < 0 ? arriving.endsIn()
+        : leftToWait;
     return BatchPlan.waitFor(next.plusMillis(1));
+  }
+
+  /**
+   * Whether the bucket is at least half full. Then a partial batch waits to fill up to one permit's time even when
+   * no lead arrived for a while: a broadcast whose arrival stalls for a moment (a group
+   * commit of a shared database, a pause of the accepting node) comes back, and its leads would otherwise go in a
+   * partial request each time, half a second of drain apiece once the bucket binds. The real tail of a broadcast
+   * has waited in the backlog longer than that, so it goes at once.
+   */
+  private boolean busy(double bucketLevel) {
+    return bucketLevel >= burst / 2.0;
   }
 
   /**

@@ -68,7 +68,17 @@ class BatchPlannerTest {
 
   @Test
   void theTailOfABroadcastGoesOnceNothingMoreArrives() {
-    assertEquals(BatchPlan.send(17), planner.plan(17, Duration.ofMillis(60), BatchPlanner.Arriving.NONE, 50, 0, PLENTY));
+    assertEquals(BatchPlan.send(17), planner.plan(17, Duration.ofMillis(60), BatchPlanner.Arriving.NONE, 10, 0, PLENTY));
+    assertEquals(BatchPlan.send(17), planner.plan(17, Duration.ofSeconds(3), BatchPlanner.Arriving.NONE, 49, 0, PLENTY),
+        "a tail that waited in the backlog goes as soon as it has a permit");
+  }
+
+  @Test
+  void withTheBucketOverHalfFullAPartialBatchWaitsOutAStallInTheArrivals() {
+    // No lead for 200 ms (the stream counts as ended), but the bucket is busy: the broadcast may only have stalled.
+    assertEquals(BatchPlan.waitFor(Duration.ofMillis(301)),
+        planner.plan(12, Duration.ofMillis(200), BatchPlanner.Arriving.NONE, 30, 0, PLENTY));
+    assertEquals(BatchPlan.send(12), planner.plan(12, Duration.ofMillis(500), BatchPlanner.Arriving.NONE, 30, 0, PLENTY));
   }
 
   @Test
