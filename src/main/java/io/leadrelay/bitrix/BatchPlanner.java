@@ -71,10 +71,10 @@ final class BatchPlanner {
 
   /**
    * Whether the bucket is at least half full. Then a partial batch waits to fill up to one permit's time even when
-   * no lead arrived for a while: a broadcast whose arrival stalls for a moment (a group
-   * commit of a shared database, a pause of the accepting node) comes back, and its leads would otherwise go in a
-   * partial request each time, half a second of drain apiece once the bucket binds. The real tail of a broadcast
-   * has waited in the backlog longer than that, so it goes at once.
+   * no lead arrived for a while: a broadcast whose arrival stalls for a moment (a group commit of a shared
+   * database, a pause of the accepting node) comes back, and its leads would otherwise go in a partial request
+   * each time, half a second of drain apiece once the bucket binds. The real tail of a broadcast has waited in the
+   * backlog longer than that, so it goes at once.
    */
   private boolean busy(double bucketLevel) {
     return bucketLevel >= burst / 2.0;
