@@ -14,9 +14,8 @@ import java.time.Duration;
  *   <li>Once the bucket is over half full, a partial batch waits to fill up to one permit's time even when nothing
  *   is arriving at the moment (a broadcast whose arrival stalled); leads that have waited that long go.</li>
  *   <li>A lone lead at idle, or the tail of a broadcast (nothing arriving), goes at once: waiting would gain
- *   nothing. The leads right behind a lone lead go alone too only while nothing else is in flight to the portal
- *   and they come slower than full batches at the bucket's rate could carry them: the second lead of a broadcast
- *   would otherwise spend a whole request (half a second of its drain) on itself.</li>
+ *   nothing. The leads right behind it wait to fill a batch unless they come slowly: the second lead of a
+ *   broadcast would otherwise spend a whole request (half a second of its drain) on itself.</li>
  *   <li>A batch never carries more leads than the operating time left can take, so no command in it is refused;
  *   when not even one fits, the request waits until the window frees.</li>
  * </ul>
@@ -26,14 +25,12 @@ import java.time.Duration;
 final class BatchPlanner {
 
   private final int maxBatch;
-  private final int maxInFlight;
   private final int burst;
   private final double permitsPerSecond;
   private final Duration permitInterval;
 
-  BatchPlanner(int maxBatch, int maxInFlight, int burst, double permitsPerSecond) {
+  BatchPlanner(int maxBatch, int burst, double permitsPerSecond) {
     this.maxBatch = maxBatch;
-    this.maxInFlight = maxInFlight;
     this.burst = burst;
     this.permitsPerSecond = permitsPerSecond;
     this.permitInterval = Duration.ofMillis((long) Math.ceil(1000 / permitsPerSecond));
@@ -44,11 +41,9 @@ final class BatchPlanner {
    * @param waited           how long the first of them has waited
    * @param arriving         whether more leads keep arriving, and how fast
    * @param bucketLevel      requests in the portal's bucket (the {@link PortalLimiter}'s model)
-   * @param inFlight         requests to the portal sent and not answered yet
    * @param operatingRoom    how many leads the operating time left can take, and until when it is used up
    */
-  BatchPlan plan(int ready, Duration waited, Arriving arriving, double bucketLevel, int inFlight,
-                 OperatingRoom operatingRoom) {
+  BatchPlan plan(int ready, Duration waited, Arriving arriving, double bucketLevel, OperatingRoom operatingRoom) {
     if (operatingRoom.leads() < 1) {
       return BatchPlan.waitFor(operatingRoom.freesIn());
     }
@@ -56,7 +51,7 @@ final class BatchPlanner {
     if (fits < ready || ready >= maxBatch) {
       return BatchPlan.send(fits);
     }
-    if (arriving.growing() ? roomToSpare(bucketLevel, inFlight, arriving) : !busy(bucketLevel)) {
+    if (arriving.growing() ? roomToSpare(bucketLevel, arriving) : !busy(bucketLevel)) {
       return BatchPlan.send(fits);
     }
     Duration leftToWait = permitInterval.minus(waited);
@@ -81,18 +76,14 @@ final class BatchPlanner {
   }
 
   /**
-   * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and either the
-   * leads arriving, sent in full batches, would take under half of what the bucket drains, or the portal is idle
-   * (nearly empty bucket, no request in flight) and a burst no bigger than the requests that may be open at once
-   * comes slower than full batches at the bucket's rate could carry it (two subscribers at once go as they come).
-   * A broadcast's leads come faster than that: only its first lead goes alone (it cannot be told from a lone one);
-   * the next ones wait to fill a batch, where each going alone would cost the broadcast half a second of drain.
+   * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and the leads
+   * arriving, sent in full batches, would take under half of what the bucket drains. A broadcast's leads come
+   * faster than that: only its first lead goes alone (it cannot be told from a lone one); the next ones wait to
+   * fill a batch, since each going alone would cost the broadcast half a second of drain once the bucket binds.
+   * Two subscribers at once are such a burst too: the second waits until the stream ends (150 ms).
    */
-  private boolean roomToSpare(double bucketLevel, int inFlight, Arriving arriving) {
-    boolean idle = bucketLevel < maxInFlight && inFlight == 0;
-    boolean slowBurst = arriving.count() <= maxInFlight && arriving.perSecond() < maxBatch * permitsPerSecond;
-    return burst - bucketLevel - 1 >= burst / 2.0
-        && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || idle && slowBurst);
+  private boolean roomToSpare(double bucketLevel, Arriving arriving) {
+    return burst - bucketLevel - 1 >= burst / 2.0 && arriving.perSecond() / maxBatch < permitsPerSecond / 2;
   }
 
   /**

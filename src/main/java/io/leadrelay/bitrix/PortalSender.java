@@ -90,8 +90,7 @@ final class PortalSender {
     this.pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
     this.progress = new StallWatch(delivery.stallAfter(), clock.instant());
     this.clock = clock;
-    this.planner = new BatchPlanner(limits.batchSize(), http.maxConcurrentPerPortal(), limits.burst(),
-        limits.ratePerSecond());
+    this.planner = new BatchPlanner(limits.batchSize(), limits.burst(), limits.ratePerSecond());
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
         leads -> !owning()
             ? leads.stream().map(lead -> Future.<LeadResult>failedFuture(new NotOwnerException())).toList()
@@ -228,8 +227,7 @@ final class PortalSender {
     }
     BatchPlanner.Arriving arriving = new BatchPlanner.Arriving(arrivals.growing(now), arrivals.untilEnded(now),
         arrivals.count(now), arrivals.perSecond(now));
-    BatchPlan plan = planner.plan(ready, waited, arriving, limiter.level(now), queue.inFlight(),
-        pacer.room(ADD, now, leadsInFlight));
+    BatchPlan plan = planner.plan(ready, waited, arriving, limiter.level(now), pacer.room(ADD, now, leadsInFlight));
     if (plan instanceof BatchPlan.Wait) {
       return plan;
     }
