@@ -60,8 +60,6 @@ public final class PortalQueue<R> {
   private int inFlight;
   private boolean dispatching;
   private boolean timerSet;
-  /** Which timer is the current one: an answer re-plans at once, and a timer set before it then does nothing. */
-  private long timerGeneration;
 
   public PortalQueue(int maxInFlight, int maxBatch, Gate gate, Sender<R> sender, Timer timer, Clock clock) {
     this(maxInFlight, maxBatch, gate, sender, timer, clock, command -> false);
@@ -126,12 +124,9 @@ public final class PortalQueue<R> {
             Duration.between(head.since(), now));
         if (plan instanceof BatchPlan.Wait wait) {
           timerSet = true;
-          long generation = ++timerGeneration;
           timer.schedule(Math.max(1, wait.delay().toMillis()), () -> {
-            if (generation == timerGeneration) {
-              timerSet = false;
-              dispatch();
-            }
+            timerSet = false;
+            dispatch();
           });
           return;
         }
@@ -182,10 +177,6 @@ public final class PortalQueue<R> {
     }
     Future.join(new ArrayList<>(outcomes)).onComplete(done -> {
       inFlight--;
-      // An answer can change the plan (a lead held back while this request was in flight may go now): ask the
-      // gate again at once instead of at the timer it set.
-      timerSet = false;
-      timerGeneration++;
       dispatch();
     });
   }

@@ -145,25 +145,6 @@ class PortalQueueTest {
   }
 
   @Test
-  void anAnswerAsksTheGateAgainAtOnceAndTheTimerSetBeforeItDoesNothing() {
-    // The gate holds back a second lead while the first is in flight (as the planner does at idle).
-    List<PortalQueue<Long>> self = new ArrayList<>();
-    PortalQueue<Long> queue = queue(2, 50, (now, n, leads, waited) -> self.get(0).inFlight() == 0
-        ? BatchPlan.send(leads) : BatchPlan.waitFor(Duration.ofMillis(150)), this::send);
-    self.add(queue);
-    queue.submit(lead("d-1"));
-    queue.submit(lead("d-2"));
-    assertEquals(List.of(List.of("d-1")), requests);
-    assertEquals(List.of(150L), delays);
-
-    open.get("d-1").complete(1L);
-    assertEquals(List.of(List.of("d-1"), List.of("d-2")), requests, "sent when the first was answered");
-
-    timers.get(0).run();
-    assertEquals(2, requests.size(), "the stale timer sends nothing more");
-  }
-
-  @Test
   void aFailureReachesOnlyItsLeadAndTheQueueGoesOn() {
     PortalQueue<Long> queue = queue(1, 1, PortalQueue.Gate.ALWAYS_OPEN, this::send);
     Future<Long> failing = queue.submit(lead("d-1"));
