@@ -11,8 +11,11 @@ import java.time.Duration;
  *   plenty of room and the leads arriving would not need it, that request is free: send now. Once the room is
  *   needed, every request is worth a full batch: while leads keep arriving, a partial batch waits for more, up to
  *   one permit's time (the bucket could not have taken a second request sooner anyway).</li>
+ *   <li>Once the bucket is over half full, a partial batch waits to fill up to one permit's time even when nothing
+ *   is arriving at the moment (a broadcast whose arrival stalled); leads that have waited that long go.</li>
  *   <li>A lone lead at idle, or the tail of a broadcast (nothing arriving), goes at once: waiting would gain
- *   nothing.</li>
+ *   nothing. The leads right behind it wait to fill a batch unless they come slowly: the second lead of a
+ *   broadcast would otherwise spend a whole request (half a second of its drain) on itself.</li>
  *   <li>A batch never carries more leads than the operating time left can take, so no command in it is refused;
  *   when not even one fits, the request waits until the window frees.</li>
  * </ul>
@@ -22,14 +25,12 @@ import java.time.Duration;
 final class BatchPlanner {
 
   private final int maxBatch;
-  private final int maxInFlight;
   private final int burst;
   private final double permitsPerSecond;
   private final Duration permitInterval;
 
-  BatchPlanner(int maxBatch, int maxInFlight, int burst, double permitsPerSecond) {
+  BatchPlanner(int maxBatch, int burst, double permitsPerSecond) {
     this.maxBatch = maxBatch;
-    this.maxInFlight = maxInFlight;
     this.burst = burst;
     this.permitsPerSecond = permitsPerSecond;
     this.permitInterval = Duration.ofMillis((long) Math.ceil(1000 / permitsPerSecond));
@@ -47,7 +48,10 @@ final class BatchPlanner {
       return BatchPlan.waitFor(operatingRoom.freesIn());
     }
     int fits = Math.min(ready, operatingRoom.leads());
-    if (fits < ready || ready >= maxBatch || !arriving.growing() || roomToSpare(bucketLevel, arriving)) {
+    if (fits < ready || ready >= maxBatch) {
+      return BatchPlan.send(fits);
+    }
+    if (arriving.growing() ? roomToSpare(bucketLevel, arriving) : !busy(bucketLevel)) {
       return BatchPlan.send(fits);
     }
     Duration leftToWait = permitInterval.minus(waited);
@@ -55,20 +59,31 @@ final class BatchPlanner {
       return BatchPlan.send(fits);
     }
     // Ask again when the bound is reached or when the stream would count as ended, whichever comes first.
-    Duration next = arriving.endsIn().compareTo(leftToWait) < 0 ? arriving.endsIn() : leftToWait;
+    Duration next = arriving.growing() && arriving.endsIn().compareTo(leftToWait) < 0 ? arriving.endsIn()
+        : leftToWait;
     return BatchPlan.waitFor(next.plusMillis(1));
   }
 
   /**
-   * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and either the
-   * leads arriving, sent in full batches, would take under half of what the bucket drains, or the bucket is idle
-   * and the burst is still no bigger than the requests that may be open at once (a handful of leads at idle goes as
-   * it comes; only the first of a broadcast's leads are sent that way, not those after a pause in its arrival).
+   * Whether the bucket is at least half full. Then a partial batch waits to fill up to one permit's time even when
+   * no lead arrived for a while: a broadcast whose arrival stalls for a moment (a group commit of a shared
+   * database, a pause of the accepting node) comes back, and its leads would otherwise go in a partial request
+   * each time, half a second of drain apiece once the bucket binds. The real tail of a broadcast has waited in the
+   * backlog longer than that, so it goes at once.
+   */
+  private boolean busy(double bucketLevel) {
+    return bucketLevel >= burst / 2.0;
+  }
+
+  /**
+   * True if a partial batch's request costs nothing: after it, over half the bucket is still free, and the leads
+   * arriving, sent in full batches, would take under half of what the bucket drains. A broadcast's leads come
+   * faster than that: only its first lead goes alone (it cannot be told from a lone one); the next ones wait to
+   * fill a batch, since each going alone would cost the broadcast half a second of drain once the bucket binds.
+   * Two subscribers at once are such a burst too: the second waits until the stream ends (150 ms).
    */
   private boolean roomToSpare(double bucketLevel, Arriving arriving) {
-    boolean idle = bucketLevel < maxInFlight;
-    return burst - bucketLevel - 1 >= burst / 2.0
-        && (arriving.perSecond() / maxBatch < permitsPerSecond / 2 || idle && arriving.count() <= maxInFlight);
+    return burst - bucketLevel - 1 >= burst / 2.0 && arriving.perSecond() / maxBatch < permitsPerSecond / 2;
   }
 
   /**

@@ -162,8 +162,9 @@ public class BitrixVerticle extends VerticleBase {
 
   /**
    * This node owns the portal from now on: its sender starts (from a full bucket), and lead commands from the
-   * other nodes reach it at the portal's cluster-wide address. Deliveries the previous owner had in flight come
-   * back through the scheduler once their leases run out, marked uncertain, so they are looked up before re-adding.
+   * other nodes reach it at the portal's cluster-wide address. Deliveries earlier terms held (the previous owner's
+   * backlog and requests in flight) come back through the scheduler a moment later, marked uncertain, so they are
+   * looked up before re-adding.
    */
   private Future<?> acquired(String portal, long epoch) {
     PortalSender sender = sendersByKey().get(portal);
@@ -180,31 +181,33 @@ public class BitrixVerticle extends VerticleBase {
         message -> deliverAsOwner(sender, message));
     ownedAddresses.put(portal, consumer);
     LOG.info("Sending for portal {} (epoch {}) on this node", portal, epoch);
-    redriveInFlight(portal, sender, epoch);
+    redriveInFlight(portal, sender, new Fence(portal, epoch));
     return Future.all(consumer.completion(), control.own(portal, sender));
   }
 
   /**
-   * What other nodes held of the portal's deliveries (the previous owner's queue and requests in flight, commands
-   * handed over to it) is re-driven from the store once no request the previous owner sent can still arrive: it
-   * stopped sending before its lease ran out, and any request of its ends within the request timeout. Each comes
-   * back uncertain, looked up before it is added again, instead of waiting out its delivery lease.
+   * What earlier terms held of the portal's deliveries (the previous owner's backlog and requests in flight,
+   * commands handed over to it, this node's own before it lost the portal) is re-driven from the store at once
+   * after the takeover, instead of waiting out its delivery leases: each comes back uncertain, looked up in
+   * Bitrix24 by its ORIGIN_ID before it is added again, so a lead the previous owner created just before it died
+   * is found, not doubled. The previous owner cannot record an outcome any more (its writes are fenced by the
+   * epoch), nor send (it stopped a quarter of the lease before the lease could be taken). The short settling wait
+   * ({@link Ownership#settleAfterTakeover}) lets a request it sent just before it stopped finish at the portal.
    */
-  private void redriveInFlight(String portal, PortalSender sender, long epoch) {
-    // Twice: an uncertain lead's look-up and the add after it are two requests in a row.
-    vertx.setTimer(2L * (http.connectTimeoutMs() + http.requestTimeoutMs()), id -> {
-      if (ownership.epoch(portal).orElse(-1) != epoch) {
+  private void redriveInFlight(String portal, PortalSender sender, Fence fence) {
+    vertx.setTimer(Math.max(1, ownership.settleAfterTakeover().toMillis()), id -> {
+      if (ownership.epoch(portal).orElse(-1) != fence.epoch()) {
         return;
       }
-      new Deliveries(store).takeOverInFlight(sender.users(), Instant.now())
+      new Deliveries(store).takeOverInFlight(sender.users(), outcomes.ownedFor(sender), fence, Instant.now())
           .onSuccess(released -> {
             if (released > 0) {
-              LOG.info("Portal {}: {} deliveries other nodes held are retried here, each looked up first", portal,
-                  released);
+              LOG.info("Portal {} (epoch {}): {} deliveries held under earlier terms are retried here now, each"
+                  + " looked up first", portal, fence.epoch(), released);
             }
           })
-          .onFailure(e -> LOG.warn("Portal {}: deliveries other nodes held are retried when their leases run out"
-              + " ({})", portal, e.toString()));
+          .onFailure(e -> LOG.warn("Portal {}: deliveries held under earlier terms are retried when their leases"
+              + " run out ({})", portal, e.toString()));
     });
   }
 
@@ -287,7 +290,7 @@ public class BitrixVerticle extends VerticleBase {
       handOver(PortalOwnership.keyOf(portal.config()), command);
       return;
     }
-    if (!outcomes.take(command.deliveryId())) {
+    if (!outcomes.take(command.deliveryId(), portal)) {
       return;
     }
     if (integration == null) {
@@ -311,7 +314,7 @@ public class BitrixVerticle extends VerticleBase {
       return;
     }
     message.reply(null);
-    if (outcomes.take(command.deliveryId())) {
+    if (outcomes.take(command.deliveryId(), portal)) {
       send(portal, command);
     }
   }
@@ -352,12 +355,15 @@ public class BitrixVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Keeps the leases of every delivery worked on here. A portal's owner renews those of its portal under its fence,
+   * whichever node accepted them (a command handed over carries the accepting node's lease), so a long backlog
+   * never runs out into a second copy; a single node renews its own.
+   */
   private void renewLeases() {
-    List<String> owned = outcomes.owned();
-    if (!owned.isEmpty()) {
-      new Deliveries(store).stillWorking(owned, Instant.now().plus(delivery.lease()))
-          .onFailure(e -> LOG.warn("Could not renew delivery leases: {}", e.toString()));
-    }
+    Instant until = Instant.now().plus(delivery.lease());
+    outcomes.ownedByFence().forEach((fence, ids) -> new Deliveries(store).stillWorking(ids, until, fence)
+        .onFailure(e -> LOG.warn("Could not renew delivery leases: {}", e.toString())));
   }
 
   private void health(Message<JsonObject> message) {

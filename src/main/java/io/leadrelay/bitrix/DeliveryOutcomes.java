@@ -9,6 +9,7 @@ import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.mapping.LeadFieldGuard;
 import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.Attempt;
+import io.leadrelay.store.Fence;
 import io.leadrelay.store.Fenced;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,8 +43,11 @@ final class DeliveryOutcomes {
   private final RetryPolicy policy;
   private final EventBus bus;
   private final Map<String, IntegrationStatus> statuses = new LinkedHashMap<>();
-  /** Deliveries owned here right now: a second copy (a re-drive racing the first) is dropped. */
-  private final Set<String> owned = new HashSet<>();
+  /**
+   * Deliveries owned here right now, with the portal sending each (null: dry-run, unknown integration): a second
+   * copy (a re-drive racing the first) is dropped.
+   */
+  private final Map<String, PortalSender> owned = new HashMap<>();
   /** Deliveries being given back to the store unsent, which stopping waits for. */
   private final Set<Future<?>> releasing = new HashSet<>();
   private final RelayMetrics metrics;
@@ -68,12 +73,38 @@ final class DeliveryOutcomes {
 
   /** Takes a delivery on; false if it is already being worked on here. */
   boolean take(String deliveryId) {
-    return owned.add(deliveryId);
+    return take(deliveryId, null);
+  }
+
+  /** Takes a delivery on for the portal that sends it (null: none); false if it is already being worked on here. */
+  boolean take(String deliveryId, PortalSender portal) {
+    if (owned.containsKey(deliveryId)) {
+      return false;
+    }
+    owned.put(deliveryId, portal);
+    return true;
   }
 
   /** The deliveries being worked on here, whose leases must be kept. */
   List<String> owned() {
-    return List.copyOf(owned);
+    return List.copyOf(owned.keySet());
+  }
+
+  /** The deliveries being worked on here for this portal. */
+  List<String> ownedFor(PortalSender portal) {
+    return owned.entrySet().stream().filter(e -> e.getValue() == portal).map(Map.Entry::getKey).toList();
+  }
+
+  /**
+   * The deliveries being worked on here, by what their lease renewals are conditioned on: the portal's current
+   * fence for those of a portal this node owns (they may carry another node's lease, handed over), none for the
+   * rest (dry-run, a single node).
+   */
+  Map<Fence, List<String>> ownedByFence() {
+    Map<Fence, List<String>> byFence = new HashMap<>();
+    owned.forEach((id, portal) -> byFence.computeIfAbsent(portal == null ? null : portal.fence(),
+        fence -> new java.util.ArrayList<>()).add(id));
+    return byFence;
   }
 
   Map<String, IntegrationStatus> statuses() {

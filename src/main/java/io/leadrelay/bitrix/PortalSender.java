@@ -90,8 +90,7 @@ final class PortalSender {
     this.pacer = new OperatingTimePacer(limits.operatingLimitSeconds(), 0.1);
     this.progress = new StallWatch(delivery.stallAfter(), clock.instant());
     this.clock = clock;
-    this.planner = new BatchPlanner(limits.batchSize(), http.maxConcurrentPerPortal(), limits.burst(),
-        limits.ratePerSecond());
+    this.planner = new BatchPlanner(limits.batchSize(), limits.burst(), limits.ratePerSecond());
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
         leads -> !owning()
             ? leads.stream().map(lead -> Future.<LeadResult>failedFuture(new NotOwnerException())).toList()

@@ -66,6 +66,15 @@ public interface Ownership {
   String owner();
 
   /**
+   * How long after taking a portal over this node waits before it re-drives what earlier terms held. The previous
+   * owner stopped sending a quarter of the lease before the lease could be taken at all; waiting another quarter
+   * lets a request it sent just before that finish at the portal, so the look-up finds the lead it created.
+   */
+  default java.time.Duration settleAfterTakeover() {
+    return java.time.Duration.ZERO;
+  }
+
+  /**
    * The integrations whose due deliveries this node may claim now: dry-run ones (no portal) and those of the
    * portals it owns. Null: all of them (a single node).
    */

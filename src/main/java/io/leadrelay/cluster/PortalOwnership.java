@@ -128,6 +128,12 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
     return owner;
   }
 
+  /** A quarter of the lease: see {@link Ownership#settleAfterTakeover()}. */
+  @Override
+  public Duration settleAfterTakeover() {
+    return PortalLease.renewEvery(lease);
+  }
+
   /** Whether this node may act for the portal at this moment (any thread). */
   @Override
   public boolean isOwner(String portal) {

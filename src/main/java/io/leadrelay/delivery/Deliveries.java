@@ -64,17 +64,28 @@ public final class Deliveries {
     return store.renewLeases(ids, until);
   }
 
+  /**
+   * A portal's owner is still working on these deliveries of its portal, its own and those other nodes handed to
+   * it: keep them away from the scheduler until {@code until}, while {@code fence} holds (null: a single node).
+   */
+  public Future<Void> stillWorking(Collection<String> ids, Instant until, Fence fence) {
+    return store.renewLeases(ids, until, fence);
+  }
+
   /** After a restart of the only node: whatever it had in flight may have reached the portal. */
   public Future<Integer> recoverInFlight(Instant now) {
     return store.releaseAllLeases(now);
   }
 
   /**
-   * This node has taken a portal over: what other nodes held of its integrations' deliveries is due now, looked up
-   * before it is added again (the previous owner may have sent it just before it died).
+   * This node has taken a portal over under {@code fence}: every leased delivery of its integrations that this node
+   * is not working on ({@code keep}) was held under an earlier term (the previous owner's backlog and requests in
+   * flight, commands handed to it): due now, looked up before it is added again (the previous owner may have sent
+   * it just before it died).
    */
-  public Future<Integer> takeOverInFlight(Collection<String> integrations, Instant now) {
-    return store.releaseOthersLeases(integrations, now);
+  public Future<Integer> takeOverInFlight(Collection<String> integrations, Collection<String> keep, Fence fence,
+                                          Instant now) {
+    return store.releaseForNewOwner(integrations, keep, fence, now);
   }
 
   /** The lead exists (created now or found from an earlier attempt); null lead id in dry-run. */

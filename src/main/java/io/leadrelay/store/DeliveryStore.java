@@ -85,11 +85,23 @@ public interface DeliveryStore extends TokenStore {
   }
 
   /**
-   * A new owner takes over a portal whose previous owner may have died mid-call: the PENDING deliveries of these
-   * integrations leased by other nodes are released, due now and uncertain (looked up before they are added
-   * again), instead of waiting out their leases. Returns how many. A single-node store has no other node.
+   * {@link #renewLeases} by a portal's owner for the deliveries of that portal it works on, only while {@code fence}
+   * holds, whichever node took the lease: a lead command another node accepted and handed to the owner carries
+   * that node's lease, which would otherwise run out while the command waits in the owner's backlog and bring it
+   * back a second time. Such a lease becomes the owner's. A single-node store has one owner: the plain renewal.
    */
-  default Future<Integer> releaseOthersLeases(Collection<String> integrations, Instant now) {
+  default Future<Void> renewLeases(Collection<String> ids, Instant until, Fence fence) {
+    return renewLeases(ids, until);
+  }
+
+  /**
+   * A new owner takes over a portal whose previous owner may have died or paused mid-call: every PENDING delivery
+   * of these integrations that is leased, except those this node works on ({@code keep}), is released, due now and
+   * uncertain (looked up before it is added again), instead of waiting out its lease. Applied only while
+   * {@code fence} holds. Returns how many. A single-node store has no other node, and releases nothing.
+   */
+  default Future<Integer> releaseForNewOwner(Collection<String> integrations, Collection<String> keep, Fence fence,
+                                             Instant now) {
     return Future.succeededFuture(0);
   }
 

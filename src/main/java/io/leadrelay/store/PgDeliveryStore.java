@@ -363,14 +363,26 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Void> renewLeases(Collection<String> ids, Instant until) {
+    return renewLeases(ids, until, null);
+  }
+
+  @Override
+  public Future<Void> renewLeases(Collection<String> ids, Instant until, Fence fence) {
     List<String> copy = List.copyOf(ids);
     if (copy.isEmpty()) {
       return Future.succeededFuture();
     }
-    // Only this node's leases still held: one whose outcome was recorded, or that another node took, stays so.
-    return pool.preparedQuery("UPDATE deliveries SET lease_until = " + at(1) + " WHERE id = ANY($3) "
-            + "AND state = 'PENDING' AND lease_until IS NOT NULL AND lease_owner = $4")
-        .execute(time(Tuple.tuple(), until).addArrayOfString(copy.toArray(String[]::new)).addString(nodeId))
+    Tuple args = time(Tuple.tuple(), until).addArrayOfString(copy.toArray(String[]::new)).addString(nodeId);
+    // Only leases still held (one whose outcome was recorded stays free). Unfenced: only this node's own. Fenced:
+    // any node's, while this node is the portal's owner (nobody else drives its deliveries), and they become ours.
+    String whose = "lease_owner = $4";
+    if (fence != null) {
+      args.addString(fence.portal()).addLong(fence.epoch());
+      whose = LeaseSql.guard("$5::TEXT", "$6::BIGINT");
+    }
+    return pool.preparedQuery("UPDATE deliveries SET lease_until = " + at(1) + ", lease_owner = $4 "
+            + "WHERE id = ANY($3) AND state = 'PENDING' AND lease_until IS NOT NULL AND " + whose)
+        .execute(args)
         .mapEmpty();
   }
 
@@ -388,13 +400,17 @@ public final class PgDeliveryStore implements DeliveryStore {
   }
 
   @Override
-  public Future<Integer> releaseOthersLeases(Collection<String> integrations, Instant now) {
-    List<String> copy = List.copyOf(integrations);
+  public Future<Integer> releaseForNewOwner(Collection<String> integrations, Collection<String> keep, Fence fence,
+                                            Instant now) {
+    Tuple args = time(Tuple.tuple(), now).addArrayOfString(integrations.toArray(String[]::new))
+        .addArrayOfString(keep.toArray(String[]::new)).addString(fence.portal()).addLong(fence.epoch());
+    // Whoever leased them (the previous owner, a node that handed a command over, this node in an earlier term):
+    // none of them can record an outcome under this epoch, so each is driven here, looked up first.
     return pool.preparedQuery("UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, uncertain = TRUE, "
             + "next_attempt_at = LEAST(next_attempt_at, " + at(1) + "), updated_at = leadrelay_now_ms() "
             + "WHERE integration = ANY($3) AND state = 'PENDING' AND lease_until IS NOT NULL "
-            + "AND lease_owner IS DISTINCT FROM $4")
-        .execute(time(Tuple.tuple(), now).addArrayOfString(copy.toArray(String[]::new)).addString(nodeId))
+            + "AND NOT (id = ANY($4)) AND " + LeaseSql.guard("$5::TEXT", "$6::BIGINT"))
+        .execute(args)
         .map(RowSet::rowCount);
   }
 

@@ -5,6 +5,7 @@ import io.leadrelay.testing.RelayCluster;
 import io.leadrelay.testing.TestPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -82,6 +83,13 @@ public final class ClusterDrainBenchmark {
               + " leads %d for %d accepted, duplicates %d%n", drain, minimum, accepted, drain / minimum, requests,
           portal.refusals(), 100.0 * portal.refusals() / Math.max(1, requests), portal.operatingTimeBlocks(),
           createdAt.size(), accepted, duplicates.get());
+      // Where permits went: every request carrying less than a full batch, in order (an add alone carries one).
+      List<Integer> partial = portal.calls().stream()
+          .filter(call -> call.method().equals("batch") || call.method().startsWith("crm.lead"))
+          .map(call -> call.method().equals("batch") && call.body().getValue("cmd") instanceof JsonObject cmd
+              ? cmd.size() : 1)
+          .filter(leads -> leads < 50).toList();
+      System.out.printf("requests carrying fewer than 50 leads: %d %s%n", partial.size(), partial);
       for (RelayCluster.Node node : cluster.nodes()) {
         System.out.printf("%s RSS after the drain: %s%n", node.id, node.rss());
       }

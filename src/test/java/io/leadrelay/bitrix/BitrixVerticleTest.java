@@ -23,6 +23,7 @@ import io.leadrelay.mapping.MappingConfig;
 import io.leadrelay.testing.FakeBitrixPortal;
 import io.leadrelay.testing.FakeBitrixPortal.Reply;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
@@ -188,7 +189,14 @@ class BitrixVerticleTest {
           created.flag();
         })))
         .compose(listening -> {
-          for (int i = 1; i <= 6; i++) {
+          // Two leads apart (each alone at idle: a burst's second lead would wait to fill a batch), then a burst.
+          deliver(vertx, "d-1", "main");
+          Promise<Void> apart = Promise.promise();
+          vertx.setTimer(300, id -> apart.complete());
+          return apart.future();
+        })
+        .compose(later -> {
+          for (int i = 2; i <= 6; i++) {
             deliver(vertx, "d-" + i, "main");
           }
           return vertx.eventBus().<JsonObject>request(Addresses.HEALTH_BITRIX, new JsonObject());

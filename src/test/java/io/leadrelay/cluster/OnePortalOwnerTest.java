@@ -95,11 +95,17 @@ class OnePortalOwnerTest {
       String inFlight = post(owner, UUID.randomUUID().toString(), 0);
       owner.poll(() -> portal.leads().isEmpty() ? null : true).await(WAIT, TimeUnit.SECONDS);
       link.freeze();
+      long cutAt = System.nanoTime();
 
       standby.awaitExactlyOneLeadEach(portal, List.of(inFlight)).await(WAIT, TimeUnit.SECONDS);
       JsonObject found = standby.awaitLines("success", lines -> lines.size() == 1).await(WAIT, TimeUnit.SECONDS)
           .get(0);
+      long recordedMillis = (System.nanoTime() - cutAt) / 1_000_000;
       assertTrue(found.encode().contains(inFlight), found.encode());
+      assertTrue(found.encode().contains("\"found\":true"), "looked up, not added again: " + found.encode());
+      // Taken over within the lease plus a quarter, re-driven a quarter later, looked up at once.
+      assertTrue(recordedMillis < OWNER_LEASE.multipliedBy(6).dividedBy(4).toMillis() + 2_500,
+          "the lead in flight was recorded by the new owner " + recordedMillis + " ms after the cut");
       assertEquals(List.of(), owner.lines("success"), "the cut-off owner recorded nothing");
     } finally {
       second.close().await(30, TimeUnit.SECONDS);

@@ -696,27 +696,59 @@ abstract class DeliveryStoreContract {
   }
 
   @Test
-  void aNewOwnerReleasesWhatOtherNodesHeldOfItsPortalAsUncertain() {
+  void aNewOwnerReleasesWhatEarlierTermsHeldOfItsPortalAsUncertain() {
+    String portal = "https://shop.example.bitrix24.ru";
     DeliveryStore other = otherNode();
     await(store.accept(webhook("mine", "main", T0, "h-mine"), WINDOW, T0.plus(LEASE)));
+    await(store.accept(webhook("mine-before", "main", T0, "h-mine-before"), WINDOW, T0.plus(LEASE)));
     await(other.accept(webhook("theirs", "main", T0, "h-theirs"), WINDOW, T0.plus(LEASE)));
     await(other.accept(webhook("elsewhere", "other", T0, "h-elsewhere"), WINDOW, T0.plus(LEASE)));
+    Fence fence = ownPortal(portal);
 
-    int released = await(store.releaseOthersLeases(List.of("main"), T0.plusSeconds(1)));
+    int released = await(store.releaseForNewOwner(List.of("main"), List.of("mine"), fence, T0.plusSeconds(1)));
 
     if (other == store) {
       assertEquals(0, released, "a single-node store has no other node");
       closeOther(other);
       return;
     }
-    assertEquals(1, released);
-    DeliveryRecord theirs = find("theirs");
-    assertNull(theirs.leaseUntil(), "due for the new owner's scheduler at once");
-    assertTrue(theirs.delivery().uncertain(), "looked up before it is added again");
-    assertEquals(T0.plus(LEASE), find("mine").leaseUntil(), "the new owner's own work is left as it is");
+    assertEquals(2, released);
+    for (String id : List.of("theirs", "mine-before")) {
+      DeliveryRecord record = find(id);
+      assertNull(record.leaseUntil(), id + " is due for the new owner's scheduler at once");
+      assertTrue(record.delivery().uncertain(), id + " is looked up before it is added again");
+    }
+    assertEquals(T0.plus(LEASE), find("mine").leaseUntil(), "what the new owner works on is left as it is");
     assertEquals(T0.plus(LEASE), find("elsewhere").leaseUntil(), "another portal's deliveries are not touched");
-    assertEquals(List.of("theirs"), await(store.claimDue(T0.plusSeconds(1), LEASE, 10)).stream()
-        .map(Delivery::id).toList());
+    assertEquals(List.of("mine-before", "theirs"), await(store.claimDue(T0.plusSeconds(1), LEASE, 10)).stream()
+        .map(Delivery::id).sorted().toList());
+
+    await(other.accept(webhook("later", "main", T0, "h-later"), WINDOW, T0.plus(LEASE)));
+    takeOver(portal);
+    assertEquals(0, await(store.releaseForNewOwner(List.of("main"), List.of(), fence, T0.plusSeconds(2))),
+        "a stale owner releases nothing");
+    assertEquals(T0.plus(LEASE), find("later").leaseUntil());
+    closeOther(other);
+  }
+
+  @Test
+  void anOwnerKeepsTheLeasesOfCommandsHandedToItByOtherNodes() {
+    String portal = "https://shop.example.bitrix24.ru";
+    DeliveryStore other = otherNode();
+    await(other.accept(webhook("handed", "main", T0, "h-handed"), WINDOW, T0.plus(LEASE)));
+    await(store.accept(webhook("done", "main", T0, "h-done"), WINDOW, T0.plus(LEASE)));
+    await(store.markDelivered("done", 7L, attempt(T0, "created", null)));
+    Fence fence = ownPortal(portal);
+    Instant until = T0.plusSeconds(600);
+
+    await(store.renewLeases(List.of("handed", "done"), until, fence));
+
+    assertEquals(until, find("handed").leaseUntil(), "the owner keeps what another node accepted and handed over");
+    assertNull(find("done").leaseUntil(), "a recorded outcome stays free");
+    if (takeOver(portal)) {
+      await(store.renewLeases(List.of("handed"), until.plusSeconds(600), fence));
+      assertEquals(until, find("handed").leaseUntil(), "a stale owner renews nothing");
+    }
     closeOther(other);
   }
 

@@ -132,6 +132,22 @@ public final class RelayCluster implements AutoCloseable {
     return owners;
   }
 
+  /** The PENDING deliveries whose lease the node ({@code NODE_ID}) holds in the shared store: its work in hand. */
+  public List<String> leasedBy(Node node) {
+    return query("SELECT id FROM deliveries WHERE state = 'PENDING' AND lease_until IS NOT NULL AND lease_owner = '"
+        + node.id + "'");
+  }
+
+  /** How many of these deliveries are not DELIVERED in the shared store. */
+  public int undelivered(java.util.Collection<String> ids) {
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    String list = ids.stream().map(id -> "'" + id.replace("'", "''") + "'").collect(Collectors.joining(","));
+    return Integer.parseInt(query("SELECT count(*) FROM deliveries WHERE state <> 'DELIVERED' AND id IN (" + list
+        + ")").get(0));
+  }
+
   /** Deliveries not yet delivered or dead, from the shared store. */
   public int pending() {
     return Integer.parseInt(query("SELECT count(*) FROM deliveries WHERE state = 'PENDING'").get(0));
