@@ -112,6 +112,18 @@ public final class PortalQueue<R> {
     dropped.forEach(w -> w.promise().tryFail(cause));
   }
 
+  /** Up to {@code max} of the leads waiting, first in line first (a sender may prepare their requests early). */
+  public List<LeadCommand> upcoming(int max) {
+    List<LeadCommand> upcoming = new ArrayList<>(Math.min(max, waiting.size()));
+    for (Waiting<R> next : waiting) {
+      if (upcoming.size() == max) {
+        break;
+      }
+      upcoming.add(next.command());
+    }
+    return upcoming;
+  }
+
   /** Leads waiting for their turn. */
   public int queued() {
     return waiting.size();

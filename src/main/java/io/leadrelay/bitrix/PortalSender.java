@@ -108,7 +108,8 @@ final class PortalSender {
     this.clock = clock;
     this.planner = new BatchPlanner(limits.batchSize(), http.maxConcurrentPerPortal(), limits.burst(),
         limits.ratePerSecond());
-    this.repeat = new RepeatSender(config, client, policies, () -> limiter.record(Instant.now()), clock);
+    this.repeat = new RepeatSender(config, client, policies, () -> limiter.record(Instant.now()), clock,
+        this::upcoming);
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
         leads -> !owning()
             ? leads.stream().map(lead -> Future.<LeadResult>failedFuture(new NotOwnerException())).toList()
@@ -122,10 +123,9 @@ final class PortalSender {
         timer, clock,
         // Sent alone, a lead is a plain JSON crm.lead.add (looked up first if uncertain), which PHP never rewrites.
         lead -> !repeat.handles(lead) && encoder.aloneReason(ADD, lead.addRequestBody()) != null);
-    // Repeat leads go apart from plain ones: a request for them is a look-up and the actions (one more when
-    // uncertain: the ORIGIN_ID look-up).
+    // Repeat leads go apart from plain ones, and need a look-up request unless an earlier one covered them.
     queue.grouping(lead -> List.of(repeat.handles(lead), lead.uncertain()),
-        lead -> (repeat.handles(lead) ? 2 : 1) + (lead.uncertain() ? 1 : 0));
+        lead -> repeat.handles(lead) ? repeat.requestsFor(lead) : lead.uncertain() ? 2 : 1);
   }
 
   /**
@@ -212,6 +212,11 @@ final class PortalSender {
         : Future.succeededFuture(ar.succeeded()
         ? new SendOutcome.Sent(ar.result().id(), ar.result().found(), ar.result().action())
         : outcomeOf(ar.cause())));
+  }
+
+  /** The leads waiting in the queue, for look-ups made ahead of their turn. */
+  private List<LeadCommand> upcoming(int max) {
+    return queue.upcoming(max);
   }
 
   /** Leads of repeat-policy integrations: held or paused as any lead, else through {@link RepeatSender}. */

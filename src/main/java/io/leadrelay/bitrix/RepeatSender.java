@@ -60,6 +60,15 @@ final class RepeatSender {
   record Done(long id, boolean found, String action) {
   }
 
+  /**
+   * How many leads waiting behind a group are looked up with it: their findbycomm calls fill the rest of the look-up
+   * batch (400 leads with a phone and an e-mail each take 40 of its 50 commands), so a broadcast needs one look-up
+   * request per eight batches of actions rather than one per batch.
+   */
+  private static final int LOOK_AHEAD = 400;
+  /** How long a look-up made ahead stays good; a lead created since by this loop is remembered apart. */
+  private static final Duration LOOKED_UP_FOR = Duration.ofSeconds(60);
+
   /** How long a created lead is remembered for its subscriber's next webhook. */
   private static final Duration REMEMBERED = Duration.ofMinutes(10);
   private static final int REMEMBERED_MAX = 10_000;
@@ -77,12 +86,19 @@ final class RepeatSender {
   private final Map<String, Future<Done>> busy = new LinkedHashMap<>();
   /** Subscriber key → a lead this loop created lately, as it sent it (with its ID), and when. */
   private final LinkedHashMap<String, Remembered> recent = new LinkedHashMap<>(16, 0.75f, false);
+  /** Leads looked up ahead of their turn: deliveryId → the records that share their phone or e-mail. */
+  private final LinkedHashMap<String, LookedUp> ahead = new LinkedHashMap<>();
+  private final java.util.function.IntFunction<List<LeadCommand>> upcoming;
+
+  private record LookedUp(Found found, Instant at) {
+  }
 
   private record Remembered(JsonObject lead, Instant at) {
   }
 
   RepeatSender(PortalConfig config, BitrixClient client, Function<String, RepeatConfig> policies,
-               Runnable extraRequest, Clock clock) {
+               Runnable extraRequest, Clock clock, java.util.function.IntFunction<List<LeadCommand>> upcoming) {
+    this.upcoming = upcoming;
     this.config = config;
     this.client = client;
     this.policies = policies;
@@ -94,6 +110,20 @@ final class RepeatSender {
   boolean handles(LeadCommand lead) {
     RepeatConfig repeat = policies.apply(lead.integration());
     return repeat != null && repeat.looksUp();
+  }
+
+  /**
+   * The requests a group headed by {@code lead} needs at most, for the gate: the actions, a look-up unless one made
+   * ahead covers it, and the ORIGIN_ID look-up when its earlier attempt may have landed. A listing of matches is
+   * counted when it happens.
+   */
+  int requestsFor(LeadCommand lead) {
+    return 1 + (lookedUp(lead) == null ? 1 : 0) + (lead.uncertain() ? 1 : 0);
+  }
+
+  private Found lookedUp(LeadCommand lead) {
+    LookedUp done = lead.uncertain() ? null : ahead.get(lead.deliveryId());
+    return done == null || done.at().plus(LOOKED_UP_FOR).isBefore(clock.instant()) ? null : done.found();
   }
 
   /** One outcome per lead, in order; a lead that must wait for its subscriber's earlier one fails with Deferred. */
@@ -147,8 +177,8 @@ final class RepeatSender {
       if (rest.isEmpty()) {
         return Future.succeededFuture(byId);
       }
-      return matches(rest)
-          .compose(matches -> decide(rest, matches))
+      return lookUp(rest)
+          .compose(lookedUp -> decide(rest, lookedUp))
           .compose(this::withoutDoneComments)
           .map(planned -> {
             byId.putAll(act(planned));
@@ -185,6 +215,51 @@ final class RepeatSender {
 
   /** The found records: leads and contacts, as listed (with PHONE, EMAIL and dates). */
   private record Found(List<JsonObject> leads, List<JsonObject> contacts) {
+  }
+
+  /**
+   * The records that share a phone or e-mail with each lead: from a look-up made ahead, or from one made now for
+   * the leads not covered, together with the repeat leads waiting behind them.
+   */
+  private Future<Map<String, Found>> lookUp(List<LeadCommand> leads) {
+    Map<String, Found> byId = new LinkedHashMap<>();
+    List<LeadCommand> missing = new ArrayList<>();
+    for (LeadCommand lead : leads) {
+      Found found = lookedUp(lead);
+      ahead.remove(lead.deliveryId());
+      if (found != null) {
+        byId.put(lead.deliveryId(), found);
+      } else {
+        missing.add(lead);
+      }
+    }
+    if (missing.isEmpty()) {
+      return Future.succeededFuture(byId);
+    }
+    List<LeadCommand> asked = new ArrayList<>(missing);
+    Set<String> seen = new LinkedHashSet<>();
+    missing.forEach(lead -> seen.add(lead.deliveryId()));
+    for (LeadCommand next : upcoming.apply(LOOK_AHEAD)) {
+      if (handles(next) && !next.uncertain() && lookedUp(next) == null && seen.add(next.deliveryId())) {
+        asked.add(next);
+      }
+    }
+    return matches(asked).map(found -> {
+      Instant now = clock.instant();
+      for (LeadCommand lead : asked) {
+        Found own = new Found(
+            found.leads().stream().filter(r -> DuplicateFinder.shareCommunication(lead.fields(), r)).toList(),
+            found.contacts().stream().filter(r -> DuplicateFinder.shareCommunication(lead.fields(), r)).toList());
+        if (byId.containsKey(lead.deliveryId()) || missing.contains(lead)) {
+          byId.put(lead.deliveryId(), own);
+        } else {
+          ahead.put(lead.deliveryId(), new LookedUp(own, now));
+        }
+      }
+      // Leads looked up ahead and then sent by another path (or given up) must not pile up.
+      ahead.values().removeIf(done -> done.at().plus(LOOKED_UP_FOR).isBefore(now));
+      return byId;
+    });
   }
 
   /** findbycomm for every phone and e-mail of the group, then the matched records listed. */
@@ -268,10 +343,11 @@ final class RepeatSender {
   private record Planned(LeadCommand lead, RepeatDecision.Action action, boolean commented) {
   }
 
-  private Future<List<Planned>> decide(List<LeadCommand> leads, Found found) {
+  private Future<List<Planned>> decide(List<LeadCommand> leads, Map<String, Found> foundById) {
     Instant now = clock.instant();
     List<Planned> planned = new ArrayList<>();
     for (LeadCommand lead : leads) {
+      Found found = foundById.getOrDefault(lead.deliveryId(), new Found(List.of(), List.of()));
       List<JsonObject> knownLeads = new ArrayList<>(found.leads());
       Set<Object> listed = new LinkedHashSet<>();
       found.leads().forEach(l -> listed.add(String.valueOf(l.getValue("ID"))));
