@@ -90,7 +90,8 @@ final class RepeatSender {
   private final LinkedHashMap<String, LookedUp> ahead = new LinkedHashMap<>();
   private final java.util.function.IntFunction<List<LeadCommand>> upcoming;
 
-  private record LookedUp(Found found, Instant at) {
+  /** A look-up made (or under way) ahead of a lead's turn, and when it was started. */
+  private record LookedUp(Future<Found> found, Instant at) {
   }
 
   private record Remembered(JsonObject lead, Instant at) {
@@ -121,9 +122,11 @@ final class RepeatSender {
     return 1 + (lookedUp(lead) == null ? 1 : 0) + (lead.uncertain() ? 1 : 0);
   }
 
-  private Found lookedUp(LeadCommand lead) {
+  /** The look-up made ahead for the lead, done or under way; null if none is good (none, too old, or failed). */
+  private Future<Found> lookedUp(LeadCommand lead) {
     LookedUp done = lead.uncertain() ? null : ahead.get(lead.deliveryId());
-    return done == null || done.at().plus(LOOKED_UP_FOR).isBefore(clock.instant()) ? null : done.found();
+    return done == null || done.at().plus(LOOKED_UP_FOR).isBefore(clock.instant()) || done.found().failed() ? null
+        : done.found();
   }
 
   /** One outcome per lead, in order; a lead that must wait for its subscriber's earlier one fails with Deferred. */
@@ -222,35 +225,37 @@ final class RepeatSender {
    * the leads not covered, together with the repeat leads waiting behind them.
    */
   private Future<Map<String, Found>> lookUp(List<LeadCommand> leads) {
-    Map<String, Found> byId = new LinkedHashMap<>();
+    Map<String, Future<Found>> byId = new LinkedHashMap<>();
     List<LeadCommand> missing = new ArrayList<>();
     for (LeadCommand lead : leads) {
-      Found found = lookedUp(lead);
+      Future<Found> found = lookedUp(lead);
       ahead.remove(lead.deliveryId());
       if (found != null) {
-        byId.put(lead.deliveryId(), found);
+        // A look-up ahead that fails is made again for this lead alone (a request the gate did not count).
+        byId.put(lead.deliveryId(), found.recover(failure -> {
+          extraRequest.run();
+          return matches(List.of(lead)).map(all -> own(all, lead));
+        }));
       } else {
         missing.add(lead);
       }
     }
-    if (missing.isEmpty()) {
-      return Future.succeededFuture(byId);
-    }
-    List<LeadCommand> asked = new ArrayList<>(missing);
-    Set<String> seen = new LinkedHashSet<>();
-    missing.forEach(lead -> seen.add(lead.deliveryId()));
-    for (LeadCommand next : upcoming.apply(LOOK_AHEAD)) {
-      if (handles(next) && !next.uncertain() && lookedUp(next) == null && seen.add(next.deliveryId())) {
-        asked.add(next);
+    if (!missing.isEmpty()) {
+      List<LeadCommand> asked = new ArrayList<>(missing);
+      Set<String> seen = new LinkedHashSet<>();
+      missing.forEach(lead -> seen.add(lead.deliveryId()));
+      for (LeadCommand next : upcoming.apply(LOOK_AHEAD)) {
+        // Leads already covered by a look-up (even one still under way, e.g. for the request in flight beside this
+        // one) are not asked about again.
+        if (handles(next) && !next.uncertain() && lookedUp(next) == null && seen.add(next.deliveryId())) {
+          asked.add(next);
+        }
       }
-    }
-    return matches(asked).map(found -> {
+      Future<Found> all = matches(asked);
       Instant now = clock.instant();
       for (LeadCommand lead : asked) {
-        Found own = new Found(
-            found.leads().stream().filter(r -> DuplicateFinder.shareCommunication(lead.fields(), r)).toList(),
-            found.contacts().stream().filter(r -> DuplicateFinder.shareCommunication(lead.fields(), r)).toList());
-        if (byId.containsKey(lead.deliveryId()) || missing.contains(lead)) {
+        Future<Found> own = all.map(found -> own(found, lead));
+        if (seen.contains(lead.deliveryId()) && missing.contains(lead)) {
           byId.put(lead.deliveryId(), own);
         } else {
           ahead.put(lead.deliveryId(), new LookedUp(own, now));
@@ -258,8 +263,19 @@ final class RepeatSender {
       }
       // Leads looked up ahead and then sent by another path (or given up) must not pile up.
       ahead.values().removeIf(done -> done.at().plus(LOOKED_UP_FOR).isBefore(now));
-      return byId;
+    }
+    return Future.all(new ArrayList<>(byId.values())).map(done -> {
+      Map<String, Found> found = new LinkedHashMap<>();
+      byId.forEach((id, future) -> found.put(id, future.result()));
+      return found;
     });
+  }
+
+  /** Of the records found for a group, those that share a phone or e-mail with this lead. */
+  private static Found own(Found found, LeadCommand lead) {
+    return new Found(
+        found.leads().stream().filter(r -> DuplicateFinder.shareCommunication(lead.fields(), r)).toList(),
+        found.contacts().stream().filter(r -> DuplicateFinder.shareCommunication(lead.fields(), r)).toList());
   }
 
   /** findbycomm for every phone and e-mail of the group, then the matched records listed. */

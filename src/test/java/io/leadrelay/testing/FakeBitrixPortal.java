@@ -110,7 +110,7 @@ public final class FakeBitrixPortal {
 
   private final Vertx vertx;
   /** Comments, contacts, look-ups and updates: the CRM the repeat policies use. */
-  private final FakeCrm crm = new FakeCrm(this::leadFields, this::leadsById);
+  private final FakeCrm crm = new FakeCrm(this::leadFields);
 
   private FakeBitrixPortal(Vertx vertx, String code) {
     this.vertx = vertx;
@@ -199,12 +199,6 @@ public final class FakeBitrixPortal {
   /** A lead's stored fields (the live object, for updates), or null. */
   private JsonObject leadFields(long id) {
     return leads.stream().filter(lead -> lead.id() == id).map(Lead::fields).findFirst().orElse(null);
-  }
-
-  private Map<Long, JsonObject> leadsById() {
-    Map<Long, JsonObject> byId = new java.util.LinkedHashMap<>();
-    leads.forEach(lead -> byId.put(lead.id(), lead.fields()));
-    return byId;
   }
 
   /** The ids of every lead created so far, in the same order as {@link #leads()}. */
@@ -729,7 +723,7 @@ public final class FakeBitrixPortal {
     }
     long id = nextId++;
     leads.add(new Lead(id, fields.copy()));
-    crm.created(id);
+    crm.created(id, fields);
     onLead.accept(fields);
     return id;
   }

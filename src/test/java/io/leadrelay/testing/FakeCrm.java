@@ -55,27 +55,41 @@ public final class FakeCrm {
 
   /** The portal's lead fields by id (live objects: an update changes the lead). */
   private final Function<Long, JsonObject> lead;
-  private final java.util.function.Supplier<Map<Long, JsonObject>> allLeads;
   private final Map<Long, Instant[]> leadDates = new java.util.concurrent.ConcurrentHashMap<>();
+  /** "PHONE:value" / "EMAIL:value" → the leads that carry it: a portal with many leads answers a search at once. */
+  private final Map<String, java.util.SortedSet<Long>> leadIndex = new java.util.HashMap<>();
   private final Map<Long, JsonObject> contacts = new LinkedHashMap<>();
   private final Map<Long, Instant[]> contactDates = new LinkedHashMap<>();
   private final List<Comment> comments = new CopyOnWriteArrayList<>();
   private long nextContact = 1;
   private long nextComment = 1;
 
-  FakeCrm(Function<Long, JsonObject> lead, java.util.function.Supplier<Map<Long, JsonObject>> allLeads) {
+  FakeCrm(Function<Long, JsonObject> lead) {
     this.lead = lead;
-    this.allLeads = allLeads;
   }
 
   boolean handles(String method) {
     return METHODS.contains(method);
   }
 
-  /** The portal created a lead. */
-  void created(long id) {
+  /** The portal created a lead with these fields. */
+  synchronized void created(long id, JsonObject fields) {
     Instant now = Instant.now();
     leadDates.put(id, new Instant[] {now, now});
+    index(id, fields);
+  }
+
+  private void index(long id, JsonObject fields) {
+    for (String type : List.of("PHONE", "EMAIL")) {
+      if (fields.getValue(type) instanceof JsonArray rows) {
+        rows.forEach(row -> {
+          if (row instanceof JsonObject r && r.getValue("VALUE") != null) {
+            leadIndex.computeIfAbsent(type + ":" + normal(type, String.valueOf(r.getValue("VALUE"))),
+                k -> new java.util.TreeSet<>()).add(id);
+          }
+        });
+      }
+    }
   }
 
   /** A crm.lead.list row with the lead's dates, as a real portal lists them. */
@@ -138,12 +152,10 @@ public final class FakeCrm {
     String only = params.getString("entity_type");
     JsonObject result = new JsonObject();
     if (only == null || only.equals("LEAD")) {
-      List<Long> ids = new ArrayList<>();
-      allLeads.get().forEach((id, fields) -> {
-        if (has(fields, type, wanted)) {
-          ids.add(id);
-        }
-      });
+      java.util.SortedSet<Long> found = new java.util.TreeSet<>();
+      wanted.forEach(value -> found.addAll(leadIndex.getOrDefault(type + ":" + value,
+          java.util.Collections.emptySortedSet())));
+      List<Long> ids = List.copyOf(found);
       if (!ids.isEmpty()) {
         result.put("LEAD", new JsonArray(ids));
       }
@@ -191,6 +203,7 @@ public final class FakeCrm {
           }
         });
         existing.put(entry.getKey(), merged);
+        index(id, new JsonObject().put(entry.getKey(), merged));
       } else {
         existing.put(entry.getKey(), entry.getValue());
       }
