@@ -27,6 +27,13 @@ class RepeatConfigTest {
   }
 
   @Test
+  void theShippedConfigurationSpellsOutTheDefault() throws Exception {
+    JsonObject shipped = new JsonObject(java.nio.file.Files.readString(java.nio.file.Path.of("conf/config.json")));
+    assertEquals(new RepeatConfig(RepeatConfig.Policy.NEW, RepeatConfig.DEFAULT_LOOKUP_DAYS),
+        repeatOf(shipped, "default"));
+  }
+
+  @Test
   void perIntegrationInTheFile() {
     JsonObject json = new JsonObject().put("integrations", new JsonObject()
         .put("shop", new JsonObject().put("repeat", "update").put("repeatLookupDays", 7))
