@@ -274,7 +274,8 @@ public class BitrixVerticle extends VerticleBase {
     }
     metrics.operatingLimit(portal, limits.operatingLimitSeconds());
     return new PortalSender(portal, client, http, limits, delivery,
-        (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal);
+        (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal,
+        name -> integrations.containsKey(name) ? integrations.get(name).repeat() : null);
   }
 
   /** A lead command mapped on this node: sent from here if this node owns its portal, else handed to the owner. */

@@ -179,7 +179,13 @@ final class AdminRoutes {
           }
           DeliveryRecord record = found.get();
           audit(ctx, "looked at delivery " + id, 1);
-          json(ctx, 200, view.detail(record).put("mappedFields", mappedFields(record)));
+          JsonObject mapped = mappedFields(record);
+          JsonObject detail = view.detail(record).put("mappedFields", mapped);
+          // Under a repeat policy: what the policy would do with this lead (nothing is added for "new").
+          IntegrationConfig integration = integrations.get(record.delivery().integration());
+          JsonObject repeat = integration == null ? null
+              : io.leadrelay.crm.RepeatPreview.of(integration.repeat(), id, mapped);
+          json(ctx, 200, repeat == null ? detail : detail.put("repeat", repeat));
         })
         .onFailure(failure -> storeFailed(ctx, failure));
   }

@@ -51,7 +51,9 @@ public final class DrainBenchmark {
    * sends it, in a few seconds); {@code --at-once=N} posts N webhooks as fast as the relay takes them;
    * {@code --operating=LIMIT/WINDOW} the portal's operating-time limit is LIMIT seconds per WINDOW seconds (the
    * relay is told the limit, as an operator would set BITRIX_OPERATING_LIMIT_SECONDS); {@code --no-lone} skips
-   * the lone-lead latency; {@code --no-warm-up} skips the warm-up.
+   * the lone-lead latency; {@code --no-warm-up} skips the warm-up; {@code --repeat=POLICY} (with --spread or
+   * --at-once) then posts the same broadcast, of other subscribers, to a second integration on the same portal
+   * with that {@code repeat} policy, once the bucket has drained, and prints both lead rates and their ratio.
    */
   public static void main(String[] args) throws Exception {
     List<String> positional = java.util.Arrays.stream(args).filter(a -> !a.startsWith("--")).toList();
@@ -104,9 +106,14 @@ public final class DrainBenchmark {
     // A second, dry-run integration takes the warm-up traffic, so the JIT has compiled the hot path before the
     // broadcast is timed (a relay in production runs for days) without sending warm-up leads to the portal.
     Path config = dir.resolve("config.json");
-    Files.writeString(config, new JsonObject().put("integrations", new JsonObject()
+    JsonObject integrations = new JsonObject()
         .put("default", new JsonObject())
-        .put("warmup", new JsonObject().put("secret", SECRET))).encode());
+        .put("warmup", new JsonObject().put("secret", SECRET));
+    if (flags.containsKey("repeat")) {
+      integrations.put("repeat", new JsonObject().put("secret", SECRET).put("repeat", flags.get("repeat"))
+          .put("portal", new JsonObject().put("webhookUrl", portal.webhookUrl())));
+    }
+    Files.writeString(config, new JsonObject().put("integrations", integrations).encode());
     builder.environment().put("CONFIG_PATH", config.toString());
     Process relay = builder.start();
     try {
@@ -128,8 +135,18 @@ public final class DrainBenchmark {
       }
       Broadcast shape = flags.containsKey("spread") ? new Broadcast(Integer.parseInt(flags.get("spread")), seconds)
           : flags.containsKey("at-once") ? new Broadcast(Integer.parseInt(flags.get("at-once")), 0) : null;
-      broadcast(vertx, port, seconds, shape, portal, createdAt, duplicates, costPerLead, operatingLimit,
-          windowMillis);
+      double plain = broadcast(vertx, port, seconds, shape, portal, createdAt, duplicates, costPerLead,
+          operatingLimit, windowMillis, "default", 0);
+      if (flags.containsKey("repeat") && shape != null) {
+        // The same bucket, emptied again: 50 requests drain in 25 s.
+        Thread.sleep(30_000);
+        System.out.printf("the same broadcast, other subscribers, to an integration with repeat=%s; load average"
+            + " %s%n", flags.get("repeat"), Files.readString(Path.of("/proc/loadavg")).trim());
+        double repeat = broadcast(vertx, port, seconds, shape, portal, createdAt, duplicates, costPerLead,
+            operatingLimit, windowMillis, "repeat", 1_000_000);
+        System.out.printf("lead rate: plain %.1f leads/s, repeat=%s %.1f leads/s: %.0f%% of plain%n", plain,
+            flags.get("repeat"), repeat, 100 * repeat / plain);
+      }
       System.out.printf("relay peak RSS (VmHWM): %s%n", peakRss(relay.pid()));
     } finally {
       relay.destroy();
@@ -202,9 +219,11 @@ public final class DrainBenchmark {
    * them, while the relay is already draining: accepted per second come from wrk; the drain ends when every
    * accepted webhook's lead exists.
    */
-  private static void broadcast(Vertx vertx, int port, double seconds, Broadcast shape, FakeBitrixPortal portal,
-                                Map<String, Long> createdAt, AtomicInteger duplicates, double costPerLead,
-                                double operatingLimit, long windowMillis) throws Exception {
+  /** @return leads per second: accepted webhooks over the time until the last lead existed */
+  private static double broadcast(Vertx vertx, int port, double seconds, Broadcast shape, FakeBitrixPortal portal,
+                                  Map<String, Long> createdAt, AtomicInteger duplicates, double costPerLead,
+                                  double operatingLimit, long windowMillis, String integration, int subscribers)
+      throws Exception {
     int callsBefore = portal.calls().size();
     int refusalsBefore = portal.refusals();
     int blocksBefore = portal.operatingTimeBlocks();
@@ -217,7 +236,7 @@ public final class DrainBenchmark {
       // the portal's answers and its bucket's count, which the relay would see as jitter.
       Vertx clients = Vertx.vertx();
       try {
-        accepted = post(clients, port, shape);
+        accepted = post(clients, port, shape, integration, subscribers);
       } finally {
         clients.close();
       }
@@ -258,6 +277,7 @@ public final class DrainBenchmark {
         bucketMinimum, operatingMinimum, drainSeconds / minimum, requests, portal.refusals() - refusalsBefore,
         100.0 * (portal.refusals() - refusalsBefore) / Math.max(1, requests),
         portal.operatingTimeBlocks() - blocksBefore, leads, accepted, duplicates.get());
+    return accepted / drainSeconds;
   }
 
   /** When each webhook of the Java client's broadcast was answered 200 (nanoTime). */
@@ -289,7 +309,8 @@ public final class DrainBenchmark {
    * Posts the broadcast from a Vert.x client (64 connections, distinct bodies), each webhook at its due time; the
    * number accepted (200).
    */
-  private static long post(Vertx vertx, int port, Broadcast shape) throws Exception {
+  private static long post(Vertx vertx, int port, Broadcast shape, String integration, int subscribers)
+      throws Exception {
     ACCEPTED_AT.clear();
     WebClient client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(64));
@@ -305,9 +326,11 @@ public final class DrainBenchmark {
       // At most 64 in flight at once when posting "at once", as wrk -c64 would.
       while (next.get() < due && (shape.seconds() > 0 || next.get() - (shape.count() - done.getCount()) < 64)) {
         int i = next.getAndIncrement();
-        client.post(port, "127.0.0.1", "/webhook/default/" + SECRET).putHeader("Content-Type", "application/json")
-            .sendBuffer(Buffer.buffer("{\"bothelp_user_id\":" + (run * 100_000 + i) + ",\"name\":\"broadcast " + i
-                + "\",\"phone\":\"79999999999\"}"))
+        // Each subscriber a phone of their own: with a repeat policy one phone would be one subscriber.
+        client.post(port, "127.0.0.1", "/webhook/" + integration + "/" + SECRET)
+            .putHeader("Content-Type", "application/json")
+            .sendBuffer(Buffer.buffer("{\"bothelp_user_id\":" + (run * 100_000 + i) + ",\"name\":\"broadcast "
+                + integration + " " + i + "\",\"phone\":\"7" + (9_000_000_000L + subscribers + i) + "\"}"))
             .onComplete(ar -> {
               if (ar.succeeded() && ar.result().statusCode() == 200) {
                 accepted.incrementAndGet();

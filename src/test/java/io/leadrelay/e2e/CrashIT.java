@@ -51,6 +51,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * on the same port and data directory. Every webhook answered 200 must end as exactly one lead; a webhook whose
  * answer was lost in a kill may or may not become a lead, but never two.
  *
+ * <p>A second run does the same under {@code REPEAT_POLICY=comment}, with every subscriber of the last quarter of
+ * the stream one who already wrote in its first half: each subscriber must end as exactly one lead, and every
+ * accepted webhook as exactly one thing in Bitrix24 (its subscriber's lead, or one timeline comment on it).
+ *
  * <p>The portal's faults come from a seed printed at the start; {@code -Dcrash.seed=<seed>} replays the same fault
  * sequence (the interleaving with the kills still depends on timing).
  */
@@ -69,8 +73,14 @@ class CrashIT {
   private static final Pattern IN_FLIGHT =
       Pattern.compile("(\\d+) deliveries were in flight when the relay last stopped");
 
+  /** Under a repeat policy, webhooks from this number on come from subscribers who already wrote. */
+  private static final int REPEATS_FROM = 450;
+
   @TempDir
   Path dir;
+
+  /** The relay's REPEAT_POLICY, or null for the default (a new lead every time). */
+  private volatile String repeatPolicy;
 
   private final Map<String, Integer> accepted = new ConcurrentHashMap<>();
   private final Set<String> acceptedTwice = ConcurrentHashMap.newKeySet();
@@ -89,6 +99,16 @@ class CrashIT {
 
   @Test
   void webhooksAnswered200BecomeExactlyOneLeadEachThroughKillsAndPortalFaults(Vertx vertx) throws Exception {
+    run(vertx);
+  }
+
+  @Test
+  void underTheCommentPolicyEachSubscriberIsOneLeadAndEachWebhookLandsOnce(Vertx vertx) throws Exception {
+    repeatPolicy = "comment";
+    run(vertx);
+  }
+
+  private void run(Vertx vertx) throws Exception {
     Path jar = JAR.toAbsolutePath();
     assertTrue(Files.isRegularFile(jar), "CrashIT runs the fat jar " + jar + ", which is missing: build it with"
         + " `mvn package` (`mvn verify` builds it before running the integration tests)");
@@ -123,26 +143,27 @@ class CrashIT {
       kills++;
       relay.start();
 
-      waitUntil(Duration.ofSeconds(90), () -> leadOrigins(portal).keySet().containsAll(accepted.keySet()),
+      waitUntil(Duration.ofSeconds(90), () -> landed(portal).keySet().containsAll(accepted.keySet()),
           () -> "a lead for every accepted webhook (" + missing(portal).size() + " missing)");
       // Every accepted webhook has its lead; wait for the rest (unacknowledged ones, retries) to settle, then watch
       // several sweeps go by to catch a late second lead.
       waitUntil(Duration.ofSeconds(30), () -> relay.backlog() == 0, () -> "the relay's backlog to drain");
-      int settled = portal.leads().size();
+      int settled = portal.leads().size() + portal.crm().comments().size();
       boolean backlogReappeared = false;
       long watchUntil = System.nanoTime() + Duration.ofMillis(1500).toNanos();
       while (System.nanoTime() < watchUntil) {
         backlogReappeared |= relay.backlog() > 0;
         Thread.sleep(100);
       }
-      int lateLeads = portal.leads().size() - settled;
+      int lateLeads = portal.leads().size() + portal.crm().comments().size() - settled;
 
       Map<String, List<JsonObject>> byOrigin = leadOrigins(portal);
       int duplicates = byOrigin.values().stream().mapToInt(leads -> leads.size() - 1).sum();
       long unacknowledged = byOrigin.keySet().stream().filter(id -> !accepted.containsKey(id)).count();
-      System.out.printf("CrashIT: sent=%d accepted=%d leads=%d duplicates=%d unacknowledged-but-created=%d kills=%d"
-              + " seed=%d elapsed=%ds%n", sent.get(), accepted.size(), portal.leads().size(), duplicates,
-          unacknowledged, kills, seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
+      System.out.printf("CrashIT: repeat=%s sent=%d accepted=%d leads=%d comments=%d duplicates=%d"
+              + " unacknowledged-but-created=%d kills=%d seed=%d elapsed=%ds%n", repeatPolicy, sent.get(),
+          accepted.size(), portal.leads().size(), portal.crm().comments().size(), duplicates, unacknowledged, kills,
+          seed, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
       System.out.printf("CrashIT: posts=%d refused-connections=%d lost-answers=%d other-answers=%d faults=%s"
               + " found-by-lookup=%d kills-while-a-lead-was-created=%d in-flight-at-restart=%s"
               + " leads-without-success-line=%d accepted-without-webhook-line=%d%n", attempts.get(),
@@ -155,9 +176,26 @@ class CrashIT {
         assertFalse(backlogReappeared, "the backlog stays empty once drained");
         assertTrue(acceptedTwice.isEmpty(), "one delivery id was given to two different webhooks: " + acceptedTwice);
         assertEquals(Map.of(), duplicateOrigins(byOrigin), "ORIGIN_IDs with more than one lead");
-        assertEquals(List.of(), missing(portal), "accepted webhooks without a lead");
-        accepted.forEach((id, n) -> assertEquals("Crash " + n, byOrigin.get(id).get(0).getString("NAME"),
-            "the lead of delivery " + id + " carries its own webhook's name"));
+        assertEquals(List.of(), missing(portal), "accepted webhooks without a lead (or, under a repeat policy, a"
+            + " comment)");
+        assertEquals(Map.of(), landedTwice(portal), "deliveries that became more than one lead or comment");
+        accepted.forEach((id, n) -> {
+          if (byOrigin.containsKey(id)) {
+            assertEquals("Crash " + n, byOrigin.get(id).get(0).getString("NAME"),
+                "the lead of delivery " + id + " carries its own webhook's name");
+          }
+        });
+        if (repeatPolicy != null) {
+          Map<String, Long> leadsPerPhone = portal.leads().stream().collect(Collectors.groupingBy(
+              lead -> lead.getJsonArray("PHONE").getJsonObject(0).getString("VALUE"), Collectors.counting()));
+          assertEquals(Map.of(), leadsPerPhone.entrySet().stream().filter(e -> e.getValue() > 1)
+              .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)), "subscribers with two leads");
+          // A repeat whose subscriber's first webhook was accepted too: one of the two is a comment.
+          Set<Integer> numbers = Set.copyOf(accepted.values());
+          assertTrue(portal.crm().comments().size() >= numbers.stream()
+              .filter(n -> n >= REPEATS_FROM && numbers.contains(n - REPEATS_FROM)).count(),
+              "every accepted repeat of an accepted subscriber became a comment");
+        }
       } catch (AssertionError e) {
         printDiagnostics(relay, byOrigin, portal);
         throw e;
@@ -192,7 +230,8 @@ class CrashIT {
   private void send(RelayProcess relay, AtomicInteger next) {
     for (int n = next.getAndIncrement(); n < WEBHOOKS && !stopSending; n = next.getAndIncrement()) {
       sent.incrementAndGet();
-      String body = "{\"name\":\"Crash " + n + "\",\"phone\":\"+7999" + String.format("%07d", n) + "\"}";
+      int subscriber = repeatPolicy != null && n >= REPEATS_FROM ? n - REPEATS_FROM : n;
+      String body = "{\"name\":\"Crash " + n + "\",\"phone\":\"+7999" + String.format("%07d", subscriber) + "\"}";
       long giveUpAt = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!stopSending) {
         attempts.incrementAndGet();
@@ -251,6 +290,30 @@ class CrashIT {
     return portal.leads().stream().collect(Collectors.groupingBy(lead -> String.valueOf(lead.getString("ORIGIN_ID"))));
   }
 
+  /** Delivery id → how many things it became: leads by ORIGIN_ID, and timeline comments by their marker. */
+  private static Map<String, Integer> landed(FakeBitrixPortal portal) {
+    Map<String, Integer> landed = new java.util.HashMap<>();
+    leadOrigins(portal).forEach((id, leads) -> landed.merge(id, leads.size(), Integer::sum));
+    Pattern marker = Pattern.compile("\\[LeadRelay delivery ([A-Za-z0-9_-]+)\\]");
+    for (io.leadrelay.testing.FakeCrm.Comment comment : portal.crm().comments()) {
+      Matcher m = marker.matcher(comment.text());
+      if (m.find()) {
+        landed.merge(m.group(1), 1, Integer::sum);
+      }
+    }
+    return landed;
+  }
+
+  private static Map<String, Integer> landedTwice(FakeBitrixPortal portal) {
+    Map<String, Integer> twice = new TreeMap<>();
+    landed(portal).forEach((id, n) -> {
+      if (n > 1) {
+        twice.put(id, n);
+      }
+    });
+    return twice;
+  }
+
   private static Map<String, Integer> duplicateOrigins(Map<String, List<JsonObject>> byOrigin) {
     Map<String, Integer> duplicates = new TreeMap<>();
     byOrigin.forEach((origin, leads) -> {
@@ -262,7 +325,7 @@ class CrashIT {
   }
 
   private List<String> missing(FakeBitrixPortal portal) {
-    Set<String> origins = leadOrigins(portal).keySet();
+    Set<String> origins = landed(portal).keySet();
     return accepted.keySet().stream().filter(id -> !origins.contains(id)).sorted().toList();
   }
 
@@ -373,6 +436,9 @@ class CrashIT {
       env.put("SWEEP_INTERVAL_MS", "200");
       env.put("LEASE_SECONDS", "5");
       env.put("STORE_SYNCHRONOUS", "FULL");
+      if (repeatPolicy != null) {
+        env.put("REPEAT_POLICY", repeatPolicy);
+      }
       process = builder.start();
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (!live()) {

@@ -109,6 +109,8 @@ public final class FakeBitrixPortal {
   private final java.util.Set<String> numberFields = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private final Vertx vertx;
+  /** Comments, contacts, look-ups and updates: the CRM the repeat policies use. */
+  private final FakeCrm crm = new FakeCrm(this::leadFields);
 
   private FakeBitrixPortal(Vertx vertx, String code) {
     this.vertx = vertx;
@@ -187,6 +189,16 @@ public final class FakeBitrixPortal {
   /** The fields of every lead created so far, in order (copies). */
   public List<JsonObject> leads() {
     return leads.stream().map(lead -> lead.fields().copy()).toList();
+  }
+
+  /** Timeline comments, contacts, duplicate search and lead updates of this portal. */
+  public FakeCrm crm() {
+    return crm;
+  }
+
+  /** A lead's stored fields (the live object, for updates), or null. */
+  private JsonObject leadFields(long id) {
+    return leads.stream().filter(lead -> lead.id() == id).map(Lead::fields).findFirst().orElse(null);
   }
 
   /** The ids of every lead created so far, in the same order as {@link #leads()}. */
@@ -462,6 +474,10 @@ public final class FakeBitrixPortal {
       batch(request, body);
     } else if (method.equals("crm.lead.list")) {
       list(request, body);
+    } else if (crm.handles(method)) {
+      FakeCrm.Answer answer = crm.call(method, body);
+      json(request, answer.status(), answer.error() != null ? answer.error()
+          : new JsonObject().put("result", answer.result()).put("time", time(0.01, 0)));
     } else {
       answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
     }
@@ -554,6 +570,19 @@ public final class FakeBitrixPortal {
     int question = command.indexOf('?');
     String method = question >= 0 ? command.substring(0, question) : command;
     JsonObject params = substitute(PhpQuery.decode(question >= 0 ? command.substring(question + 1) : ""), earlier);
+    if (method.equals("crm.lead.list")) {
+      results.put(slot, listAnswer(params).getValue("result"));
+      return null;
+    }
+    if (crm.handles(method)) {
+      FakeCrm.Answer answer = crm.call(method, params);
+      if (answer.error() != null) {
+        return answer.error();
+      }
+      results.put(slot, answer.result());
+      times.put(slot, time(0.01, 0));
+      return null;
+    }
     if (!method.equals("crm.lead.add")) {
       return new JsonObject().put("error", "ERROR_METHOD_NOT_FOUND").put("error_description", "Method not found!");
     }
@@ -694,6 +723,7 @@ public final class FakeBitrixPortal {
     }
     long id = nextId++;
     leads.add(new Lead(id, fields.copy()));
+    crm.created(id, fields);
     onLead.accept(fields);
     return id;
   }
@@ -736,14 +766,23 @@ public final class FakeBitrixPortal {
   }
 
   private void list(HttpServerRequest request, JsonObject body) {
+    json(request, 200, listAnswer(body).put("time", time(0.01, 0)));
+  }
+
+  /** crm.lead.list's answer ({@code result}, {@code total}, {@code next}), on its own or in a batch. */
+  private JsonObject listAnswer(JsonObject body) {
     JsonObject filter = body.getValue("filter") instanceof JsonObject f ? f : new JsonObject();
     List<JsonObject> found = new ArrayList<>();
     for (Lead lead : leads) {
       if (matches(lead, filter)) {
-        found.add(lead.fields().copy().put("ID", String.valueOf(lead.id())));
+        found.add(crm.dated(lead.id(), lead.fields().copy().put("ID", String.valueOf(lead.id()))));
       }
     }
-    int start = Math.max(0, body.getInteger("start", 0));
+    int start = body.getValue("start") instanceof String text && text.matches("\\d{1,9}") ? Integer.parseInt(text)
+        : Math.max(0, body.getInteger("start", 0));
+    if (body.getValue("order") instanceof JsonObject order && "DESC".equalsIgnoreCase(order.getString("ID"))) {
+      java.util.Collections.reverse(found);
+    }
     JsonObject answer = new JsonObject()
         .put("result", new JsonArray(found.subList(Math.min(start, found.size()),
             Math.min(start + PAGE, found.size()))))
@@ -751,14 +790,14 @@ public final class FakeBitrixPortal {
     if (start + PAGE < found.size()) {
       answer.put("next", start + PAGE);
     }
-    json(request, 200, answer.put("time", time(0.01, 0)));
+    return answer;
   }
 
   private static boolean matches(Lead lead, JsonObject filter) {
     for (Map.Entry<String, Object> condition : filter) {
       String key = condition.getKey();
       if (key.startsWith("@")) {
-        Object value = lead.fields().getValue(key.substring(1));
+        Object value = key.equals("@ID") ? lead.id() : lead.fields().getValue(key.substring(1));
         JsonArray allowed = condition.getValue() instanceof JsonArray array ? array : new JsonArray();
         if (value == null || allowed.stream().map(String::valueOf).noneMatch(String.valueOf(value)::equals)) {
           return false;

@@ -14,6 +14,7 @@ import io.leadrelay.config.MetricsConfig;
 import io.leadrelay.metrics.MetricsBackend;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
+import io.leadrelay.config.RepeatConfig;
 import io.leadrelay.config.StoreConfig;
 import io.leadrelay.store.PgSettings;
 import io.leadrelay.mapping.MappingConfig;
@@ -77,6 +78,16 @@ public final class TestRelay {
       relay.portal = portal;
       return relay;
     }));
+  }
+
+  /** A fake portal and a relay whose "default" integration delivers to it under a {@code repeat} policy. */
+  public static Future<TestRelay> startWithPortal(Vertx vertx, Path dir, RepeatConfig repeat) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
+        Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
+        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), repeat).map(relay -> {
+          relay.portal = portal;
+          return relay;
+        }));
   }
 
   /** The fake portal {@link #startWithPortal} started, or null. */
@@ -187,7 +198,7 @@ public final class TestRelay {
                                                    MetricsBackend backend) {
     return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
         Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
-        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), AlertConfig.none(), metrics, backend).map(relay -> {
+        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), AlertConfig.none(), metrics, backend, RepeatConfig.NEW).map(relay -> {
           relay.portal = portal;
           return relay;
         }));
@@ -196,23 +207,32 @@ public final class TestRelay {
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, RepeatConfig.NEW);
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
+                                         RepeatConfig repeat) {
     return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, AlertConfig.none(),
-        MetricsConfig.disabled(), null);
+        MetricsConfig.disabled(), null, repeat);
   }
 
   /** A relay whose "default" integration delivers to the given portal URL, alerting as {@code alerts} says. */
   public static Future<TestRelay> startWithAlerts(Vertx vertx, Path dir, String portalUrl, DeliveryConfig delivery,
                                                   AlertConfig alerts) {
     return start(vertx, dir, Optional.of(PortalConfig.parse("test", portalUrl)), MappingConfig.defaults(), http(),
-        delivery, LIMITS, BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), alerts, MetricsConfig.disabled(), null);
+        delivery, LIMITS, BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), alerts, MetricsConfig.disabled(), null,
+        RepeatConfig.NEW);
   }
 
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
-                                         AlertConfig alerts, MetricsConfig metrics, MetricsBackend backend) {
+                                         AlertConfig alerts, MetricsConfig metrics, MetricsBackend backend,
+                                         RepeatConfig repeat) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
-    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
+    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping, repeat));
     RelayConfig config = new RelayConfig(
         http,
         dir.resolve("data"),
