@@ -94,6 +94,7 @@ public final class ConfigParser {
     keys.put("BITRIX_ASSIGNED_BY_ID", "integrations.default.mapping.assignedById");
     keys.put("BITRIX_SOURCE_ID", "integrations.default.mapping.sourceId");
     keys.put("LEAD_TITLE", "integrations.default.mapping.title");
+    keys.put("PHONE_REGION", "integrations.default.mapping.phoneRegion");
     return Map.copyOf(keys);
   }
 
