@@ -65,6 +65,7 @@ public class BitrixVerticle extends VerticleBase {
   private Context context;
   private DeliveryOutcomes outcomes;
   private BitrixClient client;
+  private CrmModeWatch crmModes;
   private long leaseTimer = -1;
 
   public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
@@ -103,6 +104,7 @@ public class BitrixVerticle extends VerticleBase {
         sender.observeTime(method, time);
       }
     });
+    crmModes = new CrmModeWatch(vertx, client);
     outcomes = new DeliveryOutcomes(new Deliveries(store), new RetryPolicy(delivery, RandomGenerator.getDefault()),
         vertx.eventBus(), integrations.keySet());
     integrations.keySet().stream().sorted().forEach(name -> {
@@ -113,6 +115,7 @@ public class BitrixVerticle extends VerticleBase {
       }
       PortalConfig portal = integration.portal().orElseThrow();
       portals.computeIfAbsent(portal, this::newPortal).users().add(name);
+      crmModes.watch(portal);
       LOG.info("Integration {}: sends leads to {}", name, portal.masked());
       warnIfNoTokens(name, portal);
     });
@@ -230,6 +233,9 @@ public class BitrixVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(leaseTimer);
+    if (crmModes != null) {
+      crmModes.stop();
+    }
     ownedAddresses.values().forEach(MessageConsumer::unregister);
     ownedAddresses.clear();
     if (ownership != Ownership.SOLE) {
@@ -346,6 +352,9 @@ public class BitrixVerticle extends VerticleBase {
         PortalSender portal = config == null ? null : portals.get(config);
         JsonObject json = entry.getValue().toJson(config, portal == null ? null : portal.queue());
         json.mergeIn(portal == null ? new JsonObject().put("state", "active") : portal.state().toJson(now));
+        if (config != null) {
+          json.put("crmMode", crmModes.mode(config).label());
+        }
         Backlog backlog = byIntegration.get(name);
         json.put("backlog", backlog == null ? 0 : backlog.pending());
         json.put("oldestPendingAgeSeconds", backlog == null || backlog.oldestPendingReceivedAt() == null ? null

@@ -107,6 +107,7 @@ public final class FakeBitrixPortal {
   private final java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicInteger blocks = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.Set<String> numberFields = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final FakeCrm crm = new FakeCrm();
 
   private final Vertx vertx;
 
@@ -185,6 +186,11 @@ public final class FakeBitrixPortal {
   }
 
   /** The fields of every lead created so far, in order (copies). */
+  /** Its deals, contacts and CRM mode (classic unless set). */
+  public FakeCrm crm() {
+    return crm;
+  }
+
   public List<JsonObject> leads() {
     return leads.stream().map(lead -> lead.fields().copy()).toList();
   }
@@ -413,7 +419,7 @@ public final class FakeBitrixPortal {
       }
       if (oauth != null && oauthPath.matches()) {
         JsonObject body = parse(buffer);
-        calls.add(new Call(oauthPath.group(1), request.path(), body));
+        record(new Call(oauthPath.group(1), request.path(), body));
         Reply refused = oauth.check(body.getValue("auth"));
         if (refused != null) {
           answer(request, refused, body);
@@ -431,7 +437,7 @@ public final class FakeBitrixPortal {
       }
       String method = path.group(3);
       JsonObject body = parse(buffer);
-      calls.add(new Call(method, request.path(), body));
+      record(new Call(method, request.path(), body));
       if (!path.group(2).equals(code)) {
         answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"), body);
       } else {
@@ -440,10 +446,23 @@ public final class FakeBitrixPortal {
     });
   }
 
+  /**
+   * Keeps a call for {@link #calls()}. The hourly CRM-mode question is counted apart ({@link FakeCrm#modeQuestions}):
+   * tests count the requests that carry leads.
+   */
+  private void record(Call call) {
+    if (!"crm.settings.mode.get".equals(call.method())) {
+      calls.add(call);
+    }
+  }
+
   /** A request that passed authentication (the webhook code or the OAuth access token). */
   private void dispatch(HttpServerRequest request, String method, JsonObject body) {
     FakeLimits limits = this.limits;
-    if (limits != null && !limits.request()) {
+    if (method.equals("crm.settings.mode.get")) {
+      // One request an hour: left out of the modelled bucket so that limit tests measure what leads cost.
+      crm(request, method, body);
+    } else if (limits != null && !limits.request()) {
       refusals.incrementAndGet();
       answer(request, Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), body);
     } else if (method.equals("crm.lead.add")) {
@@ -462,6 +481,8 @@ public final class FakeBitrixPortal {
       batch(request, body);
     } else if (method.equals("crm.lead.list")) {
       list(request, body);
+    } else if (FakeCrm.METHODS.contains(method)) {
+      crm(request, method, body);
     } else {
       answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
     }
@@ -480,6 +501,7 @@ public final class FakeBitrixPortal {
    */
   private void batch(HttpServerRequest request, JsonObject body) {
     JsonObject cmd = body.getValue("cmd") instanceof JsonObject c ? c : new JsonObject();
+    boolean halt = "1".equals(String.valueOf(body.getValue("halt")));
     Reply head = script.peek();
     boolean scripted = head != null;
     if (!scripted) {
@@ -508,10 +530,15 @@ public final class FakeBitrixPortal {
     JsonObject errors = new JsonObject();
     JsonObject times = new JsonObject();
     JsonObject byName = new JsonObject();
+    boolean[] halted = {false};
     cmd.forEach(entry -> {
+      if (halted[0]) {
+        return; // halt: 1 stops at the first failed command
+      }
       JsonObject outcome = command(entry.getValue().toString(), results, errors, times, byName);
       if (outcome != null) {
         errors.put(entry.getKey(), outcome);
+        halted[0] = halt;
       } else {
         byName.put(entry.getKey(), results.getValue(String.valueOf(results.size() + errors.size() - 1)));
       }
@@ -554,6 +581,16 @@ public final class FakeBitrixPortal {
     int question = command.indexOf('?');
     String method = question >= 0 ? command.substring(0, question) : command;
     JsonObject params = substitute(PhpQuery.decode(question >= 0 ? command.substring(question + 1) : ""), earlier);
+    if (FakeCrm.METHODS.contains(method)) {
+      FakeCrm.Answer answer = crm.call(method, params, this::leadRows);
+      if (answer.error() != null) {
+        return answer.error();
+      }
+      results.put(slot, answer.result() instanceof JsonObject page && page.containsKey("total")
+          ? page.getValue("result") : answer.result());
+      times.put(slot, time(0.02, 0));
+      return null;
+    }
     if (!method.equals("crm.lead.add")) {
       return new JsonObject().put("error", "ERROR_METHOD_NOT_FOUND").put("error_description", "Method not found!");
     }
@@ -693,7 +730,7 @@ public final class FakeBitrixPortal {
       return null;
     }
     long id = nextId++;
-    leads.add(new Lead(id, fields.copy()));
+    leads.add(new Lead(id, crm.leadAdded(id, fields.copy())));
     onLead.accept(fields);
     return id;
   }
@@ -733,6 +770,43 @@ public final class FakeBitrixPortal {
     }
     reference.appendTail(out);
     return out.toString();
+  }
+
+  /**
+   * A deal, contact or CRM-mode call as JSON. Adds follow the script like crm.lead.add (a scripted error, a lost
+   * answer after creating), so that exactly-once can be tested for deals too.
+   */
+  private void crm(HttpServerRequest request, String method, JsonObject body) {
+    if (method.endsWith(".add")) {
+      Reply reply = nextReply();
+      if (reply.kind() != Reply.Kind.CREATED && reply.kind() != Reply.Kind.CREATE_THEN_DROP) {
+        answer(request, reply, body);
+        return;
+      }
+      FakeCrm.Answer added = crm.call(method, body, this::leadRows);
+      if (reply.kind() == Reply.Kind.CREATE_THEN_DROP && added.error() == null) {
+        request.connection().close();
+        return;
+      }
+      crmAnswer(request, added);
+      return;
+    }
+    crmAnswer(request, crm.call(method, body, this::leadRows));
+  }
+
+  private static void crmAnswer(HttpServerRequest request, FakeCrm.Answer answer) {
+    if (answer.error() != null) {
+      json(request, answer.status(), answer.error());
+    } else if (answer.result() instanceof JsonObject page && page.containsKey("total")) {
+      json(request, 200, page.copy().put("time", time(0.01, 0)));
+    } else {
+      json(request, 200, new JsonObject().put("result", answer.result()).put("time", time(0.02, 0)));
+    }
+  }
+
+  /** The leads as crm.lead.list rows, for the duplicate search. */
+  private List<JsonObject> leadRows() {
+    return leads.stream().map(lead -> lead.fields().copy().put("ID", String.valueOf(lead.id()))).toList();
   }
 
   private void list(HttpServerRequest request, JsonObject body) {
