@@ -255,7 +255,8 @@ public class BitrixVerticle extends VerticleBase {
           portal.oauth() != null ? "OAuth tokens travel" : "webhook code travels");
     }
     return new PortalSender(portal, client, http, limits, delivery,
-        (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal);
+        (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal,
+        name -> integrations.containsKey(name) ? integrations.get(name).repeat() : null);
   }
 
   /** A lead command mapped on this node: sent from here if this node owns its portal, else handed to the owner. */

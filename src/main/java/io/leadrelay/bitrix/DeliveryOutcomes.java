@@ -126,7 +126,7 @@ final class DeliveryOutcomes {
     statuses.get(command.integration()).succeeded(now);
     portal.progress().progressed(now);
     resume(portal, now);
-    Attempt attempt = new Attempt(now, lead.found() ? "found" : "created", null, null, null, null, command.fields());
+    Attempt attempt = new Attempt(now, lead.action(), null, null, null, null, command.fields());
     record(of(portal).markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () ->
         publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.leadId(), false,
             elapsedMs(command), portal.config().masked(), null, lead.found())));

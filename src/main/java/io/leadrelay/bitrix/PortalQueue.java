@@ -57,6 +57,9 @@ public final class PortalQueue<R> {
   /** Leads that may not share a request (a batch would change or drop their values): decided once, on submit. */
   private final java.util.function.Predicate<LeadCommand> alone;
   private final Deque<Waiting<R>> waiting = new ArrayDeque<>();
+  /** Leads of one kind share a request; the requests a request for a kind of lead may need, at most. */
+  private java.util.function.Function<LeadCommand, Object> kind = LeadCommand::uncertain;
+  private java.util.function.ToIntFunction<LeadCommand> requests = command -> command.uncertain() ? 2 : 1;
   private int inFlight;
   private boolean dispatching;
   private boolean timerSet;
@@ -80,6 +83,17 @@ public final class PortalQueue<R> {
     this.alone = alone;
   }
 
+  /**
+   * Which leads may share a request ({@code kind}: equal kinds) and how many requests the gate counts for one whose
+   * head is a given lead: by default certain and uncertain leads apart, an uncertain group two (look-up, add).
+   */
+  public PortalQueue<R> grouping(java.util.function.Function<LeadCommand, Object> kind,
+                                 java.util.function.ToIntFunction<LeadCommand> requests) {
+    this.kind = kind;
+    this.requests = requests;
+    return this;
+  }
+
   /** Queues a lead; the future completes with its outcome once it has had its turn. */
   public Future<R> submit(LeadCommand command) {
     Promise<R> promise = Promise.promise();
@@ -96,6 +110,18 @@ public final class PortalQueue<R> {
     List<Waiting<R>> dropped = new ArrayList<>(waiting);
     waiting.clear();
     dropped.forEach(w -> w.promise().tryFail(cause));
+  }
+
+  /** Up to {@code max} of the leads waiting, first in line first (a sender may prepare their requests early). */
+  public List<LeadCommand> upcoming(int max) {
+    List<LeadCommand> upcoming = new ArrayList<>(Math.min(max, waiting.size()));
+    for (Waiting<R> next : waiting) {
+      if (upcoming.size() == max) {
+        break;
+      }
+      upcoming.add(next.command());
+    }
+    return upcoming;
   }
 
   /** Leads waiting for their turn. */
@@ -120,7 +146,7 @@ public final class PortalQueue<R> {
         int ready = nextRequestSize();
         java.time.Instant now = clock.instant();
         Waiting<R> head = waiting.peek();
-        BatchPlan plan = gate.open(now, head.command().uncertain() ? 2 : 1, ready,
+        BatchPlan plan = gate.open(now, requests.applyAsInt(head.command()), ready,
             Duration.between(head.since(), now));
         if (plan instanceof BatchPlan.Wait wait) {
           timerSet = true;
@@ -150,10 +176,10 @@ public final class PortalQueue<R> {
     if (waiting.peek().alone()) {
       return 1;
     }
-    boolean uncertain = waiting.peek().command().uncertain();
+    Object headKind = kind.apply(waiting.peek().command());
     int size = 0;
     for (Waiting<R> next : waiting) {
-      if (size == maxBatch || next.command().uncertain() != uncertain || next.alone()) {
+      if (size == maxBatch || !kind.apply(next.command()).equals(headKind) || next.alone()) {
         break;
       }
       size++;

@@ -4,6 +4,7 @@ import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.PortalConfig;
+import io.leadrelay.config.RepeatConfig;
 import io.leadrelay.delivery.PortalState;
 import io.leadrelay.delivery.StallWatch;
 import io.leadrelay.mapping.LeadCommand;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * The sending loop of one Bitrix24 portal, shared by the integrations that deliver to it (Bitrix24 counts limits per
@@ -70,12 +72,26 @@ final class PortalSender {
   private BooleanSupplier stillOwner = () -> true;
   private Fence fence;
 
-  /** A lead that exists: created now, or found from an earlier attempt. */
-  private record LeadResult(long id, boolean found) {
+  /** A lead that exists: created now, or found from an earlier attempt; under a repeat policy, what was done. */
+  private record LeadResult(long id, boolean found, String action) {
+
+    LeadResult(long id, boolean found) {
+      this(id, found, found ? "found" : "created");
+    }
   }
+
+  /** The leads of integrations with a repeat policy: looked up by phone and e-mail, then acted on. */
+  private final RepeatSender repeat;
 
   PortalSender(PortalConfig config, BitrixClient client, BitrixHttpConfig http, BitrixLimits limits,
                DeliveryConfig delivery, PortalQueue.Timer timer, Clock clock, int maxQueued) {
+    this(config, client, http, limits, delivery, timer, clock, maxQueued, integration -> RepeatConfig.NEW);
+  }
+
+  /** As above, for integrations whose {@code repeat} policies {@code policies} gives by name. */
+  PortalSender(PortalConfig config, BitrixClient client, BitrixHttpConfig http, BitrixLimits limits,
+               DeliveryConfig delivery, PortalQueue.Timer timer, Clock clock, int maxQueued,
+               Function<String, RepeatConfig> policies) {
     this.config = config;
     this.client = client;
     this.limits = limits;
@@ -92,9 +108,13 @@ final class PortalSender {
     this.clock = clock;
     this.planner = new BatchPlanner(limits.batchSize(), http.maxConcurrentPerPortal(), limits.burst(),
         limits.ratePerSecond());
+    this.repeat = new RepeatSender(config, client, policies, () -> limiter.record(Instant.now()), clock,
+        this::upcoming);
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
         leads -> !owning()
             ? leads.stream().map(lead -> Future.<LeadResult>failedFuture(new NotOwnerException())).toList()
+            : repeat.handles(leads.get(0))
+            ? inFlight(leads.size(), permittedAt, sendRepeats(leads))
             : inFlight(leads.size(), permittedAt, leads.size() == 1
             ? List.of(send(leads.get(0)))
             : leads.get(0).uncertain()
@@ -102,7 +122,10 @@ final class PortalSender {
             : sendBatch(leads)),
         timer, clock,
         // Sent alone, a lead is a plain JSON crm.lead.add (looked up first if uncertain), which PHP never rewrites.
-        lead -> encoder.aloneReason(ADD, lead.addRequestBody()) != null);
+        lead -> !repeat.handles(lead) && encoder.aloneReason(ADD, lead.addRequestBody()) != null);
+    // Repeat leads go apart from plain ones, and need a look-up request unless an earlier one covered them.
+    queue.grouping(lead -> List.of(repeat.handles(lead), lead.uncertain()),
+        lead -> repeat.handles(lead) ? repeat.requestsFor(lead) : lead.uncertain() ? 2 : 1);
   }
 
   /**
@@ -178,12 +201,41 @@ final class PortalSender {
     return null;
   }
 
-  /** Queues a lead (again: a resend after a field rejection) and tells its outcome. */
+  /**
+   * Queues a lead (again: a resend after a field rejection) and tells its outcome. A lead that had to wait for its
+   * subscriber's earlier webhook is queued again once that one is done.
+   */
   Future<SendOutcome> submit(LeadCommand command) {
     arrivals.arrived(clock.instant());
-    return queue.submit(command).transform(ar -> Future.succeededFuture(ar.succeeded()
-        ? new SendOutcome.Sent(ar.result().id(), ar.result().found())
+    return queue.submit(command).transform(ar -> ar.failed() && ar.cause() instanceof RepeatSender.Deferred wait
+        ? wait.after.transform(earlier -> submit(command))
+        : Future.succeededFuture(ar.succeeded()
+        ? new SendOutcome.Sent(ar.result().id(), ar.result().found(), ar.result().action())
         : outcomeOf(ar.cause())));
+  }
+
+  /** The leads waiting in the queue, for look-ups made ahead of their turn. */
+  private List<LeadCommand> upcoming(int max) {
+    return queue.upcoming(max);
+  }
+
+  /** Leads of repeat-policy integrations: held or paused as any lead, else through {@link RepeatSender}. */
+  private List<Future<LeadResult>> sendRepeats(List<LeadCommand> leads) {
+    Instant now = Instant.now();
+    if (state.held(now)) {
+      return leads.stream().map(lead -> Future.<LeadResult>failedFuture(new HeldException(state.heldUntil())))
+          .toList();
+    }
+    List<LeadCommand> going = state.paused()
+        ? leads.stream().filter(lead -> probes.contains(lead.deliveryId())).toList() : leads;
+    List<Future<RepeatSender.Done>> sent = repeat.send(going);
+    List<Future<LeadResult>> outcomes = new ArrayList<>();
+    for (LeadCommand lead : leads) {
+      int at = going.indexOf(lead);
+      outcomes.add(at < 0 ? Future.failedFuture(new HeldException(state.nextProbeAt(now)))
+          : sent.get(at).map(done -> new LeadResult(done.id(), done.found(), done.action())));
+    }
+    return outcomes;
   }
 
   /** True if the lead was this paused portal's probe (and is no longer). */

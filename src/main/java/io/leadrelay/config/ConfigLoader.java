@@ -74,8 +74,7 @@ public final class ConfigLoader {
       if (integration.secret() == null) {
         GeneratedSecrets.Secret secret = GeneratedSecrets.resolve(config.store(), config.dataDir(),
             integration.name());
-        resolved = new IntegrationConfig(integration.name(), secret.value(), integration.portal(),
-            integration.mapping());
+        resolved = integration.withSecret(secret.value());
         if (secret.unannounced()) {
           created.add(resolved);
         }

@@ -95,6 +95,8 @@ public final class ConfigParser {
     keys.put("BITRIX_SOURCE_ID", "integrations.default.mapping.sourceId");
     keys.put("LEAD_TITLE", "integrations.default.mapping.title");
     keys.put("PHONE_REGION", "integrations.default.mapping.phoneRegion");
+    keys.put("REPEAT_POLICY", "integrations.default.repeat");
+    keys.put("REPEAT_LOOKUP_DAYS", "integrations.default.repeatLookupDays");
     return Map.copyOf(keys);
   }
 
@@ -323,7 +325,8 @@ public final class ConfigParser {
             + " '_' (it is part of the webhook URL).");
       }
       JsonObject integration = read.object(all, name, path);
-      read.rejectUnknown(integration, path, Set.of("secret", "portal", "mapping"));
+      read.rejectUnknown(integration, path, Set.of("secret", "portal", "mapping", "repeat",
+          "repeatLookupDays"));
 
       String secret = read.string(integration, "secret", path + ".secret", null);
       if (secret != null && !SECRET.matcher(secret).matches()) {
@@ -351,9 +354,23 @@ public final class ConfigParser {
             1, 1, Integer.MAX_VALUE));
       }
       MappingConfig mapping = MappingConfig.fromJson(mappingJson, path + ".mapping");
-      integrations.put(name, new IntegrationConfig(name, secret, portal, mapping));
+      integrations.put(name, new IntegrationConfig(name, secret, portal, mapping,
+          repeat(read, integration, path)));
     }
     return integrations;
+  }
+
+  /** An integration's repeat-subscriber policy ({@code repeat}) and match window ({@code repeatLookupDays}). */
+  private static RepeatConfig repeat(ConfigReader read, JsonObject integration, String path) {
+    String name = read.string(integration, "repeat", path + ".repeat", "new");
+    RepeatConfig.Policy policy = RepeatConfig.Policy.named(name);
+    if (policy == null) {
+      throw new ConfigException(read.name(path + ".repeat") + " must be one of new, comment, update or link, got '"
+          + name + "'.");
+    }
+    int days = read.integer(integration, "repeatLookupDays", path + ".repeatLookupDays",
+        RepeatConfig.DEFAULT_LOOKUP_DAYS, 0, 36500);
+    return new RepeatConfig(policy, days);
   }
 
   /**

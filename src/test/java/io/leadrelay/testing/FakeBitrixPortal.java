@@ -107,9 +107,10 @@ public final class FakeBitrixPortal {
   private final java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicInteger blocks = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.Set<String> numberFields = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final FakeCrm crm = new FakeCrm();
 
   private final Vertx vertx;
+  /** Comments, contacts, look-ups and updates: the CRM the repeat policies use. */
+  private final FakeCrm crm = new FakeCrm(this::leadFields, this::leadsById);
 
   private FakeBitrixPortal(Vertx vertx, String code) {
     this.vertx = vertx;
@@ -186,13 +187,24 @@ public final class FakeBitrixPortal {
   }
 
   /** The fields of every lead created so far, in order (copies). */
-  /** Its deals, contacts and CRM mode (classic unless set). */
+  public List<JsonObject> leads() {
+    return leads.stream().map(lead -> lead.fields().copy()).toList();
+  }
+
+  /** Timeline comments, contacts, duplicate search and lead updates of this portal. */
   public FakeCrm crm() {
     return crm;
   }
 
-  public List<JsonObject> leads() {
-    return leads.stream().map(lead -> lead.fields().copy()).toList();
+  /** A lead's stored fields (the live object, for updates), or null. */
+  private JsonObject leadFields(long id) {
+    return leads.stream().filter(lead -> lead.id() == id).map(Lead::fields).findFirst().orElse(null);
+  }
+
+  private Map<Long, JsonObject> leadsById() {
+    Map<Long, JsonObject> byId = new java.util.LinkedHashMap<>();
+    leads.forEach(lead -> byId.put(lead.id(), lead.fields()));
+    return byId;
   }
 
   /** The ids of every lead created so far, in the same order as {@link #leads()}. */
@@ -461,7 +473,7 @@ public final class FakeBitrixPortal {
     FakeLimits limits = this.limits;
     if (method.equals("crm.settings.mode.get")) {
       // One request an hour: left out of the modelled bucket so that limit tests measure what leads cost.
-      crm(request, method, body);
+      crmAnswer(request, crm.call(method, body));
     } else if (limits != null && !limits.request()) {
       refusals.incrementAndGet();
       answer(request, Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), body);
@@ -481,8 +493,10 @@ public final class FakeBitrixPortal {
       batch(request, body);
     } else if (method.equals("crm.lead.list")) {
       list(request, body);
-    } else if (FakeCrm.METHODS.contains(method)) {
-      crm(request, method, body);
+    } else if (method.equals("crm.deal.add") || method.equals("crm.contact.add")) {
+      crmAdd(request, method, body);
+    } else if (crm.handles(method)) {
+      crmAnswer(request, crm.call(method, body));
     } else {
       answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
     }
@@ -581,14 +595,17 @@ public final class FakeBitrixPortal {
     int question = command.indexOf('?');
     String method = question >= 0 ? command.substring(0, question) : command;
     JsonObject params = substitute(PhpQuery.decode(question >= 0 ? command.substring(question + 1) : ""), earlier);
-    if (FakeCrm.METHODS.contains(method)) {
-      FakeCrm.Answer answer = crm.call(method, params, this::leadRows);
+    if (method.equals("crm.lead.list")) {
+      results.put(slot, listAnswer(params).getValue("result"));
+      return null;
+    }
+    if (crm.handles(method)) {
+      FakeCrm.Answer answer = crm.call(method, params);
       if (answer.error() != null) {
         return answer.error();
       }
-      results.put(slot, answer.result() instanceof JsonObject page && page.containsKey("total")
-          ? page.getValue("result") : answer.result());
-      times.put(slot, time(0.02, 0));
+      results.put(slot, answer.result());
+      times.put(slot, time(0.01, 0));
       return null;
     }
     if (!method.equals("crm.lead.add")) {
@@ -730,7 +747,8 @@ public final class FakeBitrixPortal {
       return null;
     }
     long id = nextId++;
-    leads.add(new Lead(id, crm.leadAdded(id, fields.copy())));
+    leads.add(new Lead(id, crm.converted(id, fields.copy())));
+    crm.created(id);
     onLead.accept(fields);
     return id;
   }
@@ -773,51 +791,46 @@ public final class FakeBitrixPortal {
   }
 
   /**
-   * A deal, contact or CRM-mode call as JSON. Adds follow the script like crm.lead.add (a scripted error, a lost
-   * answer after creating), so that exactly-once can be tested for deals too.
+   * A deal or contact added as JSON follows the script like crm.lead.add (a scripted error, an answer lost after
+   * creating), so that exactly-once can be tested for deals too.
    */
-  private void crm(HttpServerRequest request, String method, JsonObject body) {
-    if (method.endsWith(".add")) {
-      Reply reply = nextReply();
-      if (reply.kind() != Reply.Kind.CREATED && reply.kind() != Reply.Kind.CREATE_THEN_DROP) {
-        answer(request, reply, body);
-        return;
-      }
-      FakeCrm.Answer added = crm.call(method, body, this::leadRows);
-      if (reply.kind() == Reply.Kind.CREATE_THEN_DROP && added.error() == null) {
-        request.connection().close();
-        return;
-      }
-      crmAnswer(request, added);
+  private void crmAdd(HttpServerRequest request, String method, JsonObject body) {
+    Reply reply = nextReply();
+    if (reply.kind() != Reply.Kind.CREATED && reply.kind() != Reply.Kind.CREATE_THEN_DROP) {
+      answer(request, reply, body);
       return;
     }
-    crmAnswer(request, crm.call(method, body, this::leadRows));
+    FakeCrm.Answer added = crm.call(method, body);
+    if (reply.kind() == Reply.Kind.CREATE_THEN_DROP && added.error() == null) {
+      request.connection().close();
+    } else {
+      crmAnswer(request, added);
+    }
   }
 
   private static void crmAnswer(HttpServerRequest request, FakeCrm.Answer answer) {
-    if (answer.error() != null) {
-      json(request, answer.status(), answer.error());
-    } else if (answer.result() instanceof JsonObject page && page.containsKey("total")) {
-      json(request, 200, page.copy().put("time", time(0.01, 0)));
-    } else {
-      json(request, 200, new JsonObject().put("result", answer.result()).put("time", time(0.02, 0)));
-    }
-  }
-
-  /** The leads as crm.lead.list rows, for the duplicate search. */
-  private List<JsonObject> leadRows() {
-    return leads.stream().map(lead -> lead.fields().copy().put("ID", String.valueOf(lead.id()))).toList();
+    json(request, answer.status(), answer.error() != null ? answer.error()
+        : new JsonObject().put("result", answer.result()).put("time", time(0.01, 0)));
   }
 
   private void list(HttpServerRequest request, JsonObject body) {
+    json(request, 200, listAnswer(body).put("time", time(0.01, 0)));
+  }
+
+  /** crm.lead.list's answer ({@code result}, {@code total}, {@code next}), on its own or in a batch. */
+  private JsonObject listAnswer(JsonObject body) {
     JsonObject filter = body.getValue("filter") instanceof JsonObject f ? f : new JsonObject();
     List<JsonObject> found = new ArrayList<>();
     for (Lead lead : leads) {
       if (matches(lead, filter)) {
-        found.add(lead.fields().copy().put("ID", String.valueOf(lead.id())));
+        found.add(crm.dated(lead.id(), lead.fields().copy().put("ID", String.valueOf(lead.id()))));
       }
     }
-    int start = Math.max(0, body.getInteger("start", 0));
+    int start = body.getValue("start") instanceof String text && text.matches("\\d{1,9}") ? Integer.parseInt(text)
+        : Math.max(0, body.getInteger("start", 0));
+    if (body.getValue("order") instanceof JsonObject order && "DESC".equalsIgnoreCase(order.getString("ID"))) {
+      java.util.Collections.reverse(found);
+    }
     JsonObject answer = new JsonObject()
         .put("result", new JsonArray(found.subList(Math.min(start, found.size()),
             Math.min(start + PAGE, found.size()))))
@@ -825,14 +838,14 @@ public final class FakeBitrixPortal {
     if (start + PAGE < found.size()) {
       answer.put("next", start + PAGE);
     }
-    json(request, 200, answer.put("time", time(0.01, 0)));
+    return answer;
   }
 
   private static boolean matches(Lead lead, JsonObject filter) {
     for (Map.Entry<String, Object> condition : filter) {
       String key = condition.getKey();
       if (key.startsWith("@")) {
-        Object value = lead.fields().getValue(key.substring(1));
+        Object value = key.equals("@ID") ? lead.id() : lead.fields().getValue(key.substring(1));
         JsonArray allowed = condition.getValue() instanceof JsonArray array ? array : new JsonArray();
         if (value == null || allowed.stream().map(String::valueOf).noneMatch(String.valueOf(value)::equals)) {
           return false;

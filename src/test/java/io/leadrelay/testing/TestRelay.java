@@ -11,6 +11,7 @@ import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.LogConfig;
 import io.leadrelay.config.PortalConfig;
 import io.leadrelay.config.RelayConfig;
+import io.leadrelay.config.RepeatConfig;
 import io.leadrelay.config.StoreConfig;
 import io.leadrelay.store.PgSettings;
 import io.leadrelay.mapping.MappingConfig;
@@ -74,6 +75,16 @@ public final class TestRelay {
       relay.portal = portal;
       return relay;
     }));
+  }
+
+  /** A fake portal and a relay whose "default" integration delivers to it under a {@code repeat} policy. */
+  public static Future<TestRelay> startWithPortal(Vertx vertx, Path dir, RepeatConfig repeat) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
+        Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
+        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), repeat).map(relay -> {
+          relay.portal = portal;
+          return relay;
+        }));
   }
 
   /** The fake portal {@link #startWithPortal} started, or null. */
@@ -179,8 +190,15 @@ public final class TestRelay {
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, RepeatConfig.NEW);
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
+                                         RepeatConfig repeat) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
-    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping));
+    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping, repeat));
     RelayConfig config = new RelayConfig(
         http,
         dir.resolve("data"),
