@@ -5,6 +5,7 @@ import io.leadrelay.cluster.Ownership;
 import io.leadrelay.cluster.PortalOwnership;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
+import io.leadrelay.config.CrmTarget;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
@@ -256,7 +257,8 @@ public class BitrixVerticle extends VerticleBase {
     }
     return new PortalSender(portal, client, http, limits, delivery,
         (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal,
-        name -> integrations.containsKey(name) ? integrations.get(name).repeat() : null);
+        name -> integrations.containsKey(name) ? integrations.get(name).repeat() : null,
+        name -> integrations.containsKey(name) && integrations.get(name).target() == CrmTarget.DEAL);
   }
 
   /** A lead command mapped on this node: sent from here if this node owns its portal, else handed to the owner. */

@@ -87,6 +87,16 @@ public final class TestRelay {
         }));
   }
 
+  /** A fake portal and a relay whose "default" integration creates {@code target}s (deals with contacts). */
+  public static Future<TestRelay> startWithPortal(Vertx vertx, Path dir, io.leadrelay.config.CrmTarget target) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
+        Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
+        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), RepeatConfig.NEW, target).map(relay -> {
+          relay.portal = portal;
+          return relay;
+        }));
+  }
+
   /** The fake portal {@link #startWithPortal} started, or null. */
   public FakeBitrixPortal portal() {
     return portal;
@@ -197,8 +207,16 @@ public final class TestRelay {
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
                                          RepeatConfig repeat) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, repeat,
+        io.leadrelay.config.CrmTarget.LEAD);
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
+                                         RepeatConfig repeat, io.leadrelay.config.CrmTarget target) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
-    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping, repeat));
+    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping, repeat, target));
     RelayConfig config = new RelayConfig(
         http,
         dir.resolve("data"),
