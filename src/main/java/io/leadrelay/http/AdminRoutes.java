@@ -55,6 +55,8 @@ final class AdminRoutes {
   private final DeliveryStore store;
   private final Deliveries deliveries;
   private final Map<String, LeadMapper> mappers = new HashMap<>();
+  /** Integrations with {@code target: deal}: their preview shows the contact and the deal as they will be sent. */
+  private final java.util.Set<String> dealTargets = new java.util.HashSet<>();
   private final Refuser refuser;
   private final Map<String, IntegrationConfig> integrations;
 
@@ -66,6 +68,11 @@ final class AdminRoutes {
     this.refuser = refuser;
     this.integrations = Map.copyOf(integrations);
     integrations.forEach((name, integration) -> mappers.put(name, new LeadMapper(integration.mapping())));
+    integrations.forEach((name, integration) -> {
+      if (integration.target() == io.leadrelay.config.CrmTarget.DEAL) {
+        dealTargets.add(name);
+      }
+    });
   }
 
   void mount(Router router) {
@@ -139,7 +146,13 @@ final class AdminRoutes {
           }
           DeliveryRecord record = found.get();
           audit(ctx, "looked at delivery " + id, 1);
-          json(ctx, 200, record.toDetailJson().put("mappedFields", mappedFields(record)));
+          JsonObject mapped = mappedFields(record);
+          JsonObject detail = record.toDetailJson().put("mappedFields", mapped);
+          if (mapped != null && dealTargets.contains(record.delivery().integration())) {
+            io.leadrelay.crm.DealFields.Split split = io.leadrelay.crm.DealFields.split(mapped);
+            detail.put("mappedDeal", new JsonObject().put("contact", split.contact()).put("deal", split.deal()));
+          }
+          json(ctx, 200, detail);
         })
         .onFailure(failure -> storeFailed(ctx, failure));
   }

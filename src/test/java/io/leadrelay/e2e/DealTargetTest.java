@@ -56,6 +56,18 @@ class DealTargetTest {
               assertNull(deal.getValue("NAME"), "the person is on the contact");
               assertEquals(deals.get(0).id(), lines.get(0).getLong("leadId"), "success.log names the deal");
             });
+            return lines.get(0).getString("id");
+          })
+          .compose(id -> relay.client().get(relay.port(), "127.0.0.1", "/admin/deliveries/" + id)
+              .putHeader("Authorization", "Bearer " + TestRelay.ADMIN_TOKEN).send())
+          .map(preview -> {
+            ctx.verify(() -> {
+              JsonObject deal = preview.bodyAsJsonObject().getJsonObject("mappedDeal");
+              assertEquals("Анна", deal.getJsonObject("contact").getString("NAME"));
+              assertEquals("+79991234567", deal.getJsonObject("contact").getJsonArray("PHONE").getJsonObject(0)
+                  .getString("VALUE"));
+              assertEquals("Город: Казань", deal.getJsonObject("deal").getString("COMMENTS"));
+            });
             return null;
           });
     }).onComplete(ctx.succeedingThenComplete());
