@@ -6,6 +6,7 @@ import io.leadrelay.cluster.Ownership;
 import io.leadrelay.cluster.PortalOwnership;
 import io.leadrelay.config.BitrixHttpConfig;
 import io.leadrelay.config.BitrixLimits;
+import io.leadrelay.config.CrmTarget;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.PortalConfig;
@@ -69,6 +70,7 @@ public class BitrixVerticle extends VerticleBase {
   private DeliveryOutcomes outcomes;
   private BitrixClient client;
   private PortalControl control;
+  private CrmModeWatch crmModes;
   private long leaseTimer = -1;
 
   public BitrixVerticle(Map<String, IntegrationConfig> integrations, BitrixHttpConfig http, BitrixLimits limits,
@@ -117,6 +119,7 @@ public class BitrixVerticle extends VerticleBase {
         sender.observeTime(method, time);
       }
     });
+    crmModes = new CrmModeWatch(vertx, client);
     outcomes = new DeliveryOutcomes(new Deliveries(store), new RetryPolicy(delivery, RandomGenerator.getDefault()),
         vertx.eventBus(), integrations.keySet(), metrics);
     integrations.keySet().stream().sorted().forEach(name -> {
@@ -127,6 +130,7 @@ public class BitrixVerticle extends VerticleBase {
       }
       PortalConfig portal = integration.portal().orElseThrow();
       portals.computeIfAbsent(portal, this::newPortal).users().add(name);
+      crmModes.watch(portal);
       LOG.info("Integration {}: sends leads to {}", name, portal.masked());
       warnIfNoTokens(name, portal);
     });
@@ -251,6 +255,9 @@ public class BitrixVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(leaseTimer);
+    if (crmModes != null) {
+      crmModes.stop();
+    }
     ownedAddresses.values().forEach(MessageConsumer::unregister);
     ownedAddresses.clear();
     if (control != null) {
@@ -275,7 +282,8 @@ public class BitrixVerticle extends VerticleBase {
     metrics.operatingLimit(portal, limits.operatingLimitSeconds());
     return new PortalSender(portal, client, http, limits, delivery,
         (delay, task) -> vertx.setTimer(delay, id -> task.run()), Clock.systemUTC(), maxQueuedPerPortal,
-        name -> integrations.containsKey(name) ? integrations.get(name).repeat() : null);
+        name -> integrations.containsKey(name) ? integrations.get(name).repeat() : null,
+        name -> integrations.containsKey(name) && integrations.get(name).target() == CrmTarget.DEAL);
   }
 
   /** A lead command mapped on this node: sent from here if this node owns its portal, else handed to the owner. */
@@ -380,6 +388,9 @@ public class BitrixVerticle extends VerticleBase {
         PortalSender portal = config == null ? null : portals.get(config);
         JsonObject json = entry.getValue().toJson(config, portal == null ? null : portal.queue());
         json.mergeIn(portal == null ? new JsonObject().put("state", "active") : portal.state().toJson(now));
+        if (config != null) {
+          json.put("crmMode", crmModes.mode(config).label());
+        }
         Backlog backlog = byIntegration.get(name);
         json.put("backlog", backlog == null ? 0 : backlog.pending());
         json.put("oldestPendingAgeSeconds", backlog == null || backlog.oldestPendingReceivedAt() == null ? null

@@ -82,6 +82,9 @@ final class PortalSender {
 
   /** The leads of integrations with a repeat policy: looked up by phone and e-mail, then acted on. */
   private final RepeatSender repeat;
+  /** Deliveries of {@code target: deal} integrations: a deal with its contact instead of a lead. */
+  private final DealSender deals;
+  private final java.util.function.Predicate<String> makesDeals;
 
   PortalSender(PortalConfig config, BitrixClient client, BitrixHttpConfig http, BitrixLimits limits,
                DeliveryConfig delivery, PortalQueue.Timer timer, Clock clock, int maxQueued) {
@@ -92,6 +95,14 @@ final class PortalSender {
   PortalSender(PortalConfig config, BitrixClient client, BitrixHttpConfig http, BitrixLimits limits,
                DeliveryConfig delivery, PortalQueue.Timer timer, Clock clock, int maxQueued,
                Function<String, RepeatConfig> policies) {
+    this(config, client, http, limits, delivery, timer, clock, maxQueued, policies, integration -> false);
+  }
+
+  /** As above; the integrations {@code makesDeals} names deliver deals with contacts instead of leads. */
+  PortalSender(PortalConfig config, BitrixClient client, BitrixHttpConfig http, BitrixLimits limits,
+               DeliveryConfig delivery, PortalQueue.Timer timer, Clock clock, int maxQueued,
+               Function<String, RepeatConfig> policies, java.util.function.Predicate<String> makesDeals) {
+    this.makesDeals = makesDeals;
     this.config = config;
     this.client = client;
     this.limits = limits;
@@ -107,11 +118,14 @@ final class PortalSender {
     this.progress = new StallWatch(delivery.stallAfter(), clock.instant());
     this.clock = clock;
     this.planner = new BatchPlanner(limits.batchSize(), limits.burst(), limits.ratePerSecond());
+    this.deals = new DealSender(config, client, () -> limiter.record(Instant.now()));
     this.repeat = new RepeatSender(config, client, policies, () -> limiter.record(Instant.now()), clock,
         this::upcoming);
     this.queue = new PortalQueue<>(http.maxConcurrentPerPortal(), limits.batchSize(), this::gate,
         leads -> !owning()
             ? leads.stream().map(lead -> Future.<LeadResult>failedFuture(new NotOwnerException())).toList()
+            : deal(leads.get(0))
+            ? inFlight(leads.size(), permittedAt, leads.stream().map(this::sendDeal).toList())
             : repeat.handles(leads.get(0))
             ? inFlight(leads.size(), permittedAt, sendRepeats(leads))
             : inFlight(leads.size(), permittedAt, leads.size() == 1
@@ -121,10 +135,12 @@ final class PortalSender {
             : sendBatch(leads)),
         timer, clock,
         // Sent alone, a lead is a plain JSON crm.lead.add (looked up first if uncertain), which PHP never rewrites.
-        lead -> !repeat.handles(lead) && encoder.aloneReason(ADD, lead.addRequestBody()) != null);
+        // A deal goes on its own: its look-up and its add are requests of their own (DealSender).
+        lead -> deal(lead) || !repeat.handles(lead) && encoder.aloneReason(ADD, lead.addRequestBody()) != null);
     // Repeat leads go apart from plain ones, and need a look-up request unless an earlier one covered them.
-    queue.grouping(lead -> List.of(repeat.handles(lead), lead.uncertain()),
-        lead -> repeat.handles(lead) ? repeat.requestsFor(lead) : lead.uncertain() ? 2 : 1);
+    queue.grouping(lead -> List.of(deal(lead), repeat.handles(lead), lead.uncertain()),
+        lead -> deal(lead) ? DealSender.requests() : repeat.handles(lead) ? repeat.requestsFor(lead)
+            : lead.uncertain() ? 2 : 1);
   }
 
   /**
@@ -226,6 +242,22 @@ final class PortalSender {
   /** The leads waiting in the queue, for look-ups made ahead of their turn. */
   private List<LeadCommand> upcoming(int max) {
     return queue.upcoming(max);
+  }
+
+  private boolean deal(LeadCommand lead) {
+    return makesDeals.test(lead.integration());
+  }
+
+  /** A deal delivery: held or paused as any lead, else through {@link DealSender}. */
+  private Future<LeadResult> sendDeal(LeadCommand lead) {
+    Instant now = Instant.now();
+    if (state.held(now)) {
+      return Future.failedFuture(new HeldException(state.heldUntil()));
+    }
+    if (state.paused() && !probes.contains(lead.deliveryId())) {
+      return Future.failedFuture(new HeldException(state.nextProbeAt(now)));
+    }
+    return deals.send(lead).map(done -> new LeadResult(done.dealId(), done.found()));
   }
 
   /** Leads of repeat-policy integrations: held or paused as any lead, else through {@link RepeatSender}. */

@@ -113,6 +113,8 @@ public final class ConfigParser {
     keys.put("BITRIX_ASSIGNED_BY_ID", "integrations.default.mapping.assignedById");
     keys.put("BITRIX_SOURCE_ID", "integrations.default.mapping.sourceId");
     keys.put("LEAD_TITLE", "integrations.default.mapping.title");
+    keys.put("PHONE_REGION", "integrations.default.mapping.phoneRegion");
+    keys.put("CRM_TARGET", "integrations.default.target");
     keys.put("REPEAT_POLICY", "integrations.default.repeat");
     keys.put("REPEAT_LOOKUP_DAYS", "integrations.default.repeatLookupDays");
     return Map.copyOf(keys);
@@ -361,7 +363,7 @@ public final class ConfigParser {
       }
       JsonObject integration = read.object(all, name, path);
       read.rejectUnknown(integration, path, Set.of("secret", "portal", "mapping", "alerts", "repeat",
-          "repeatLookupDays"));
+          "repeatLookupDays", "target"));
 
       String secret = read.string(integration, "secret", path + ".secret", null);
       if (secret != null && !SECRET.matcher(secret).matches()) {
@@ -390,9 +392,19 @@ public final class ConfigParser {
       }
       MappingConfig mapping = MappingConfig.fromJson(mappingJson, path + ".mapping");
       integrations.put(name, new IntegrationConfig(name, secret, portal, mapping,
-          repeat(read, integration, path)));
+          repeat(read, integration, path), target(read, integration, path)));
     }
     return integrations;
+  }
+
+  /** What an integration creates ({@code target}): lead (default) or deal. */
+  private static CrmTarget target(ConfigReader read, JsonObject integration, String path) {
+    String name = read.string(integration, "target", path + ".target", "lead");
+    CrmTarget target = CrmTarget.named(name);
+    if (target == null) {
+      throw new ConfigException(read.name(path + ".target") + " must be lead or deal, got '" + name + "'.");
+    }
+    return target;
   }
 
   /** An integration's repeat-subscriber policy ({@code repeat}) and match window ({@code repeatLookupDays}). */

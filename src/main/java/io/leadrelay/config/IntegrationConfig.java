@@ -9,7 +9,13 @@ import java.util.Optional;
  * how its payloads become leads.
  */
 public record IntegrationConfig(String name, String secret, Optional<PortalConfig> portal, MappingConfig mapping,
-                                RepeatConfig repeat) {
+                                RepeatConfig repeat, CrmTarget target) {
+
+  /** An integration that creates leads. */
+  public IntegrationConfig(String name, String secret, Optional<PortalConfig> portal, MappingConfig mapping,
+                           RepeatConfig repeat) {
+    this(name, secret, portal, mapping, repeat, CrmTarget.LEAD);
+  }
 
   /** An integration that creates a new lead for every webhook. */
   public IntegrationConfig(String name, String secret, Optional<PortalConfig> portal, MappingConfig mapping) {
@@ -18,7 +24,7 @@ public record IntegrationConfig(String name, String secret, Optional<PortalConfi
 
   /** The same integration with {@code secret} (a generated one, when none was configured). */
   public IntegrationConfig withSecret(String secret) {
-    return new IntegrationConfig(name, secret, portal, mapping, repeat);
+    return new IntegrationConfig(name, secret, portal, mapping, repeat, target);
   }
 
   public boolean dryRun() {
@@ -29,6 +35,6 @@ public record IntegrationConfig(String name, String secret, Optional<PortalConfi
   public String toString() {
     return "IntegrationConfig[name=" + name + ", secret=***, portal=" + portal.map(PortalConfig::masked)
         .orElse("dry-run") + ", repeat="
-        + repeat.policy().configName() + "]";
+        + repeat.policy().configName() + ", target=" + target.configName() + "]";
   }
 }

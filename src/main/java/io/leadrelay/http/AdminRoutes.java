@@ -60,6 +60,8 @@ final class AdminRoutes {
   private final DeliveryStore store;
   private final Deliveries deliveries;
   private final Map<String, LeadMapper> mappers = new HashMap<>();
+  /** Integrations with {@code target: deal}: their preview shows the contact and the deal as they will be sent. */
+  private final java.util.Set<String> dealTargets = new java.util.HashSet<>();
   private final Refuser refuser;
   private final Map<String, IntegrationConfig> integrations;
 
@@ -86,6 +88,11 @@ final class AdminRoutes {
     this.jobs = new ReplayJobs(vertx, store);
     this.preview = new PreviewRoute(integrations);
     this.portals = new PortalRoutes(vertx, store, integrations);
+    integrations.forEach((name, integration) -> {
+      if (integration.target() == io.leadrelay.config.CrmTarget.DEAL) {
+        dealTargets.add(name);
+      }
+    });
   }
 
   void mount(Router router) {
@@ -181,6 +188,10 @@ final class AdminRoutes {
           audit(ctx, "looked at delivery " + id, 1);
           JsonObject mapped = mappedFields(record);
           JsonObject detail = view.detail(record).put("mappedFields", mapped);
+          if (mapped != null && dealTargets.contains(record.delivery().integration())) {
+            io.leadrelay.crm.DealFields.Split split = io.leadrelay.crm.DealFields.split(mapped);
+            detail.put("mappedDeal", new JsonObject().put("contact", split.contact()).put("deal", split.deal()));
+          }
           // Under a repeat policy: what the policy would do with this lead (nothing is added for "new").
           IntegrationConfig integration = integrations.get(record.delivery().integration());
           JsonObject repeat = integration == null ? null

@@ -37,11 +37,15 @@ public final class LeadMapper {
 
   private static final String NAME_FALLBACK = "BotHelp";
 
+  /** Worded like LeadFieldGuard's notes; the value itself stays in PHONE. */
+  static final String PHONE_NOTE = "Телефон (не распознан как номер, сохранён как введён): ";
+
   private final MappingConfig config;
   private final TitleTemplate title;
   private final Set<String> systemFields;
   private final Map<String, String> fieldMap;
   private final JsonObject params;
+  private final PhoneNormaliser phones;
 
   public LeadMapper(MappingConfig config) {
     this.config = config;
@@ -49,6 +53,7 @@ public final class LeadMapper {
     this.systemFields = config.systemFields() == null ? Set.of() : new HashSet<>(config.systemFields());
     this.fieldMap = config.fieldMap() == null ? Map.of() : new HashMap<>(config.fieldMap());
     this.params = new JsonObject().put("REGISTER_SONET_EVENT", config.registerSonetEvent() ? "Y" : "N");
+    this.phones = new PhoneNormaliser(config.phoneRegion(), config.phoneFormat());
   }
 
   /**
@@ -100,6 +105,7 @@ public final class LeadMapper {
         comments.append(key).append(": ").append(PayloadValue.text(value));
       }
     }
+    normalisePhones(fields, comments);
     putText(fields, "COMMENTS", joinComments(mappedComment, comments.toString()));
 
     // Checked here, not when sending, so that the admin preview shows the lead exactly as it will be created.
@@ -129,6 +135,35 @@ public final class LeadMapper {
     }
     String subscriber = PayloadValue.text(payload.getValue("bothelp_user_id"));
     return subscriber.isEmpty() ? NAME_FALLBACK : NAME_FALLBACK + " " + subscriber;
+  }
+
+  /**
+   * Every PHONE row in one form (see {@link PhoneNormaliser}), so that Bitrix24's duplicate search matches; a row
+   * that turns out the same as an earlier one is not sent twice. A value that is no phone number keeps its row as
+   * typed and gets a line in the comments, so the manager sees why it looks odd.
+   */
+  private void normalisePhones(JsonObject fields, StringBuilder comments) {
+    if (!(fields.getValue("PHONE") instanceof JsonArray rows)) {
+      return;
+    }
+    JsonArray normalised = new JsonArray();
+    Set<String> seen = new HashSet<>();
+    for (Object row : rows) {
+      JsonObject phoneRow = (JsonObject) row;
+      PhoneNormaliser.Phone phone = phones.normalise(PayloadValue.text(phoneRow.getValue("VALUE")));
+      // Past Bitrix24's length limit the guard moves the value to COMMENTS with its own note: one note is enough.
+      if (!phone.recognised() && !phone.value().isEmpty()
+          && phone.value().codePointCount(0, phone.value().length()) <= LeadFieldGuard.MULTI_VALUE_MAX) {
+        if (comments.length() > 0) {
+          comments.append('\n');
+        }
+        comments.append(PHONE_NOTE).append(phone.value());
+      }
+      if (seen.add(phone.value())) {
+        normalised.add(phoneRow.copy().put("VALUE", phone.value()));
+      }
+    }
+    fields.put("PHONE", normalised);
   }
 
   private void putMapped(JsonObject fields, String target, Object value) {

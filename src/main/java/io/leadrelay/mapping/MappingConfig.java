@@ -20,11 +20,23 @@ import java.util.Map;
  * @param systemFields       payload keys never copied into COMMENTS
  * @param fieldMap           payload key → Bitrix24 field; a mapped key leaves COMMENTS
  * @param originatorId       ORIGINATOR_ID on every lead (ORIGIN_ID is the delivery id)
+ * @param phoneRegion        region read for phone numbers without a country code (ISO 3166, upper case)
+ * @param phoneFormat        how recognised phone numbers are sent
  */
 public record MappingConfig(String titleTemplate, String phoneValueType, String emailValueType, int assignedById,
                             String sourceId, String sourceDescription, String statusId, String opened,
                             boolean registerSonetEvent, List<String> systemFields, Map<String, String> fieldMap,
-                            String originatorId) {
+                            String originatorId, String phoneRegion, PhoneNormaliser.Format phoneFormat) {
+
+  /** With the default phone handling: Russian numbers, sent in E.164. */
+  public MappingConfig(String titleTemplate, String phoneValueType, String emailValueType, int assignedById,
+                       String sourceId, String sourceDescription, String statusId, String opened,
+                       boolean registerSonetEvent, List<String> systemFields, Map<String, String> fieldMap,
+                       String originatorId) {
+    this(titleTemplate, phoneValueType, emailValueType, assignedById, sourceId, sourceDescription, statusId, opened,
+        registerSonetEvent, systemFields, fieldMap, originatorId, PhoneNormaliser.DEFAULT_REGION,
+        PhoneNormaliser.Format.E164);
+  }
 
   public static final String DEFAULT_TITLE = "Новый лид из BotHelp";
 

@@ -24,7 +24,7 @@ final class MappingConfigReader {
 
   static final List<String> KEYS = List.of("title", "phoneType", "emailType", "assignedById", "sourceId",
       "sourceDescription", "statusId", "opened", "registerSonetEvent", "systemFields", "extraSystemFields",
-      "fieldMap", "originatorId");
+      "fieldMap", "originatorId", "phoneRegion", "phoneFormat");
 
   /** VALUE_TYPEs Bitrix24 documents for the PHONE multi-field (reference: crm.lead.add). */
   static final List<String> PHONE_TYPES = List.of("WORK", "MOBILE", "FAX", "HOME", "PAGER", "MAILING", "OTHER");
@@ -73,7 +73,32 @@ final class MappingConfigReader {
         yesNo(json, "registerSonetEvent", defaults.registerSonetEvent()),
         List.copyOf(allSystemFields),
         fieldMap(json, defaults.fieldMap()),
-        nonBlank(json, "originatorId", defaults.originatorId()));
+        nonBlank(json, "originatorId", defaults.originatorId()),
+        phoneRegion(json, defaults.phoneRegion()),
+        phoneFormat(json, defaults.phoneFormat()));
+  }
+
+  private String phoneRegion(JsonObject json, String fallback) {
+    Object value = json.getValue("phoneRegion");
+    if (value == null || value instanceof String blank && blank.isBlank()) {
+      return fallback;
+    }
+    if (!(value instanceof String text) || !PhoneNormaliser.supportedRegion(text)) {
+      throw invalid("phoneRegion", "must be a two-letter country code such as RU, KZ or BY", value);
+    }
+    return text.trim().toUpperCase(Locale.ROOT);
+  }
+
+  private PhoneNormaliser.Format phoneFormat(JsonObject json, PhoneNormaliser.Format fallback) {
+    Object value = json.getValue("phoneFormat");
+    if (value == null || value instanceof String blank && blank.isBlank()) {
+      return fallback;
+    }
+    PhoneNormaliser.Format format = value instanceof String text ? PhoneNormaliser.Format.parse(text) : null;
+    if (format == null) {
+      throw invalid("phoneFormat", "must be e164 or original", value);
+    }
+    return format;
   }
 
   private String title(JsonObject json, String fallback) {

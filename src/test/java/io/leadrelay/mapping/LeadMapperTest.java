@@ -32,6 +32,8 @@ class LeadMapperTest {
     JsonObject expected = resource("seed-example.expected-lead.json")
         .put("ORIGINATOR_ID", "leadrelay")
         .put("ORIGIN_ID", DELIVERY_ID);
+    // The one difference from the seed script: the phone goes in E.164 (the seed sent "79999999999" as typed),
+    // so that Bitrix24's duplicate search can match it.
 
     JsonObject fields = defaults.fields(resource("seed-example.json"), DELIVERY_ID);
 
@@ -52,8 +54,8 @@ class LeadMapperTest {
     assertEquals(multi("3", "WORK"), fields.getJsonArray("PHONE"));
     assertFalse(fields.containsKey("EMAIL"), "a blank email is not sent");
     assertTrue(keys(fields).stream().noneMatch(key -> key.startsWith("UTM_")), "blank UTM tags are not sent");
-    assertEquals("Комментарии: .\nФонд_Ранг: 3\nФонд_ставка_текст: 20%\nФонд_сумма: 123\nФонд_сумма_текст: 2 млн.",
-        fields.getString("COMMENTS"));
+    assertEquals("Комментарии: .\nФонд_Ранг: 3\nФонд_ставка_текст: 20%\nФонд_сумма: 123\nФонд_сумма_текст: 2 млн."
+        + "\nТелефон (не распознан как номер, сохранён как введён): 3", fields.getString("COMMENTS"));
   }
 
   @Test
@@ -111,7 +113,7 @@ class LeadMapperTest {
   @Test
   void noCommentsKeyWhenNothingIsLeftForComments() {
     JsonObject fields = defaults.fields(
-        new JsonObject("{\"name\":\"A\",\"phone\":\"1\",\"cuid\":\"x\",\"Пусто\":\"\",\"Ничего\":null}"), DELIVERY_ID);
+        new JsonObject("{\"name\":\"A\",\"phone\":\"+79991234567\",\"cuid\":\"x\",\"Пусто\":\"\",\"Ничего\":null}"), DELIVERY_ID);
 
     assertFalse(fields.containsKey("COMMENTS"));
   }
@@ -129,9 +131,10 @@ class LeadMapperTest {
   void phoneAndEmailAreTrimmedMultiFieldsOfTheConfiguredType() {
     LeadMapper mapper = mapper("{\"phoneType\":\"MOBILE\",\"emailType\":\"HOME\"}");
 
-    JsonObject fields = mapper.fields(new JsonObject("{\"phone\":\" +7 999 \",\"email\":\" a@b.cc \"}"), DELIVERY_ID);
+    JsonObject fields = mapper.fields(new JsonObject("{\"phone\":\" +7 999 123-45-67 \",\"email\":\" a@b.cc \"}"),
+        DELIVERY_ID);
 
-    assertEquals(multi("+7 999", "MOBILE"), fields.getJsonArray("PHONE"));
+    assertEquals(multi("+79991234567", "MOBILE"), fields.getJsonArray("PHONE"));
     assertEquals(multi("a@b.cc", "HOME"), fields.getJsonArray("EMAIL"));
   }
 
@@ -139,7 +142,7 @@ class LeadMapperTest {
   void numericPhoneIsSentAsText() {
     JsonObject fields = defaults.fields(new JsonObject("{\"phone\":79999999999}"), DELIVERY_ID);
 
-    assertEquals(multi("79999999999", "WORK"), fields.getJsonArray("PHONE"));
+    assertEquals(multi("+79999999999", "WORK"), fields.getJsonArray("PHONE"));
   }
 
   @Test
@@ -178,12 +181,12 @@ class LeadMapperTest {
     LeadMapper mapper = mapper("{\"phoneType\":\"MOBILE\",\"emailType\":\"HOME\",\"fieldMap\":{"
         + "\"Второй телефон\":\"PHONE\",\"Рабочая почта\":\"EMAIL\",\"Telegram\":\"IM\",\"Сайт\":\"WEB\"}}");
 
-    JsonObject fields = mapper.fields(new JsonObject("{\"phone\":\"111\",\"Второй телефон\":\" 222 \","
+    JsonObject fields = mapper.fields(new JsonObject("{\"phone\":\"89991112233\",\"Второй телефон\":\" +7 999 222 33 44 \","
         + "\"Рабочая почта\":\"w@x.yz\",\"Telegram\":\"@anton\",\"Сайт\":\"https://example.com\"}"), DELIVERY_ID);
 
     assertEquals(new JsonArray()
-        .add(row("111", "MOBILE"))
-        .add(row("222", "MOBILE")), fields.getJsonArray("PHONE"));
+        .add(row("+79991112233", "MOBILE"))
+        .add(row("+79992223344", "MOBILE")), fields.getJsonArray("PHONE"));
     assertEquals(multi("w@x.yz", "HOME"), fields.getJsonArray("EMAIL"));
     assertEquals(multi("@anton", "OTHER"), fields.getJsonArray("IM"));
     assertEquals(multi("https://example.com", "OTHER"), fields.getJsonArray("WEB"));

@@ -142,6 +142,9 @@ class MappingConfigTest {
       "{\"fieldMap\":{\"Город\":5}}                 | fieldMap.Город     | got 5.",
       "{\"fieldMap\":{\"Номер\":\"ORIGIN_ID\"}}     | fieldMap.Номер     | cannot be mapped to ORIGIN_ID",
       "{\"originatorId\":\"  \"}                    | originatorId       | must be a non-empty text, got \"  \".",
+      "{\"phoneRegion\":\"RUS\"}                    | phoneRegion        | must be a two-letter country code such as RU, KZ or BY, got \"RUS\".",
+      "{\"phoneRegion\":7}                          | phoneRegion        | got 7.",
+      "{\"phoneFormat\":\"national\"}               | phoneFormat        | must be e164 or original, got \"national\".",
   })
   void everyErrorIsOneSentenceNamingTheFullKey(String json, String key, String detail) {
     String error = error(json);
@@ -150,6 +153,16 @@ class MappingConfigTest {
     assertTrue(error.contains(detail), error);
     assertTrue(error.endsWith("."), error);
     assertFalse(error.contains("\n"), error);
+  }
+
+  @Test
+  void phonesAreReadInRussiaAndSentInE164UnlessConfiguredOtherwise() {
+    assertEquals("RU", MappingConfig.defaults().phoneRegion());
+    assertEquals(PhoneNormaliser.Format.E164, MappingConfig.defaults().phoneFormat());
+    MappingConfig config = parse("{\"phoneRegion\":\" kz \",\"phoneFormat\":\"ORIGINAL\"}");
+    assertEquals("KZ", config.phoneRegion());
+    assertEquals(PhoneNormaliser.Format.ORIGINAL, config.phoneFormat());
+    assertEquals(MappingConfig.defaults(), parse("{\"phoneRegion\":\"\",\"phoneFormat\":\"\"}"));
   }
 
   @Test

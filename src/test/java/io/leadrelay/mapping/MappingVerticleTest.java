@@ -41,7 +41,7 @@ class MappingVerticleTest {
     JsonObject expectedFields = new JsonObject()
         .put("TITLE", "Заказ Чайник")
         .put("NAME", "Анна")
-        .put("PHONE", new JsonArray().add(new JsonObject().put("VALUE", "79990000000").put("VALUE_TYPE", "WORK")))
+        .put("PHONE", new JsonArray().add(new JsonObject().put("VALUE", "+79990000000").put("VALUE_TYPE", "WORK")))
         .put("ASSIGNED_BY_ID", 1)
         .put("SOURCE_ID", "WEB")
         .put("COMMENTS", "Товар: Чайник\nЦвет: синий")

@@ -425,7 +425,7 @@ public final class FakeBitrixPortal {
       }
       if (oauth != null && oauthPath.matches()) {
         JsonObject body = parse(buffer);
-        calls.add(new Call(oauthPath.group(1), request.path(), body));
+        record(new Call(oauthPath.group(1), request.path(), body));
         Reply refused = oauth.check(body.getValue("auth"));
         if (refused != null) {
           answer(request, refused, body);
@@ -443,7 +443,7 @@ public final class FakeBitrixPortal {
       }
       String method = path.group(3);
       JsonObject body = parse(buffer);
-      calls.add(new Call(method, request.path(), body));
+      record(new Call(method, request.path(), body));
       if (!path.group(2).equals(code)) {
         answer(request, Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"), body);
       } else {
@@ -452,10 +452,23 @@ public final class FakeBitrixPortal {
     });
   }
 
+  /**
+   * Keeps a call for {@link #calls()}. The hourly CRM-mode question is counted apart ({@link FakeCrm#modeQuestions}):
+   * tests count the requests that carry leads.
+   */
+  private void record(Call call) {
+    if (!"crm.settings.mode.get".equals(call.method())) {
+      calls.add(call);
+    }
+  }
+
   /** A request that passed authentication (the webhook code or the OAuth access token). */
   private void dispatch(HttpServerRequest request, String method, JsonObject body) {
     FakeLimits limits = this.limits;
-    if (limits != null && !limits.request()) {
+    if (method.equals("crm.settings.mode.get")) {
+      // One request an hour: left out of the modelled bucket so that limit tests measure what leads cost.
+      crmAnswer(request, crm.call(method, body));
+    } else if (limits != null && !limits.request()) {
       refusals.incrementAndGet();
       answer(request, Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"), body);
     } else if (method.equals("crm.lead.add")) {
@@ -474,10 +487,10 @@ public final class FakeBitrixPortal {
       batch(request, body);
     } else if (method.equals("crm.lead.list")) {
       list(request, body);
+    } else if (method.equals("crm.deal.add") || method.equals("crm.contact.add")) {
+      crmAdd(request, method, body);
     } else if (crm.handles(method)) {
-      FakeCrm.Answer answer = crm.call(method, body);
-      json(request, answer.status(), answer.error() != null ? answer.error()
-          : new JsonObject().put("result", answer.result()).put("time", time(0.01, 0)));
+      crmAnswer(request, crm.call(method, body));
     } else {
       answer(request, Reply.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"), body);
     }
@@ -496,6 +509,7 @@ public final class FakeBitrixPortal {
    */
   private void batch(HttpServerRequest request, JsonObject body) {
     JsonObject cmd = body.getValue("cmd") instanceof JsonObject c ? c : new JsonObject();
+    boolean halt = "1".equals(String.valueOf(body.getValue("halt")));
     Reply head = script.peek();
     boolean scripted = head != null;
     if (!scripted) {
@@ -524,10 +538,15 @@ public final class FakeBitrixPortal {
     JsonObject errors = new JsonObject();
     JsonObject times = new JsonObject();
     JsonObject byName = new JsonObject();
+    boolean[] halted = {false};
     cmd.forEach(entry -> {
+      if (halted[0]) {
+        return; // halt: 1 stops at the first failed command
+      }
       JsonObject outcome = command(entry.getValue().toString(), results, errors, times, byName);
       if (outcome != null) {
         errors.put(entry.getKey(), outcome);
+        halted[0] = halt;
       } else {
         byName.put(entry.getKey(), results.getValue(String.valueOf(results.size() + errors.size() - 1)));
       }
@@ -722,7 +741,7 @@ public final class FakeBitrixPortal {
       return null;
     }
     long id = nextId++;
-    leads.add(new Lead(id, fields.copy()));
+    leads.add(new Lead(id, crm.converted(id, fields.copy())));
     crm.created(id, fields);
     onLead.accept(fields);
     return id;
@@ -763,6 +782,29 @@ public final class FakeBitrixPortal {
     }
     reference.appendTail(out);
     return out.toString();
+  }
+
+  /**
+   * A deal or contact added as JSON follows the script like crm.lead.add (a scripted error, an answer lost after
+   * creating), so that exactly-once can be tested for deals too.
+   */
+  private void crmAdd(HttpServerRequest request, String method, JsonObject body) {
+    Reply reply = nextReply();
+    if (reply.kind() != Reply.Kind.CREATED && reply.kind() != Reply.Kind.CREATE_THEN_DROP) {
+      answer(request, reply, body);
+      return;
+    }
+    FakeCrm.Answer added = crm.call(method, body);
+    if (reply.kind() == Reply.Kind.CREATE_THEN_DROP && added.error() == null) {
+      request.connection().close();
+    } else {
+      crmAnswer(request, added);
+    }
+  }
+
+  private static void crmAnswer(HttpServerRequest request, FakeCrm.Answer answer) {
+    json(request, answer.status(), answer.error() != null ? answer.error()
+        : new JsonObject().put("result", answer.result()).put("time", time(0.01, 0)));
   }
 
   private void list(HttpServerRequest request, JsonObject body) {

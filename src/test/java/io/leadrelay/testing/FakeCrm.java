@@ -26,7 +26,11 @@ import java.util.function.Function;
  *   <li>{@code crm.lead.update}: {@code true}; a PHONE/EMAIL row without {@code ID} is added, as on a real portal.</li>
  *   <li>{@code crm.timeline.comment.add} (the comment's id) and {@code crm.timeline.comment.list} (filtered by
  *   ENTITY_ID and ENTITY_TYPE, pages of 50, order by ID).</li>
- *   <li>{@code crm.contact.add} and {@code crm.contact.list}.</li>
+ *   <li>{@code crm.contact.add} and {@code crm.contact.list} (filtered by ID, {@code @ID} or any field exactly).</li>
+ *   <li>{@code crm.deal.add} and {@code crm.deal.list} (filtered by any field exactly).</li>
+ *   <li>{@code crm.settings.mode.get}: {@code 1} classic, {@code 2} simple. In simple mode a lead added with a NAME
+ *   is converted at once (a contact, and a deal with its {@code LEAD_ID}; the lead's STATUS_ID becomes CONVERTED);
+ *   without a NAME it stays a NEW lead (bitrix24-rest.md §7).</li>
  * </ul>
  * Leads stay in the portal; this class reads and changes their fields through the portal's own records and keeps
  * their dates (DATE_CREATE, DATE_MODIFY), which a test can set back with {@link #lastChanged}. Thread-safe.
@@ -35,6 +39,10 @@ public final class FakeCrm {
 
   /** A timeline comment as stored. */
   public record Comment(long id, String entityType, long entityId, String text) {
+  }
+
+  /** A deal as stored. */
+  public record Entity(long id, JsonObject fields) {
   }
 
   /** A method's result, or its error with the HTTP status a call on its own gets. */
@@ -49,7 +57,8 @@ public final class FakeCrm {
   }
 
   private static final Set<String> METHODS = Set.of("crm.duplicate.findbycomm", "crm.lead.update",
-      "crm.timeline.comment.add", "crm.timeline.comment.list", "crm.contact.add", "crm.contact.list");
+      "crm.timeline.comment.add", "crm.timeline.comment.list", "crm.contact.add", "crm.contact.list",
+      "crm.settings.mode.get", "crm.deal.add", "crm.deal.list");
   private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
   private static final int PAGE = 50;
 
@@ -61,6 +70,11 @@ public final class FakeCrm {
   private final Map<Long, JsonObject> contacts = new LinkedHashMap<>();
   private final Map<Long, Instant[]> contactDates = new LinkedHashMap<>();
   private final List<Comment> comments = new CopyOnWriteArrayList<>();
+  private final Map<Long, JsonObject> deals = new LinkedHashMap<>();
+  private volatile int mode = 1;
+  private volatile boolean modeFails;
+  private final java.util.concurrent.atomic.AtomicInteger modeQuestions = new java.util.concurrent.atomic.AtomicInteger();
+  private long nextDeal = 1;
   private long nextContact = 1;
   private long nextComment = 1;
 
@@ -117,6 +131,49 @@ public final class FakeCrm {
     return id;
   }
 
+  /** 1 classic CRM (with leads), 2 simple CRM (no leads). */
+  public void mode(int mode) {
+    this.mode = mode;
+  }
+
+  /** From now on crm.settings.mode.get answers 500, as a failing portal does. */
+  public void modeFails(boolean fails) {
+    this.modeFails = fails;
+  }
+
+  /** How often crm.settings.mode.get was asked. */
+  public int modeQuestions() {
+    return modeQuestions.get();
+  }
+
+  public synchronized List<Entity> deals() {
+    return deals.entrySet().stream().map(e -> new Entity(e.getKey(), e.getValue().copy())).toList();
+  }
+
+  public synchronized List<Entity> contacts() {
+    return contacts.entrySet().stream().map(e -> new Entity(e.getKey(), e.getValue().copy())).toList();
+  }
+
+  /**
+   * What a real portal does right after adding a lead: in simple mode a lead with a NAME becomes a contact and a
+   * deal. The fields to keep for the lead (STATUS_ID CONVERTED when converted).
+   */
+  synchronized JsonObject converted(long leadId, JsonObject fields) {
+    if (mode != 2 || fields.getString("NAME", "").isBlank()) {
+      return fields;
+    }
+    JsonObject contact = new JsonObject().put("LEAD_ID", leadId);
+    for (String field : List.of("NAME", "LAST_NAME", "SECOND_NAME", "PHONE", "EMAIL")) {
+      if (fields.containsKey(field)) {
+        contact.put(field, fields.getValue(field));
+      }
+    }
+    long contactId = addContact(contact);
+    deals.put(nextDeal++, new JsonObject().put("TITLE", fields.getValue("TITLE")).put("LEAD_ID", leadId)
+        .put("CONTACT_ID", contactId).put("COMMENTS", fields.getValue("COMMENTS")));
+    return fields.copy().put("STATUS_ID", "CONVERTED");
+  }
+
   /** Sets when a lead was created and last changed: a match older than a repeat window. */
   public void lastChanged(long leadId, Instant at) {
     leadDates.put(leadId, new Instant[] {at, at});
@@ -133,6 +190,19 @@ public final class FakeCrm {
       case "crm.contact.add" -> params.getValue("fields") instanceof JsonObject fields
           ? Answer.ok(addContact(fields)) : Answer.error(400, "", "Parameter 'fields' must be array.");
       case "crm.contact.list" -> listContacts(params);
+      case "crm.settings.mode.get" -> {
+        modeQuestions.incrementAndGet();
+        yield modeFails ? Answer.error(500, "INTERNAL_SERVER_ERROR", "Internal server error") : Answer.ok(mode);
+      }
+      case "crm.deal.add" -> {
+        if (!(params.getValue("fields") instanceof JsonObject fields)) {
+          yield Answer.error(400, "", "Parameter 'fields' must be array.");
+        }
+        long id = nextDeal++;
+        deals.put(id, fields.copy());
+        yield Answer.ok(id);
+      }
+      case "crm.deal.list" -> listDeals(params);
       default -> Answer.error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
     };
   }
@@ -260,7 +330,7 @@ public final class FakeCrm {
         : ids == null ? null : List.of(String.valueOf(ids));
     JsonArray rows = new JsonArray();
     contacts.forEach((id, fields) -> {
-      if (wanted == null || wanted.contains(String.valueOf(id))) {
+      if ((wanted == null || wanted.contains(String.valueOf(id))) && fieldsMatch(fields, filter)) {
         Instant[] dates = contactDates.get(id);
         rows.add(fields.copy().put("ID", String.valueOf(id))
             .put("DATE_CREATE", format(dates[0])).put("DATE_MODIFY", format(dates[1])));
@@ -269,6 +339,34 @@ public final class FakeCrm {
     int start = start(params);
     return Answer.ok(new JsonArray(rows.getList().subList(Math.min(start, rows.size()),
         Math.min(start + PAGE, rows.size()))));
+  }
+
+  private Answer listDeals(JsonObject params) {
+    JsonObject filter = params.getValue("filter") instanceof JsonObject f ? f : new JsonObject();
+    JsonArray rows = new JsonArray();
+    deals.forEach((id, fields) -> {
+      if (fieldsMatch(fields, filter) && (filter.getValue("ID") == null
+          || String.valueOf(filter.getValue("ID")).equals(String.valueOf(id)))) {
+        rows.add(fields.copy().put("ID", String.valueOf(id)));
+      }
+    });
+    int start = start(params);
+    return Answer.ok(new JsonArray(rows.getList().subList(Math.min(start, rows.size()),
+        Math.min(start + PAGE, rows.size()))));
+  }
+
+  /** Exact match on every filter key but ID and @ID (those are the record's id, matched by the caller). */
+  private static boolean fieldsMatch(JsonObject fields, JsonObject filter) {
+    for (Map.Entry<String, Object> condition : filter) {
+      if (condition.getKey().equals("ID") || condition.getKey().equals("@ID")) {
+        continue;
+      }
+      Object value = fields.getValue(condition.getKey());
+      if (value == null || !String.valueOf(value).equals(String.valueOf(condition.getValue()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int start(JsonObject params) {

@@ -90,6 +90,16 @@ public final class TestRelay {
         }));
   }
 
+  /** A fake portal and a relay whose "default" integration creates {@code target}s (deals with contacts). */
+  public static Future<TestRelay> startWithPortal(Vertx vertx, Path dir, io.leadrelay.config.CrmTarget target) {
+    return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
+        Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
+        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), RepeatConfig.NEW, target).map(relay -> {
+          relay.portal = portal;
+          return relay;
+        }));
+  }
+
   /** The fake portal {@link #startWithPortal} started, or null. */
   public FakeBitrixPortal portal() {
     return portal;
@@ -198,7 +208,8 @@ public final class TestRelay {
                                                    MetricsBackend backend) {
     return FakeBitrixPortal.start(vertx).compose(portal -> start(vertx, dir,
         Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(), http(), FAST, LIMITS,
-        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), AlertConfig.none(), metrics, backend, RepeatConfig.NEW).map(relay -> {
+        BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), AlertConfig.none(), metrics, backend, RepeatConfig.NEW,
+        io.leadrelay.config.CrmTarget.LEAD).map(relay -> {
           relay.portal = portal;
           return relay;
         }));
@@ -214,8 +225,16 @@ public final class TestRelay {
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
                                          RepeatConfig repeat) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, repeat,
+        io.leadrelay.config.CrmTarget.LEAD);
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
+                                         RepeatConfig repeat, io.leadrelay.config.CrmTarget target) {
     return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, AlertConfig.none(),
-        MetricsConfig.disabled(), null, repeat);
+        MetricsConfig.disabled(), null, repeat, target);
   }
 
   /** A relay whose "default" integration delivers to the given portal URL, alerting as {@code alerts} says. */
@@ -223,16 +242,16 @@ public final class TestRelay {
                                                   AlertConfig alerts) {
     return start(vertx, dir, Optional.of(PortalConfig.parse("test", portalUrl)), MappingConfig.defaults(), http(),
         delivery, LIMITS, BITRIX, StoreConfig.sqlite(), ClusterConfig.single(), alerts, MetricsConfig.disabled(), null,
-        RepeatConfig.NEW);
+        RepeatConfig.NEW, io.leadrelay.config.CrmTarget.LEAD);
   }
 
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
                                          AlertConfig alerts, MetricsConfig metrics, MetricsBackend backend,
-                                         RepeatConfig repeat) {
+                                         RepeatConfig repeat, io.leadrelay.config.CrmTarget target) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
-    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping, repeat));
+    integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping, repeat, target));
     RelayConfig config = new RelayConfig(
         http,
         dir.resolve("data"),
