@@ -83,21 +83,21 @@ public final class PgDeliveryStore implements DeliveryStore {
    */
   private static final String ACCEPT_MANY = "WITH input AS (SELECT * FROM unnest($1::TEXT[], $2::TEXT[], "
       + "$3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::INT[], $8::BOOLEAN[], $9::BIGINT[], $10::BIGINT[], "
-      + "$11::BIGINT[], $12::BOOLEAN[], $13::BIGINT[], $14::BIGINT[]) WITH ORDINALITY AS i (id, integration, "
-      + "received_at, remote_address, payload, body_hash, attempts, uncertain, first_failed_at, due_at, due_in, "
-      + "leased, lease_at, lease_in, n)), "
+      + "$11::BIGINT[], $12::BOOLEAN[], $13::BIGINT[], $14::BIGINT[], $18::TEXT[]) WITH ORDINALITY AS i (id, "
+      + "integration, received_at, remote_address, payload, body_hash, attempts, uncertain, first_failed_at, due_at, "
+      + "due_in, leased, lease_at, lease_in, subscriber, n)), "
       + "guard AS (INSERT INTO repeat_guard (integration, body_hash, delivery_id, received_at) "
       + "SELECT integration, body_hash, id, received_at FROM input ORDER BY n "
       + "ON CONFLICT (integration, body_hash) DO UPDATE SET delivery_id = excluded.delivery_id, "
       + "received_at = excluded.received_at "
       + "WHERE NOT $15 OR repeat_guard.received_at < excluded.received_at - $16 RETURNING delivery_id) "
       + "INSERT INTO deliveries (id, integration, received_at, remote_address, payload, body_hash, state, attempts, "
-      + "uncertain, first_failed_at, next_attempt_at, lease_until, lease_owner, lease_epoch, updated_at) "
+      + "uncertain, first_failed_at, next_attempt_at, lease_until, lease_owner, lease_epoch, updated_at, subscriber) "
       + "SELECT i.id, i.integration, i.received_at, i.remote_address, i.payload, i.body_hash, 'PENDING', "
       + "i.attempts, i.uncertain, i.first_failed_at, COALESCE(i.due_at, leadrelay_now_ms() + i.due_in), "
       + "CASE WHEN i.leased THEN COALESCE(i.lease_at, leadrelay_now_ms() + i.lease_in) END, "
-      + "CASE WHEN i.leased THEN $17::TEXT END, CASE WHEN i.leased THEN 1 ELSE 0 END, leadrelay_now_ms() "
-      + "FROM input i JOIN guard g ON g.delivery_id = i.id ORDER BY i.n RETURNING id";
+      + "CASE WHEN i.leased THEN $17::TEXT END, CASE WHEN i.leased THEN 1 ELSE 0 END, leadrelay_now_ms(), "
+      + "i.subscriber FROM input i JOIN guard g ON g.delivery_id = i.id ORDER BY i.n RETURNING id";
 
   private final Pool pool;
   private final String nodeId;
@@ -277,6 +277,7 @@ public final class PgDeliveryStore implements DeliveryStore {
     Boolean[] leased = new Boolean[n];
     Long[] leaseAt = new Long[n];
     Long[] leaseIn = new Long[n];
+    String[] subscribers = new String[n];
     for (int k = 0; k < n; k++) {
       NewAccept accept = group.get(indexes.get(k));
       Delivery d = accept.delivery();
@@ -296,12 +297,14 @@ public final class PgDeliveryStore implements DeliveryStore {
       Instant leaseUntil = accept.leaseUntil() == null ? d.receivedAt() : accept.leaseUntil();
       leaseAt[k] = clock.absolute(leaseUntil);
       leaseIn[k] = clock.fromNow(leaseUntil);
+      subscribers[k] = accept.subscriber();
     }
     return Tuple.tuple().addArrayOfString(ids).addArrayOfString(integrations).addArrayOfLong(receivedAt)
         .addArrayOfString(remoteAddresses).addArrayOfString(payloads).addArrayOfString(hashes)
         .addArrayOfInteger(attempts).addArrayOfBoolean(uncertain).addArrayOfLong(firstFailedAt)
         .addArrayOfLong(dueAt).addArrayOfLong(dueIn).addArrayOfBoolean(leased).addArrayOfLong(leaseAt)
-        .addArrayOfLong(leaseIn).addBoolean(window >= 0).addLong(Math.max(0, window)).addString(nodeId);
+        .addArrayOfLong(leaseIn).addBoolean(window >= 0).addLong(Math.max(0, window)).addString(nodeId)
+        .addArrayOfString(subscribers);
   }
 
   private Tuple acceptRow(NewAccept accept) {
