@@ -577,18 +577,21 @@ public final class PgDeliveryStore implements DeliveryStore {
     return pool.preparedQuery("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE ($1::TEXT IS NULL OR state = $1) "
             + "AND ($2::TEXT IS NULL OR id < $2) ORDER BY id DESC LIMIT $3")
         .execute(Tuple.of(state == null ? null : state.name(), beforeId, limit))
-        .compose(rows -> {
-          List<DeliveryRecord> records = new ArrayList<>();
-          List<String> unreadable = new ArrayList<>();
-          for (Row row : rows) {
-            DeliveryRecord record = record(row, List.of());
-            records.add(record);
-            if (record.unreadablePayload() != null) {
-              unreadable.add(record.delivery().id());
-            }
-          }
-          return quarantine(unreadable).map(records);
-        });
+        .compose(this::recordsQuarantiningUnreadable);
+  }
+
+  /** A page of rows as records; a row whose payload cannot be read is quarantined on the way (see PoisonRowTest). */
+  private Future<List<DeliveryRecord>> recordsQuarantiningUnreadable(Iterable<Row> rows) {
+    List<DeliveryRecord> records = new ArrayList<>();
+    List<String> unreadable = new ArrayList<>();
+    for (Row row : rows) {
+      DeliveryRecord record = record(row, List.of());
+      records.add(record);
+      if (record.unreadablePayload() != null) {
+        unreadable.add(record.delivery().id());
+      }
+    }
+    return quarantine(unreadable).map(records);
   }
 
   @Override
@@ -597,18 +600,7 @@ public final class PgDeliveryStore implements DeliveryStore {
     String sql = "SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE " + where(filter, args)
         + " ORDER BY id DESC LIMIT $" + (args.size() + 1);
     args.addInteger(limit);
-    return pool.preparedQuery(sql).execute(args).compose(rows -> {
-      List<DeliveryRecord> records = new ArrayList<>();
-      List<String> unreadable = new ArrayList<>();
-      for (Row row : rows) {
-        DeliveryRecord record = record(row, List.of());
-        records.add(record);
-        if (record.unreadablePayload() != null) {
-          unreadable.add(record.delivery().id());
-        }
-      }
-      return quarantine(unreadable).map(records);
-    });
+    return pool.preparedQuery(sql).execute(args).compose(this::recordsQuarantiningUnreadable);
   }
 
   @Override

@@ -476,35 +476,19 @@ public final class SqliteDeliveryStore implements DeliveryStore {
   @Override
   public Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit) {
     return submit(() -> {
+      List<Object> args = new ArrayList<>();
       StringBuilder sql = new StringBuilder("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE 1 = 1");
       if (state != null) {
         sql.append(" AND state = ?");
+        args.add(state.name());
       }
       if (beforeId != null) {
         sql.append(" AND id < ?");
+        args.add(beforeId);
       }
       sql.append(" ORDER BY id DESC LIMIT ?");
-      return connection -> {
-        List<DeliveryRecord> records = new ArrayList<>();
-        Quarantine quarantine = new Quarantine();
-        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
-          int index = 1;
-          if (state != null) {
-            select.setString(index++, state.name());
-          }
-          if (beforeId != null) {
-            select.setString(index++, beforeId);
-          }
-          select.setInt(index, limit);
-          try (ResultSet rows = select.executeQuery()) {
-            while (rows.next()) {
-              records.add(record(rows, List.of(), quarantine));
-            }
-          }
-        }
-        quarantine.apply(connection, System.currentTimeMillis());
-        return records;
-      };
+      args.add(limit);
+      return connection -> page(connection, sql.toString(), args);
     });
   }
 
@@ -515,21 +499,24 @@ public final class SqliteDeliveryStore implements DeliveryStore {
       String sql = "SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE " + where(filter, args)
           + " ORDER BY id DESC LIMIT ?";
       args.add(limit);
-      return connection -> {
-        List<DeliveryRecord> records = new ArrayList<>();
-        Quarantine quarantine = new Quarantine();
-        try (PreparedStatement select = connection.prepareStatement(sql)) {
-          bind(select, args);
-          try (ResultSet rows = select.executeQuery()) {
-            while (rows.next()) {
-              records.add(record(rows, List.of(), quarantine));
-            }
-          }
-        }
-        quarantine.apply(connection, System.currentTimeMillis());
-        return records;
-      };
+      return connection -> page(connection, sql, args);
     });
+  }
+
+  /** A page of records; a row whose payload cannot be read is quarantined on the way (see PoisonRowTest). */
+  private List<DeliveryRecord> page(Connection connection, String sql, List<Object> args) throws SQLException {
+    List<DeliveryRecord> records = new ArrayList<>();
+    Quarantine quarantine = new Quarantine();
+    try (PreparedStatement select = connection.prepareStatement(sql)) {
+      bind(select, args);
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          records.add(record(rows, List.of(), quarantine));
+        }
+      }
+    }
+    quarantine.apply(connection, System.currentTimeMillis());
+    return records;
   }
 
   @Override
