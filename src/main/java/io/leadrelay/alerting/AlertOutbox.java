@@ -99,8 +99,11 @@ final class AlertOutbox {
       fail(job.alert(), job.channel(), why + "; given up after " + attempts + " attempts", "given up");
       return;
     }
+    // The receiver's own wait is honoured up to the longest backoff: a retry_after of a billion seconds (a broken
+    // proxy, a hostile endpoint) would otherwise hold the alert, and a slot of the queue every channel shares, for
+    // good. Asking too early costs one more attempt, not the alert.
     Duration wait = cause instanceof AlertChannel.NotSent notSent && notSent.retryAfter() != null
-        ? notSent.retryAfter() : backoff(attempts);
+        ? min(notSent.retryAfter(), MAX_BACKOFF) : backoff(attempts);
     fail(job.alert(), job.channel(), why, "retry in " + Durations.words(wait));
     scheduler.schedule(Math.max(1, wait.toMillis()), () -> {
       if (!closed) {
@@ -110,6 +113,10 @@ final class AlertOutbox {
         held--;
       }
     });
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) > 0 ? b : a;
   }
 
   private Duration backoff(int attempts) {

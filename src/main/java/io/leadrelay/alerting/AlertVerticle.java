@@ -202,8 +202,29 @@ public final class AlertVerticle extends VerticleBase {
       }
       secrets.add(each.telegramBotToken());
     }
-    secrets.add(config.smtp().password());
+    secrets.addAll(smtpSecrets(config.smtp()));
     secrets.removeIf(s -> s == null || s.isBlank());
+    return secrets;
+  }
+
+  /**
+   * The SMTP password, and the forms it travels in: AUTH LOGIN sends it base64-encoded, AUTH PLAIN sends
+   * base64("\0user\0password"). A server that echoes the refused command in its reply ("535 ... AUTH PLAIN
+   * AHJl...") would otherwise put the decodable password into error.log through the channel's failure text.
+   */
+  static Set<String> smtpSecrets(SmtpConfig smtp) {
+    Set<String> secrets = new HashSet<>();
+    String password = smtp.password();
+    if (password == null || password.isBlank()) {
+      return secrets;
+    }
+    java.util.Base64.Encoder base64 = java.util.Base64.getEncoder();
+    secrets.add(password);
+    secrets.add(base64.encodeToString(password.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    if (smtp.user() != null) {
+      secrets.add(base64.encodeToString(("\0" + smtp.user() + "\0" + password)
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
     return secrets;
   }
 

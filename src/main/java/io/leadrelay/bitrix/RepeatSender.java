@@ -287,15 +287,24 @@ final class RepeatSender {
       emails.addAll(DuplicateFinder.values(lead.fields(), Communication.EMAIL));
     }
     Map<String, String> commands = new LinkedHashMap<>();
+    Map<String, JsonObject> alone = new LinkedHashMap<>();
     int n = 0;
     for (DuplicateFinder.Lookup lookup : concat(DuplicateFinder.lookups(Communication.PHONE, phones, null),
         DuplicateFinder.lookups(Communication.EMAIL, emails, null))) {
-      commands.put("find" + n++, encoder.command(DuplicateFinder.METHOD, lookup.params()));
+      // A phone or e-mail like "$result[find0]" would be rewritten by Bitrix24 inside a batch and searched for as
+      // something else: the subscriber would not be found and would get a second lead. Such a search goes alone.
+      if (encoder.aloneReason(DuplicateFinder.METHOD, lookup.params()) == null) {
+        commands.put("find" + n++, encoder.command(DuplicateFinder.METHOD, lookup.params()));
+      } else {
+        alone.put("find" + n++, lookup.params());
+      }
     }
-    if (commands.isEmpty()) {
+    if (commands.isEmpty() && alone.isEmpty()) {
       return Future.succeededFuture(new Found(List.of(), List.of()));
     }
-    return batches(commands, false).compose(results -> {
+    Future<Map<String, BatchOutcome>> batched = commands.isEmpty() ? Future.succeededFuture(new LinkedHashMap<>())
+        : batches(commands, false);
+    return batched.compose(outcomes -> searchAlone(alone, outcomes, !commands.isEmpty())).compose(results -> {
       DuplicateFinder.Matches all = DuplicateFinder.Matches.NONE;
       for (BatchOutcome outcome : results.values()) {
         if (!outcome.succeeded()) {
@@ -312,6 +321,30 @@ final class RepeatSender {
           ? Future.succeededFuture(new Found(List.of(), List.of()))
           : list(all.leads(), all.contacts());
     });
+  }
+
+  /**
+   * The searches that cannot be batch commands, each its own plain JSON request, one after the other, added to
+   * {@code outcomes}. {@code counted}: a request went before them (the first one was permitted by the gate).
+   */
+  private Future<Map<String, BatchOutcome>> searchAlone(Map<String, JsonObject> alone,
+                                                        Map<String, BatchOutcome> outcomes, boolean counted) {
+    Future<Map<String, BatchOutcome>> all = Future.succeededFuture(outcomes);
+    boolean extra = counted;
+    for (Map.Entry<String, JsonObject> search : alone.entrySet()) {
+      boolean thisExtra = extra;
+      extra = true;
+      all = all.compose(done -> {
+        if (thisExtra) {
+          extraRequest.run();
+        }
+        return client.call(config, DuplicateFinder.METHOD, search.getValue()).map(answer -> {
+          done.put(search.getKey(), new BatchOutcome(search.getKey(), answer.getValue("result"), null, null));
+          return done;
+        });
+      });
+    }
+    return all;
   }
 
   /** One batch listing the matched leads and contacts, 50 ids per command (one page each). */

@@ -22,6 +22,9 @@ final class AdminPage {
 
   /** Mounted before the admin API's authentication: these paths are the page's files, not API calls. */
   static void mount(Router router) {
+    // Every answer under /admin, the API's JSON and every refusal included, gets the same guard: an error text or
+    // a subscriber's value in a JSON answer is never sniffed into HTML, framed or cached on the operator's disk.
+    router.route("/admin*").handler(AdminPage::apiHeaders);
     StaticHandler files = StaticHandler.create("admin")
         .setDefaultContentEncoding("UTF-8")
         .setCachingEnabled(false)
@@ -40,13 +43,22 @@ final class AdminPage {
         .setDefaultContentEncoding("UTF-8").setCachingEnabled(false).setDirectoryListing(false));
   }
 
-  private static void headers(RoutingContext ctx) {
-    ctx.response()
+  private static void apiHeaders(RoutingContext ctx) {
+    securityHeaders(ctx).putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+    ctx.next();
+  }
+
+  private static io.vertx.core.http.HttpServerResponse securityHeaders(RoutingContext ctx) {
+    return ctx.response()
         .putHeader("Content-Security-Policy", CSP)
         .putHeader("X-Content-Type-Options", "nosniff")
         .putHeader("X-Frame-Options", "DENY")
-        .putHeader("Referrer-Policy", "no-referrer")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+        .putHeader("Referrer-Policy", "no-referrer");
+  }
+
+  private static void headers(RoutingContext ctx) {
+    // The page's own files hold no data: they may be kept, as long as they are checked each time.
+    securityHeaders(ctx).putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
     ctx.next();
   }
 }

@@ -250,7 +250,13 @@ final class AdminRoutes {
             ctx.response().putHeader(HttpHeaders.LOCATION, "/admin/jobs/" + job.getString("id"));
             json(ctx, 202, new JsonObject().put("ok", true).put("job", job));
           })
-          .onFailure(failure -> storeFailed(ctx, failure));
+          .onFailure(failure -> {
+            if (failure instanceof ReplayJobs.TooManyJobs busy) {
+              json(ctx, 429, error("too_many_jobs", busy.getMessage()));
+            } else {
+              storeFailed(ctx, failure);
+            }
+          });
       return;
     }
     deliveries.replayAll(state, Instant.now())

@@ -18,6 +18,13 @@ record DeliverySearch(DeliveryFilter filter, int limit) {
   /** Longer than any phone, e-mail, name or id an operator types. */
   static final int MAX_QUERY = 200;
   private static final int MAX_INTEGRATION = 100;
+  /**
+   * The instants a search may name. Instant.parse takes years up to a billion, which neither store can hold (SQLite
+   * keeps epoch milliseconds, PostgreSQL's timestamptz ends in 294276): such a date must be the caller's mistake, a
+   * 400, not a store failure answered as 503.
+   */
+  private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
   interface Params {
     String get(String name);
@@ -56,12 +63,18 @@ record DeliverySearch(DeliveryFilter filter, int limit) {
     if (value == null) {
       return null;
     }
+    Instant instant;
     try {
-      return Instant.parse(value);
+      instant = Instant.parse(value);
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(name + " must be an ISO-8601 instant such as 2026-11-30T09:00:00Z, got '"
           + PayloadParser.abbreviate(value) + "'.");
     }
+    if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+      throw new IllegalArgumentException(name + " must be an instant between 1970 and 9999, got '"
+          + PayloadParser.abbreviate(value) + "'.");
+    }
+    return instant;
   }
 
   private static String blankToNull(String text) {

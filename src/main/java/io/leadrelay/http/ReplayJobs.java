@@ -29,6 +29,20 @@ final class ReplayJobs {
   static final int PAGE = 200;
   /** Finished jobs kept for looking at; the oldest go first. */
   private static final int KEPT = 50;
+  /**
+   * Jobs running at once on this node. Each pages through the store on its own; without a bound a script (or a
+   * double-clicking operator) starting hundreds would have them all compete with deliveries for the store.
+   */
+  static final int MAX_RUNNING = 4;
+  private static final String SLOTS = "leadrelay.admin.jobs.running";
+
+  /** A new job was asked for while {@link #MAX_RUNNING} were running. */
+  static final class TooManyJobs extends RuntimeException {
+    TooManyJobs() {
+      super(MAX_RUNNING + " replay jobs are running on this node; wait for one to finish (GET /admin/jobs/{id})"
+          + " and start this one again.", null, false, false);
+    }
+  }
 
   private final Vertx vertx;
   private final DeliveryStore store;
@@ -44,10 +58,15 @@ final class ReplayJobs {
     return vertx.sharedData().getLocalMap(MAP);
   }
 
-  /** Counts what matches, answers with the job at once, and replays in the background. */
+  /** Counts what matches, answers with the job at once, and replays in the background; or fails with TooManyJobs. */
   Future<JsonObject> start(DeliveryFilter filter, String what) {
-    return store.count(filter).map(total -> {
-      String id = UUID.randomUUID().toString();
+    String id = UUID.randomUUID().toString();
+    // Every HTTP verticle instance of the node shares the slots; putIfAbsent takes one atomically.
+    String slot = reserve(id);
+    if (slot == null) {
+      return Future.failedFuture(new TooManyJobs());
+    }
+    return store.count(filter).onFailure(failure -> release(slot)).map(total -> {
       JsonObject job = new JsonObject()
           .put("id", id)
           .put("kind", "replay")
@@ -59,7 +78,7 @@ final class ReplayJobs {
           .put("startedAt", Instant.now().toString());
       forgetOld();
       jobs().put(id, job);
-      run(id, filter, null);
+      run(id, filter, null, slot);
       return job;
     });
   }
@@ -68,7 +87,21 @@ final class ReplayJobs {
     return id == null ? null : jobs().get(id);
   }
 
-  private void run(String id, DeliveryFilter filter, String before) {
+  private String reserve(String id) {
+    LocalMap<String, String> slots = vertx.sharedData().getLocalMap(SLOTS);
+    for (int i = 0; i < MAX_RUNNING; i++) {
+      if (slots.putIfAbsent("slot-" + i, id) == null) {
+        return "slot-" + i;
+      }
+    }
+    return null;
+  }
+
+  private void release(String slot) {
+    vertx.sharedData().<String, String>getLocalMap(SLOTS).remove(slot);
+  }
+
+  private void run(String id, DeliveryFilter filter, String before, String slot) {
     store.search(filter.before(before), PAGE)
         .compose(page -> replay(page).map(replayed -> {
           JsonObject job = jobs().get(id);
@@ -83,14 +116,16 @@ final class ReplayJobs {
         }))
         .onSuccess(next -> {
           if (next != null) {
-            run(id, filter, next);
+            run(id, filter, next, slot);
           } else {
+            release(slot);
             JsonObject job = jobs().get(id);
             AUDIT.info("Admin job {}: replayed {} of {} deliveries ({})", id, job.getLong("replayed"),
                 job.getLong("total"), job.getString("what"));
           }
         })
         .onFailure(failure -> {
+          release(slot);
           AUDIT.warn("Admin job {} stopped: the delivery store failed: {}", id, failure.toString());
           JsonObject job = jobs().get(id);
           jobs().put(id, job.put("state", "failed").put("finishedAt", Instant.now().toString())

@@ -1,6 +1,8 @@
 package io.leadrelay.metrics;
 
 import io.leadrelay.config.MetricsConfig;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -19,6 +21,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
 import java.util.EnumSet;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -39,6 +42,11 @@ public final class MetricsBackend implements AutoCloseable {
   private static final String[] UNSAFE_LABELS = EnumSet.complementOf(SAFE_LABELS).stream().map(Label::toString)
       .toArray(String[]::new);
 
+  private static final String METHOD_LABEL = Label.HTTP_METHOD.toString();
+  /** The methods of RFC 9110 and PATCH; any other one is counted as OTHER. */
+  private static final Set<String> STANDARD_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
+      "OPTIONS", "TRACE", "PATCH");
+
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gc;
 
@@ -51,6 +59,16 @@ public final class MetricsBackend implements AutoCloseable {
     // The labels Vert.x is told to leave out, dropped once more whatever a Vert.x meter adds (a client pool's name is
     // the host:port it connects to); one set of label keys per metric name, as Prometheus requires.
     registry.config().meterFilter(MeterFilter.ignoreTags(UNSAFE_LABELS));
+    // Any token is a valid HTTP method to Netty, and Vert.x labels a request with the one it came with: a caller
+    // making one up per request would add a time series per request. Standard methods keep their name.
+    registry.config().meterFilter(new MeterFilter() {
+      @Override
+      public Meter.Id map(Meter.Id id) {
+        String method = id.getTag(METHOD_LABEL);
+        return id.getName().startsWith("vertx.http.") && method != null && !STANDARD_METHODS.contains(method)
+            ? id.replaceTags(Tags.of(id.getTagsAsIterable()).and(METHOD_LABEL, "OTHER")) : id;
+      }
+    });
     // A gauge per event-bus address: without the address label they would all be one gauge showing one address.
     registry.config().meterFilter(MeterFilter.denyNameStartsWith("vertx.eventbus.handlers"));
     // Bound here rather than by Vert.x, so a relay started on a Vert.x instance built elsewhere (tests) has them too.

@@ -59,6 +59,14 @@ class AlertOutboxTest {
   }
 
   @Test
+  void aReceiversWaitOfABillionSecondsIsCutToTheLongestBackoff() {
+    ScriptedChannel channel = new ScriptedChannel(1);
+    channel.retryAfter = Duration.ofSeconds(1_000_000_000L);
+    outbox.offer(ALERT, List.of(channel));
+    assertEquals(List.of(300_000L), delays, "held for 5 min at most, not for good");
+  }
+
+  @Test
   void aChannelThatNeverTakesIsGivenUpAfterTwelveAttempts() {
     ScriptedChannel channel = new ScriptedChannel(Integer.MAX_VALUE);
     outbox.offer(ALERT, List.of(channel));

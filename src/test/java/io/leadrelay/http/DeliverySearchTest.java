@@ -51,4 +51,16 @@ class DeliverySearchTest {
         Map.of("state", "DELIVERED", "q", "x")::get), "a delivered lead is never replayed");
     assertEquals(DeliveryState.DEAD, DeliverySearch.replayFilter(Map.of("state", "DEAD", "q", "x")::get).state());
   }
+
+  @Test
+  void aDateNoStoreCanHoldIsTheCallersMistake() {
+    assertEquals("from must be an instant between 1970 and 9999, got '+1000000000-01-01T00:00:00Z'.",
+        assertThrows(IllegalArgumentException.class, () -> parse(Map.of("from", "+1000000000-01-01T00:00:00Z")))
+            .getMessage());
+    assertThrows(IllegalArgumentException.class, () -> parse(Map.of("to", "-1000000000-01-01T00:00:00Z")));
+    assertThrows(IllegalArgumentException.class, () -> DeliverySearch.replayFilter(
+        Map.of("state", "DEAD", "from", "+10000-01-01T00:00:00Z")::get));
+    assertEquals(Instant.parse("9999-12-31T00:00:00Z"), parse(Map.of("to", "9999-12-31T00:00:00Z")).filter()
+        .receivedTo());
+  }
 }
