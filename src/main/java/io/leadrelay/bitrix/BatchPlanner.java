@@ -83,8 +83,18 @@ final class BatchPlanner {
    * Two subscribers at once are such a burst too: the second waits until the stream ends (150 ms).
    */
   private boolean roomToSpare(double bucketLevel, Arriving arriving) {
-    return burst - bucketLevel - 1 >= burst / 2.0 && arriving.perSecond() / maxBatch < permitsPerSecond / 2;
+    return burst - bucketLevel - 1 >= burst / 2.0 && arriving.count() >= RATE_KNOWN_AFTER
+        && arriving.perSecond() / maxBatch < permitsPerSecond / 2;
   }
+
+  /**
+   * Arrivals in a stream before its rate says anything. A broadcast's first webhooks reach the sender one durable
+   * commit apart (the first commit carries one webhook, the next the dozens that came meanwhile), tens of
+   * milliseconds apart, and read as a slow trickle: measured at idle (DrainBenchmark, --spread and --at-once), its
+   * second lead went alone and cost the drain a request. Until a few have come, a partial batch waits, at most the
+   * stream's gap or one permit's time.
+   */
+  static final int RATE_KNOWN_AFTER = 5;
 
   /**
    * The arrivals as the planner sees them: still coming (and for how long without another), how many so far in this

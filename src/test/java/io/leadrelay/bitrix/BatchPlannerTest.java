@@ -47,6 +47,22 @@ class BatchPlannerTest {
   }
 
   @Test
+  void aBroadcastsFirstLeadsWaitEvenWhileTheyStillLookSlow() {
+    // Measured at idle (DrainBenchmark): the first webhook's durable commit carried it alone, the second came one
+    // commit (tens of milliseconds) later, read as 25-40 a second, "room to spare", and went alone. Until a few
+    // leads have come the rate says nothing: they wait for the batch, at most the stream's gap.
+    for (int count = 2; count < BatchPlanner.RATE_KNOWN_AFTER; count++) {
+      BatchPlanner.Arriving early = new BatchPlanner.Arriving(true, Duration.ofMillis(120), count, 25);
+      assertEquals(BatchPlan.waitFor(Duration.ofMillis(121)), planner.plan(count - 1, Duration.ofMillis(30), early,
+          1, PLENTY), count + " leads so far");
+    }
+    // A real trickle is known as one once enough have come, and then goes at once (aTrickleWithRoomToSpareGoesAtOnce).
+    BatchPlanner.Arriving known = new BatchPlanner.Arriving(true, Duration.ofMillis(120), BatchPlanner.RATE_KNOWN_AFTER,
+        25);
+    assertEquals(BatchPlan.send(4), planner.plan(4, Duration.ofMillis(30), known, 1, PLENTY));
+  }
+
+  @Test
   void twoSubscribersAtOnceTheSecondGoesWhenTheStreamEnds() {
     BatchPlanner.Arriving second = new BatchPlanner.Arriving(true, Duration.ofMillis(50), 2, 60);
     assertEquals(BatchPlan.waitFor(Duration.ofMillis(51)), planner.plan(1, Duration.ZERO, second, 1, PLENTY));
