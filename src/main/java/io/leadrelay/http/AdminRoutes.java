@@ -1,5 +1,8 @@
 package io.leadrelay.http;
 
+import io.leadrelay.config.CrmTarget;
+import io.leadrelay.crm.DealFields;
+import io.leadrelay.crm.RepeatPreview;
 import io.leadrelay.config.AdminConfig;
 import io.leadrelay.config.IntegrationConfig;
 import io.leadrelay.config.OAuthApp;
@@ -89,7 +92,7 @@ final class AdminRoutes {
     this.preview = new PreviewRoute(integrations);
     this.portals = new PortalRoutes(vertx, store, integrations);
     integrations.forEach((name, integration) -> {
-      if (integration.target() == io.leadrelay.config.CrmTarget.DEAL) {
+      if (integration.target() == CrmTarget.DEAL) {
         dealTargets.add(name);
       }
     });
@@ -189,13 +192,13 @@ final class AdminRoutes {
           JsonObject mapped = mappedFields(record);
           JsonObject detail = view.detail(record).put("mappedFields", mapped);
           if (mapped != null && dealTargets.contains(record.delivery().integration())) {
-            io.leadrelay.crm.DealFields.Split split = io.leadrelay.crm.DealFields.split(mapped);
+            DealFields.Split split = DealFields.split(mapped);
             detail.put("mappedDeal", new JsonObject().put("contact", split.contact()).put("deal", split.deal()));
           }
           // Under a repeat policy: what the policy would do with this lead (nothing is added for "new").
           IntegrationConfig integration = integrations.get(record.delivery().integration());
           JsonObject repeat = integration == null ? null
-              : io.leadrelay.crm.RepeatPreview.of(integration.repeat(), id, mapped);
+              : RepeatPreview.of(integration.repeat(), id, mapped);
           json(ctx, 200, repeat == null ? detail : detail.put("repeat", repeat));
         })
         .onFailure(failure -> storeFailed(ctx, failure));

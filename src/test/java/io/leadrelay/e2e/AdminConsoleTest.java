@@ -11,7 +11,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -224,14 +223,7 @@ class AdminConsoleTest {
 
   private Future<HttpResponse<Buffer>> call(HttpMethod method, String uri, String authorization, String type,
                                             Buffer body) {
-    HttpRequest<Buffer> request = relay.client().request(method, relay.port(), "127.0.0.1", uri);
-    if (authorization != null) {
-      request.putHeader("Authorization", authorization);
-    }
-    if (type != null) {
-      request.putHeader("Content-Type", type);
-    }
-    return body == null ? request.send() : request.sendBuffer(body);
+    return relay.request(method, uri, authorization, type, body);
   }
 
   private static JsonObject ok(Future<HttpResponse<Buffer>> response) {

@@ -293,6 +293,22 @@ public final class TestRelay {
     return dir.resolve("logs");
   }
 
+  /**
+   * Any call to this relay: {@code authorization} (e.g. {@code "Bearer " + ADMIN_TOKEN}), {@code contentType} and
+   * {@code body} are left out when null.
+   */
+  public Future<HttpResponse<Buffer>> request(io.vertx.core.http.HttpMethod method, String uri, String authorization,
+                                              String contentType, Buffer body) {
+    io.vertx.ext.web.client.HttpRequest<Buffer> request = client.request(method, port(), "127.0.0.1", uri);
+    if (authorization != null) {
+      request.putHeader("Authorization", authorization);
+    }
+    if (contentType != null) {
+      request.putHeader("Content-Type", contentType);
+    }
+    return body == null ? request.send() : request.sendBuffer(body);
+  }
+
   public Future<HttpResponse<Buffer>> postJson(String json) {
     return post("/webhook/default/" + SECRET, "application/json", Buffer.buffer(json));
   }
