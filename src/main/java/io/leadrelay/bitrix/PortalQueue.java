@@ -12,7 +12,7 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * The leads waiting for one portal and the one place that decides when they go out: in arrival order, at most
+ * The leads waiting for one portal and the one place that decides when they go out: oldest webhook first, at most
  * {@code maxInFlight} requests open at once, each request only when the {@link Gate} lets it through (the portal's
  * request budget, its operating time, a hold after a refusal), and several waiting leads packed into one request
  * (a Bitrix24 {@code batch}) of up to {@code maxBatch}. A lone lead goes out at once on its own: nothing waits for a
@@ -94,12 +94,37 @@ public final class PortalQueue<R> {
     return this;
   }
 
-  /** Queues a lead; the future completes with its outcome once it has had its turn. */
+  /**
+   * Queues a lead behind every lead received before it; the future completes with its outcome once it has had its
+   * turn. Oldest webhook first, not first submitted: after a takeover the dead owner's leads come back from the store
+   * while the other nodes keep handing over fresh ones, and at a broadcast's rate they would otherwise wait behind
+   * everything that arrived since (measured: 7.8 s after the takeover instead of about 2).
+   */
   public Future<R> submit(LeadCommand command) {
     Promise<R> promise = Promise.promise();
-    waiting.add(new Waiting<>(command, promise, clock.instant(), alone.test(command)));
+    Waiting<R> entry = new Waiting<>(command, promise, clock.instant(), alone.test(command));
+    Waiting<R> last = waiting.peekLast();
+    if (last == null || !receivedBefore(entry, last)) {
+      waiting.addLast(entry); // the usual case: the newest webhook so far
+    } else {
+      insertByAge(entry);
+    }
     dispatch();
     return promise.future();
+  }
+
+  private boolean receivedBefore(Waiting<R> a, Waiting<R> b) {
+    return a.command().receivedAt() != null && b.command().receivedAt() != null
+        && a.command().receivedAt().isBefore(b.command().receivedAt());
+  }
+
+  private void insertByAge(Waiting<R> entry) {
+    Deque<Waiting<R>> younger = new ArrayDeque<>();
+    while (!waiting.isEmpty() && receivedBefore(entry, waiting.peekLast())) {
+      younger.addFirst(waiting.pollLast());
+    }
+    waiting.addLast(entry);
+    waiting.addAll(younger);
   }
 
   /**

@@ -78,6 +78,29 @@ class PortalQueueTest {
   }
 
   @Test
+  void aLeadReceivedEarlierGoesBeforeLeadsReceivedSinceWhicheverWasSubmittedFirst() {
+    // After a takeover the dead owner's leads come back from the store while fresh ones keep being handed over.
+    PortalQueue<Long> queue = queue(1, 50, PortalQueue.Gate.ALWAYS_OPEN, this::send);
+    Instant t = Instant.parse("2026-11-30T12:00:00Z");
+    queue.submit(new LeadCommand("fresh-0", "main", t.plusSeconds(10), new JsonObject(), new JsonObject()));
+    queue.submit(new LeadCommand("fresh-1", "main", t.plusSeconds(11), new JsonObject(), new JsonObject()));
+    queue.submit(new LeadCommand("fresh-2", "main", t.plusSeconds(12), new JsonObject(), new JsonObject()));
+    queue.submit(new LeadCommand("old-b", "main", t.plusSeconds(2), new JsonObject(), new JsonObject(), 1, true,
+        null));
+    queue.submit(new LeadCommand("old-a", "main", t.plusSeconds(1), new JsonObject(), new JsonObject(), 1, true,
+        null));
+    queue.submit(new LeadCommand("fresh-3", "main", t.plusSeconds(13), new JsonObject(), new JsonObject()));
+
+    open.get("fresh-0").complete(1L);
+
+    assertEquals(List.of(List.of("fresh-0"), List.of("old-a", "old-b")), requests,
+        "the lead in flight finishes; then the two received earliest, looked up together");
+    open.get("old-a").complete(2L);
+    open.get("old-b").complete(3L);
+    assertEquals(List.of("fresh-1", "fresh-2", "fresh-3"), requests.get(2), "then the rest in the order received");
+  }
+
+  @Test
   void aLoneLeadGoesAtOnceAndWaitingLeadsArePackedIntoBatches() {
     PortalQueue<Long> queue = queue(1, 3, PortalQueue.Gate.ALWAYS_OPEN, this::send);
     queue.submit(lead("d-1"));
