@@ -35,8 +35,14 @@ import java.util.regex.Pattern;
  */
 public final class FakeBitrixPortal {
 
-  /** One request as the portal saw it; {@code method} is the REST method, e.g. {@code crm.lead.add}. */
-  public record Call(String method, String path, JsonObject body) {
+  /**
+   * One request as the portal saw it; {@code method} is the REST method, e.g. {@code crm.lead.add}; {@code atNanos}
+   * when it arrived ({@link System#nanoTime()}), for benchmarks that lay requests out against the bucket.
+   */
+  public record Call(String method, String path, JsonObject body, long atNanos) {
+    public Call(String method, String path, JsonObject body) {
+      this(method, path, body, System.nanoTime());
+    }
   }
 
   /** A scripted answer to one crm.lead.add call. */
