@@ -6,9 +6,7 @@ import io.vertx.core.Promise;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 /**
@@ -45,8 +43,15 @@ public final class PortalQueue<R> {
     void schedule(long delayMillis, Runnable task);
   }
 
-  private record Waiting<R>(LeadCommand command, Promise<R> promise, java.time.Instant since, boolean alone) {
+  private record Waiting<R>(LeadCommand command, Promise<R> promise, java.time.Instant since, boolean alone,
+                            long order) {
   }
+
+  /** Oldest webhook first; of two received at the same instant, the one submitted first. */
+  private static final java.util.Comparator<Waiting<?>> OLDEST_FIRST = java.util.Comparator
+      .<Waiting<?>, java.time.Instant>comparing(w -> w.command().receivedAt() != null ? w.command().receivedAt()
+          : w.since())
+      .thenComparingLong(Waiting::order);
 
   private final int maxInFlight;
   private final int maxBatch;
@@ -56,7 +61,12 @@ public final class PortalQueue<R> {
   private final Clock clock;
   /** Leads that may not share a request (a batch would change or drop their values): decided once, on submit. */
   private final java.util.function.Predicate<LeadCommand> alone;
-  private final Deque<Waiting<R>> waiting = new ArrayDeque<>();
+  /**
+   * Sorted, not a deque: the store may hand back thousands of old leads while fresh ones keep arriving, and each
+   * would otherwise walk past every younger one to its place.
+   */
+  private final java.util.TreeSet<Waiting<R>> waiting = new java.util.TreeSet<>(OLDEST_FIRST);
+  private long submitted;
   /** Leads of one kind share a request; the requests a request for a kind of lead may need, at most. */
   private java.util.function.Function<LeadCommand, Object> kind = LeadCommand::uncertain;
   private java.util.function.ToIntFunction<LeadCommand> requests = command -> command.uncertain() ? 2 : 1;
@@ -102,29 +112,9 @@ public final class PortalQueue<R> {
    */
   public Future<R> submit(LeadCommand command) {
     Promise<R> promise = Promise.promise();
-    Waiting<R> entry = new Waiting<>(command, promise, clock.instant(), alone.test(command));
-    Waiting<R> last = waiting.peekLast();
-    if (last == null || !receivedBefore(entry, last)) {
-      waiting.addLast(entry); // the usual case: the newest webhook so far
-    } else {
-      insertByAge(entry);
-    }
+    waiting.add(new Waiting<>(command, promise, clock.instant(), alone.test(command), submitted++));
     dispatch();
     return promise.future();
-  }
-
-  private boolean receivedBefore(Waiting<R> a, Waiting<R> b) {
-    return a.command().receivedAt() != null && b.command().receivedAt() != null
-        && a.command().receivedAt().isBefore(b.command().receivedAt());
-  }
-
-  private void insertByAge(Waiting<R> entry) {
-    Deque<Waiting<R>> younger = new ArrayDeque<>();
-    while (!waiting.isEmpty() && receivedBefore(entry, waiting.peekLast())) {
-      younger.addFirst(waiting.pollLast());
-    }
-    waiting.addLast(entry);
-    waiting.addAll(younger);
   }
 
   /**
@@ -170,7 +160,7 @@ public final class PortalQueue<R> {
       while (inFlight < maxInFlight && !waiting.isEmpty() && !timerSet) {
         int ready = nextRequestSize();
         java.time.Instant now = clock.instant();
-        Waiting<R> head = waiting.peek();
+        Waiting<R> head = waiting.first();
         BatchPlan plan = gate.open(now, requests.applyAsInt(head.command()), ready,
             Duration.between(head.since(), now));
         if (plan instanceof BatchPlan.Wait wait) {
@@ -184,7 +174,7 @@ public final class PortalQueue<R> {
         int size = Math.min(ready, ((BatchPlan.Send) plan).leads());
         List<Waiting<R>> batch = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
-          batch.add(waiting.poll());
+          batch.add(waiting.pollFirst());
         }
         send(batch);
       }
@@ -198,10 +188,10 @@ public final class PortalQueue<R> {
    * lead that must go alone, alone.
    */
   private int nextRequestSize() {
-    if (waiting.peek().alone()) {
+    if (waiting.first().alone()) {
       return 1;
     }
-    Object headKind = kind.apply(waiting.peek().command());
+    Object headKind = kind.apply(waiting.first().command());
     int size = 0;
     for (Waiting<R> next : waiting) {
       if (size == maxBatch || !kind.apply(next.command()).equals(headKind) || next.alone()) {
