@@ -90,9 +90,20 @@ public final class PortalLimiter {
    * be refused and hold the whole portal for a second. So the model adds the drain of that round trip back.
    */
   public void answered(Instant permittedAt, Instant answeredAt) {
+    answered(permittedAt, answeredAt, Duration.ZERO);
+  }
+
+  /**
+   * As above, where the portal said it spent {@code atPortal} on the request (its answer's {@code time.duration}):
+   * the request cannot have arrived later than that before its answer, so only the rest of the round trip is added
+   * back. A batch of 50 adds runs for seconds at a real portal; counted as transit, it would hold the next requests
+   * for as long.
+   */
+  public void answered(Instant permittedAt, Instant answeredAt, Duration atPortal) {
     if (permittedAt.equals(busySince) && answeredAt.isAfter(permittedAt)) {
       drain(answeredAt);
-      level += Duration.between(permittedAt, answeredAt).toNanos() / 1e6 * ratePerMilli;
+      long transitNanos = Duration.between(permittedAt, answeredAt).minus(atPortal).toNanos();
+      level += Math.max(0, transitNanos) / 1e6 * ratePerMilli;
       busySince = null;
     }
   }

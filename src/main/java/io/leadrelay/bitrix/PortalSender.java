@@ -60,6 +60,13 @@ final class PortalSender {
   private int leadsInFlight;
   /** When the gate last took a permit: the request it let through is sent right after. */
   private Instant permittedAt = Instant.EPOCH;
+  /**
+   * The time the portal last said it spent on a request ({@code time.duration}), and how many such answers have come:
+   * a request answered after one came since it was permitted tells the limiter how much of its round trip was the
+   * portal's own work rather than transit.
+   */
+  private Duration lastAtPortal = Duration.ZERO;
+  private long answersTimed;
   /** When a lead last got through, for /health to tell a stuck queue. */
   private final StallWatch progress;
   /** The integrations that deliver here: woken together when the portal works again. */
@@ -286,6 +293,11 @@ final class PortalSender {
 
   /** Bitrix24 told how much operating time a call used: the pacer learns from it. */
   void observeTime(String method, JsonObject time) {
+    if (time.getValue("duration") instanceof Number seconds && seconds.doubleValue() >= 0
+        && Double.isFinite(seconds.doubleValue())) {
+      lastAtPortal = Duration.ofNanos((long) (seconds.doubleValue() * 1e9));
+      answersTimed++;
+    }
     Object operating = time.getValue("operating");
     if (operating instanceof Number seconds) {
       Object reset = time.getValue("operating_reset_at");
@@ -339,9 +351,11 @@ final class PortalSender {
    */
   private List<Future<LeadResult>> inFlight(int leads, Instant permitted, List<Future<LeadResult>> outcomes) {
     leadsInFlight += leads;
+    long timedBefore = answersTimed;
     Future.join(new ArrayList<>(outcomes)).onComplete(done -> {
       leadsInFlight -= leads;
-      limiter.answered(permitted, clock.instant());
+      // Another request's answer may have been the one timed; the limiter's half request of headroom covers that.
+      limiter.answered(permitted, clock.instant(), answersTimed > timedBefore ? lastAtPortal : Duration.ZERO);
     });
     return outcomes;
   }

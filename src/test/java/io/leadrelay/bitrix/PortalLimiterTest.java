@@ -134,4 +134,14 @@ class PortalLimiterTest {
     limiter.answered(T0.plusMillis(100), T0.plusMillis(700));
     assertEquals(1.6, limiter.level(T0.plusMillis(800)), 0.001, "only once, for the request that began it");
   }
+
+  @Test
+  void theTimeThePortalSaysItWorkedIsNotTakenForTransit() {
+    // A batch of 50 adds that the portal says ran 2.9 s of a 3 s round trip reached it within 0.1 s: 0.2 requests
+    // of drain are added back, not 6 (which would hold the next requests for 3 s).
+    PortalLimiter limiter = new PortalLimiter(50, 2);
+    assertEquals(Duration.ZERO, limiter.tryAcquire(T0));
+    limiter.answered(T0, T0.plusMillis(3000), Duration.ofMillis(2900));
+    assertEquals(0.2, limiter.level(T0.plusMillis(3000)), 0.001, "1 - 6 drained, floored at 0, + 0.2");
+  }
 }
