@@ -1,17 +1,16 @@
 package io.leadrelay.e2e;
 
 import io.leadrelay.config.MetricsConfig;
-import io.leadrelay.metrics.MetricsBackend;
+import io.leadrelay.testing.MeasuredVertx;
 import io.leadrelay.testing.TestRelay;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -40,21 +38,14 @@ class MetricsCardinalityTest {
   @TempDir
   Path dir;
 
-  private Vertx measured;
-
-  @AfterEach
-  void closeMeasuredVertx() throws Exception {
-    if (measured != null) {
-      measured.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-  }
+  /** Vert.x's own HTTP meters need a Vert.x built with metrics on. */
+  @RegisterExtension
+  final MeasuredVertx measured = new MeasuredVertx();
 
   @Test
   void madeUpMethodsAndUnknownIntegrationsAddNoLabelValues(VertxTestContext ctx) {
-    MetricsBackend backend = MetricsBackend.create(MetricsConfig.onMainPort());
-    Vertx vertx = backend.builder(new VertxOptions()).build();
-    measured = vertx;
-    TestRelay.startWithMetrics(vertx, dir, MetricsConfig.onMainPort(), backend).compose(relay -> {
+    Vertx vertx = measured.start();
+    TestRelay.startWithMetrics(vertx, dir, MetricsConfig.onMainPort(), measured.backend()).compose(relay -> {
       List<Future<?>> hostile = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
         hostile.add(relay.client().request(HttpMethod.valueOf("HOSTILE" + i), relay.port(), "127.0.0.1",

@@ -3,17 +3,17 @@ package io.leadrelay.e2e;
 import io.leadrelay.config.MetricsConfig;
 import io.leadrelay.metrics.MetricsBackend;
 import io.leadrelay.testing.FakeBitrixPortal.Reply;
+import io.leadrelay.testing.MeasuredVertx;
 import io.leadrelay.testing.TestRelay;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -42,22 +42,14 @@ class MetricsTest {
   @TempDir
   Path dir;
 
-  /** A Vert.x instance built with metrics on, closed after the test (not from its own event loop). */
-  private Vertx measured;
-
-  @AfterEach
-  void closeMeasuredVertx() throws Exception {
-    if (measured != null) {
-      measured.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-  }
+  /** Vert.x's own HTTP meters need a Vert.x built with metrics on. */
+  @RegisterExtension
+  final MeasuredVertx measured = new MeasuredVertx();
 
   @Test
   void valuesMoveThroughARunAndNoneCarriesASecretOrSubscriberData(VertxTestContext ctx) {
-    MetricsBackend backend = MetricsBackend.create(MetricsConfig.onMainPort());
-    Vertx vertx = backend.builder(new VertxOptions()).build();
-    measured = vertx;
-    TestRelay.startWithMetrics(vertx, dir, MetricsConfig.onMainPort(), backend).compose(relay -> {
+    Vertx vertx = measured.start();
+    TestRelay.startWithMetrics(vertx, dir, MetricsConfig.onMainPort(), measured.backend()).compose(relay -> {
       // The portal refuses every request over its rate limit until told otherwise: the lead waits.
       relay.portal().faults(() -> Reply.error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"));
       return scrape(relay, TestRelay.ADMIN_TOKEN).compose(before -> {
