@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Drain time of N relays sharing one PostgreSQL database (bench/cluster-drain.sh): the fat jar N times (N = 1 is one
@@ -79,8 +80,9 @@ public final class ClusterDrainBenchmark {
               + " target/leadrelay.jar, STORE=postgres, CLUSTER_MEMBERS of %d, owner lease 10 s%n",
           Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadAverage(), size, size);
 
-      long start = System.nanoTime();
       int accepted = broadcast(vertx, cluster, webhooks, "Broadcast", "+7996");
+      // From the first POST, not from before the posting client existed: its creation is the harness's time.
+      long start = FIRST_POSTED_AT.get();
       double postSeconds = (System.nanoTime() - start) / 1e9;
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
       while (createdAt.size() < accepted && System.nanoTime() < deadline) {
@@ -117,6 +119,9 @@ public final class ClusterDrainBenchmark {
     }
   }
 
+  /** When the broadcast's first webhook was posted (nanoTime): the drain is timed from there. */
+  private static final AtomicLong FIRST_POSTED_AT = new AtomicLong();
+
   /** Posts the broadcast, 64 requests in flight, round robin over the nodes; returns how many were answered 200. */
   private static int broadcast(Vertx vertx, RelayCluster cluster, int webhooks, String name, String phonePrefix)
       throws InterruptedException {
@@ -138,6 +143,9 @@ public final class ClusterDrainBenchmark {
     int n = next.getAndIncrement();
     if (n >= webhooks) {
       return;
+    }
+    if (n == 0) {
+      FIRST_POSTED_AT.set(System.nanoTime());
     }
     RelayCluster.Node node = cluster.nodes().get(n % cluster.nodes().size());
     client.post(node.httpPort, "127.0.0.1", node.webhookUri().getPath())
