@@ -116,6 +116,10 @@ class DatabaseOutageTest {
     Answer ready = get(relay, "/health/ready");
     assertEquals(503, ready.status(), ready.toString());
     assertTrue(ready.body().encode().contains("STORE_FAILING"), ready.toString());
+    Answer health = get(relay, "/health");
+    assertEquals("DOWN", health.body().getJsonObject("parts").getJsonObject("store").getString("status"),
+        health.toString());
+    assertFalse(health.body().encode().contains(PASSWORD), health.toString());
 
     // A minor-version restart: a few seconds without connections.
     sleepUntil(downAt + TimeUnit.SECONDS.toNanos(3));
@@ -136,6 +140,7 @@ class DatabaseOutageTest {
         + recordedMillis + " ms; leads=" + portal.leads().size());
 
     assertOneLineEach();
+    assertFalse(relay.allFileContents().contains(PASSWORD), "no password in the log files");
   }
 
   @Test
@@ -192,7 +197,7 @@ class DatabaseOutageTest {
         .await(WAIT, TimeUnit.SECONDS);
     JsonObject view = cluster(relay);
     System.out.println("DatabaseOutageTest cut: first webhook accepted " + firstAcceptedMillis + " ms after the heal,"
-        + " every lead in " + drainedMillis + " ms; portal calls while cut " + callsWhileCut + ", leads="
+        + " every lead in " + drainedMillis + " ms; portal calls before the heal " + callsWhileCut + ", leads="
         + portal.leads().size() + "; " + view.encode());
     // Its lease could not be renewed through the cut: it stopped acting, and took the portal again after the heal.
     assertEquals("owner", view.getString("role"), view.encode());
@@ -200,6 +205,7 @@ class DatabaseOutageTest {
         "a new term after the cut: " + view.encode());
 
     assertOneLineEach();
+    assertFalse(relay.allFileContents().contains(PASSWORD), "no password in the log files");
   }
 
   @Test
