@@ -32,6 +32,8 @@ import java.util.function.Supplier;
  */
 final class PgGroupCommit<I, R> {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PgGroupCommit.class);
+
   /** Writes one group on one connection inside its transaction; answers in the order of the requests. */
   interface GroupWrite<I, R> extends BiFunction<SqlConnection, List<I>, Future<List<R>>> {
   }
@@ -142,7 +144,7 @@ final class PgGroupCommit<I, R> {
   private void run(List<Entry<I, R>> group) {
     List<I> requests = group.stream().map(Entry::request).toList();
     long started = System.nanoTime();
-    pool.get().withTransaction(connection -> write.apply(connection, requests))
+    pool.get().withTransaction(connection -> write.apply(quiet(connection), requests))
         .andThen(written -> {
           if (written.succeeded()) {
             observer.committed(group.size(), System.nanoTime() - started);
@@ -161,7 +163,7 @@ final class PgGroupCommit<I, R> {
           } else {
             // The group failed as a whole: each request alone, so one bad request fails only itself.
             for (Entry<I, R> entry : group) {
-              pool.get().withTransaction(connection -> write.apply(connection, List.of(entry.request())))
+              pool.get().withTransaction(connection -> write.apply(quiet(connection), List.of(entry.request())))
                   .map(answers -> answers.get(0))
                   .onComplete(alone -> answer(entry, alone));
             }
@@ -176,6 +178,16 @@ final class PgGroupCommit<I, R> {
             run(next);
           }
         });
+  }
+
+  /**
+   * The database ending the session under a transaction (a restart's FATAL 57P01) fails the transaction, which is
+   * how the callers hear of it; without a handler of its own the connection would also print it to stderr, once
+   * per connection, past the log.
+   */
+  private static SqlConnection quiet(SqlConnection connection) {
+    return connection.exceptionHandler(failure -> LOG.debug("A group commit's connection failed: {}",
+        failure.toString()));
   }
 
   private void answer(Entry<I, R> entry, io.vertx.core.AsyncResult<R> outcome) {
