@@ -37,6 +37,8 @@ final class PgAvailability {
   private long generation;
   private Instant lostAt;
   private String reason;
+  /** System.nanoTime() of the last answer from the database to any call. */
+  private volatile long lastAnswer = System.nanoTime();
 
   /**
    * @param database the store as people may see it (password masked)
@@ -87,6 +89,14 @@ final class PgAvailability {
     });
   }
 
+  /**
+   * Whether no call has had an answer from the database for {@code silence}: calls waiting that long then are
+   * stuck on connections that went silent, not merely queued behind a busy store.
+   */
+  boolean silentFor(Duration silence) {
+    return System.nanoTime() - lastAnswer >= silence.toNanos();
+  }
+
   /** Whether the store is known to be unreachable now. */
   synchronized boolean down() {
     return lostAt != null;
@@ -106,6 +116,7 @@ final class PgAvailability {
   }
 
   private void answered(long started) {
+    lastAnswer = System.nanoTime();
     Duration outage;
     synchronized (this) {
       if (lostAt == null || started != generation) {

@@ -190,9 +190,10 @@ public final class PgDeliveryStore implements DeliveryStore {
   /**
    * As {@link #watched(Supplier)}, for the relay's own calls, with {@code patience} before a call still unanswered
    * counts as a loss of the database (null: only a failure counts). Such a call unanswered after
-   * {@link #DEAD_CONNECTIONS} means the pool's connections have gone silent: the pool is replaced by a new one and
-   * closed, which fails what was stuck on it (reported as the database unreachable), and the next calls connect
-   * anew. Admin reads and the hourly purge are not timed so: a search of a large store may legitimately run long.
+   * {@link #DEAD_CONNECTIONS}, with no call answered at all meanwhile (a busy store answers others, a silent one
+   * none), means the pool's connections have gone silent: the pool is replaced by a new one and closed, which fails
+   * what was stuck on it (reported as the database unreachable), and the next calls connect anew. Admin reads and
+   * the hourly purge are not timed so: a search of a large store may legitimately run long.
    */
   private <T> Future<T> watchedForStalls(Supplier<Future<T>> call) {
     return watchedForStalls(call, null);
@@ -205,7 +206,7 @@ public final class PgDeliveryStore implements DeliveryStore {
         : Future.failedFuture(failed)), patience);
     if (!running.isComplete()) {
       long timer = vertx.setTimer(DEAD_CONNECTIONS.toMillis(), id -> {
-        if (!running.isComplete()) {
+        if (!running.isComplete() && availability.silentFor(DEAD_CONNECTIONS)) {
           replacePool(asked);
         }
       });
