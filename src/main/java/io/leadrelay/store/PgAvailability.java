@@ -94,7 +94,12 @@ final class PgAvailability {
    * stuck on connections that went silent, not merely queued behind a busy store.
    */
   boolean silentFor(Duration silence) {
-    return System.nanoTime() - lastAnswer >= silence.toNanos();
+    return silenceLeft(silence) == 0;
+  }
+
+  /** How much longer the database must stay silent to have been so for {@code silence}; 0 once it has. */
+  long silenceLeft(Duration silence) {
+    return Math.max(0, silence.toNanos() - (System.nanoTime() - lastAnswer));
   }
 
   /** Whether the store is known to be unreachable now. */

@@ -205,14 +205,28 @@ public final class PgDeliveryStore implements DeliveryStore {
         ? Future.failedFuture(new StoreUnavailable("its connection was dropped as dead", failed))
         : Future.failedFuture(failed)), patience);
     if (!running.isComplete()) {
-      long timer = vertx.setTimer(DEAD_CONNECTIONS.toMillis(), id -> {
-        if (!running.isComplete() && availability.silentFor(DEAD_CONNECTIONS)) {
-          replacePool(asked);
-        }
-      });
-      running.onComplete(done -> vertx.cancelTimer(timer));
+      checkForStall(running, asked, DEAD_CONNECTIONS.toMillis());
     }
     return running;
+  }
+
+  /**
+   * After {@code millis}, if the call still waits: the pool is replaced once the database has answered nothing
+   * for {@link #DEAD_CONNECTIONS}, else looked at again when it would have.
+   */
+  private void checkForStall(Future<?> running, Pool asked, long millis) {
+    long timer = vertx.setTimer(Math.max(1, millis), id -> {
+      if (running.isComplete() || asked != pool) {
+        return;
+      }
+      long left = availability.silenceLeft(DEAD_CONNECTIONS);
+      if (left == 0) {
+        replacePool(asked);
+      } else {
+        checkForStall(running, asked, TimeUnit.NANOSECONDS.toMillis(left) + 1);
+      }
+    });
+    running.onComplete(done -> vertx.cancelTimer(timer));
   }
 
   private <T> Future<T> watched(Supplier<Future<T>> call, Duration patience) {
