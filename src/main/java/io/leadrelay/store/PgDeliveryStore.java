@@ -140,6 +140,8 @@ public final class PgDeliveryStore implements DeliveryStore {
         Math.max(1, settings.poolSize() / 2));
     this.outcomes = new PgGroupCommit<>(vertx, () -> pool, PgDeliveryStore::outcomeGroup, MAX_GROUP,
         Math.max(1, settings.poolSize() / 4));
+    accepts.watchGroups(this::watchForStall);
+    outcomes.watchGroups(this::watchForStall);
   }
 
   /**
@@ -204,10 +206,15 @@ public final class PgDeliveryStore implements DeliveryStore {
     Future<T> running = watched(() -> call.get().recover(failed -> asked != pool
         ? Future.failedFuture(new StoreUnavailable("its connection was dropped as dead", failed))
         : Future.failedFuture(failed)), patience);
-    if (!running.isComplete()) {
-      checkForStall(running, asked, DEAD_CONNECTIONS.toMillis());
-    }
+    watchForStall(running);
     return running;
+  }
+
+  /** Watches a call (or a group commit's transaction) on the pool as it is now: see {@link #watchedForStalls}. */
+  private void watchForStall(Future<?> running) {
+    if (!running.isComplete()) {
+      checkForStall(running, pool, DEAD_CONNECTIONS.toMillis());
+    }
   }
 
   /**
@@ -302,7 +309,8 @@ public final class PgDeliveryStore implements DeliveryStore {
     }
     Duration patience = giveUpAt == null ? null : Duration.between(Instant.now(), giveUpAt);
     // Still unanswered when its sender is answered: the database has gone silent (see PgAvailability).
-    return watchedForStalls(() -> accepts.submit(accept, patience), patience);
+    // Watched for a stall per group commit, not per webhook (see the constructor).
+    return watched(() -> accepts.submit(accept, patience));
   }
 
   /**
@@ -615,7 +623,7 @@ public final class PgDeliveryStore implements DeliveryStore {
         .addString(logged ? attempt.code() : null).addString(logged ? attempt.description() : null)
         .addBoolean(logged).addString(id);
     Outcome outcome = new Outcome(id, sql, args);
-    return watchedForStalls(() -> outcomes.submit(outcome)).compose(row -> {
+    return watched(() -> outcomes.submit(outcome)).compose(row -> {
       if (row.getLong(0) == 0 && fence != null && !row.getBoolean(2)) {
         return Future.failedFuture(new Fenced(id, fence));
       }

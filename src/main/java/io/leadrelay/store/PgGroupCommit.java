@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -54,6 +55,8 @@ final class PgGroupCommit<I, R> {
   private final Queue<Entry<I, R>> queue = new ArrayDeque<>();
   private int inFlight;
   private volatile CommitObserver observer = CommitObserver.NONE;
+  /** Told of every group's transaction as it starts, to watch it for a stall (see PgDeliveryStore). */
+  private volatile Consumer<Future<?>> started = written -> { };
   private long groups;
   /** The timer withdrawing requests past their time, while any that have one wait. */
   private long withdrawTimer = -1;
@@ -93,6 +96,11 @@ final class PgGroupCommit<I, R> {
 
   void observe(CommitObserver observer) {
     this.observer = observer;
+  }
+
+  /** {@code started} is told of each group's transaction as it starts: one watch per group, not per request. */
+  void watchGroups(Consumer<Future<?>> started) {
+    this.started = started;
   }
 
   /** Groups committed so far (each one transaction). */
@@ -143,11 +151,17 @@ final class PgGroupCommit<I, R> {
 
   private void run(List<Entry<I, R>> group) {
     List<I> requests = group.stream().map(Entry::request).toList();
-    long started = System.nanoTime();
-    pool.get().withTransaction(connection -> write.apply(quiet(connection), requests))
+    long startedAt = System.nanoTime();
+    Pool used = pool.get();
+    Future<List<R>> transaction = used.withTransaction(connection -> write.apply(quiet(connection), requests))
+        // Its pool was closed under it as dead (PgDeliveryStore): the database, not the group, failed.
+        .recover(failed -> Future.failedFuture(used != pool.get() && !(failed instanceof StoreUnavailable)
+            ? new StoreUnavailable("its connection was dropped as dead", failed) : failed));
+    started.accept(transaction);
+    transaction
         .andThen(written -> {
           if (written.succeeded()) {
-            observer.committed(group.size(), System.nanoTime() - started);
+            observer.committed(group.size(), System.nanoTime() - startedAt);
           }
         })
         .recover(failed -> group.size() == 1 || PgAvailability.isConnectionFailure(failed)
