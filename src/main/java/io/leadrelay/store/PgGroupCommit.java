@@ -153,7 +153,7 @@ final class PgGroupCommit<I, R> {
     List<I> requests = group.stream().map(Entry::request).toList();
     long startedAt = System.nanoTime();
     Pool used = pool.get();
-    Future<List<R>> transaction = used.withTransaction(connection -> write.apply(quiet(connection), requests))
+    Future<List<R>> transaction = inTransaction(used, requests)
         // Its pool was closed under it as dead (PgDeliveryStore): the database, not the group, failed.
         .recover(failed -> Future.failedFuture(used != pool.get() && !(failed instanceof StoreUnavailable)
             ? new StoreUnavailable("its connection was dropped as dead", failed) : failed));
@@ -177,7 +177,7 @@ final class PgGroupCommit<I, R> {
           } else {
             // The group failed as a whole: each request alone, so one bad request fails only itself.
             for (Entry<I, R> entry : group) {
-              pool.get().withTransaction(connection -> write.apply(quiet(connection), List.of(entry.request())))
+              inTransaction(pool.get(), List.of(entry.request()))
                   .map(answers -> answers.get(0))
                   .onComplete(alone -> answer(entry, alone));
             }
@@ -195,13 +195,20 @@ final class PgGroupCommit<I, R> {
   }
 
   /**
-   * The database ending the session under a transaction (a restart's FATAL 57P01) fails the transaction, which is
-   * how the callers hear of it; without a handler of its own the connection would also print it to stderr, once
-   * per connection, past the log.
+   * The requests written in one transaction on a connection of {@code pool}, as {@code Pool.withTransaction} does,
+   * except that the connection gets an exception handler the moment it is taken: the database ending the session
+   * under it (a restart's FATAL 57P01) fails the transaction, which is how the callers hear of it, and without a
+   * handler the connection would also print it to stderr, past the log, once per busy connection.
    */
-  private static SqlConnection quiet(SqlConnection connection) {
-    return connection.exceptionHandler(failure -> LOG.debug("A group commit's connection failed: {}",
-        failure.toString()));
+  private Future<List<R>> inTransaction(Pool pool, List<I> requests) {
+    return pool.getConnection().compose(connection -> {
+      connection.exceptionHandler(failure -> LOG.debug("A group commit's connection failed: {}", failure.toString()));
+      return connection.begin()
+          .compose(transaction -> write.apply(connection, requests).transform(written -> written.succeeded()
+              ? transaction.commit().map(written.result())
+              : transaction.rollback().transform(rolledBack -> Future.<List<R>>failedFuture(written.cause()))))
+          .eventually(connection::close);
+    });
   }
 
   private void answer(Entry<I, R> entry, io.vertx.core.AsyncResult<R> outcome) {
