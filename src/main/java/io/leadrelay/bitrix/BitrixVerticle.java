@@ -17,6 +17,7 @@ import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.Backlog;
 import io.leadrelay.store.DeliveryStore;
 import io.leadrelay.store.Fence;
+import io.leadrelay.store.StoreUnavailable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -121,7 +122,7 @@ public class BitrixVerticle extends VerticleBase {
     });
     crmModes = new CrmModeWatch(vertx, client);
     outcomes = new DeliveryOutcomes(new Deliveries(store), new RetryPolicy(delivery, RandomGenerator.getDefault()),
-        vertx.eventBus(), integrations.keySet(), metrics);
+        vertx.eventBus(), integrations.keySet(), metrics, (delay, task) -> vertx.setTimer(delay, id -> task.run()));
     integrations.keySet().stream().sorted().forEach(name -> {
       IntegrationConfig integration = integrations.get(name);
       if (integration.dryRun()) {
@@ -255,6 +256,9 @@ public class BitrixVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(leaseTimer);
+    if (outcomes != null) {
+      outcomes.stop();
+    }
     if (crmModes != null) {
       crmModes.stop();
     }
@@ -345,9 +349,12 @@ public class BitrixVerticle extends VerticleBase {
     vertx.eventBus().request(Addresses.portalDeliver(portal), command, HAND_OVER).onFailure(failure -> {
       LOG.debug("Delivery {} waits in the store for portal {}'s owner: {}", command.deliveryId(), portal,
           failure.getMessage());
-      new Deliveries(store).holdForPortal(command.deliveryId(), Instant.now()).onFailure(e -> LOG.warn(
-          "Could not release delivery {} for portal {}'s owner; it is taken when its lease runs out: {}",
-          command.deliveryId(), portal, e.toString()));
+      new Deliveries(store).holdForPortal(command.deliveryId(), Instant.now()).onFailure(e -> {
+        if (!StoreUnavailable.is(e)) {
+          LOG.warn("Could not release delivery {} for portal {}'s owner; it is taken when its lease runs out: {}",
+              command.deliveryId(), portal, e.toString());
+        }
+      });
     });
   }
 
@@ -372,7 +379,12 @@ public class BitrixVerticle extends VerticleBase {
   private void renewLeases() {
     Instant until = Instant.now().plus(delivery.lease());
     outcomes.ownedByFence().forEach((fence, ids) -> new Deliveries(store).stillWorking(ids, until, fence)
-        .onFailure(e -> LOG.warn("Could not renew delivery leases: {}", e.toString())));
+        .onFailure(e -> {
+          // An unreachable store has said so once; the next renewal comes well before the leases run out.
+          if (!StoreUnavailable.is(e)) {
+            LOG.warn("Could not renew delivery leases: {}", e.toString());
+          }
+        }));
   }
 
   private void health(Message<JsonObject> message) {

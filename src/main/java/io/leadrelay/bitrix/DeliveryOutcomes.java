@@ -11,6 +11,7 @@ import io.leadrelay.metrics.RelayMetrics;
 import io.leadrelay.store.Attempt;
 import io.leadrelay.store.Fence;
 import io.leadrelay.store.Fenced;
+import io.leadrelay.store.StoreUnavailable;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * What each outcome of a lead means for its delivery: the retry decision, the portal's state after it (resumed,
@@ -51,6 +53,14 @@ final class DeliveryOutcomes {
   /** Deliveries being given back to the store unsent, which stopping waits for. */
   private final Set<Future<?>> releasing = new HashSet<>();
   private final RelayMetrics metrics;
+  /** Schedules an outcome's next write while the store cannot be reached. */
+  private final PortalQueue.Timer timer;
+  /** Set when the relay stops: outcomes waiting for the store are left to the leases then. */
+  private boolean stopped;
+
+  /** First wait before an outcome is written again while the store cannot be reached; doubles up to the cap. */
+  static final long REWRITE_FIRST_MS = 250;
+  static final long REWRITE_MAX_MS = 2_000;
 
   DeliveryOutcomes(Deliveries deliveries, RetryPolicy policy, EventBus bus, Collection<String> integrations) {
     this(deliveries, policy, bus, integrations, RelayMetrics.NONE);
@@ -59,11 +69,25 @@ final class DeliveryOutcomes {
   /** Counts every recorded outcome in {@code metrics}. */
   DeliveryOutcomes(Deliveries deliveries, RetryPolicy policy, EventBus bus, Collection<String> integrations,
                    RelayMetrics metrics) {
+    this(deliveries, policy, bus, integrations, metrics, (delay, task) -> {
+      throw new IllegalStateException("no timer to write an outcome again");
+    });
+  }
+
+  /** {@code timer} schedules the next write of an outcome the store could not take (its database unreachable). */
+  DeliveryOutcomes(Deliveries deliveries, RetryPolicy policy, EventBus bus, Collection<String> integrations,
+                   RelayMetrics metrics, PortalQueue.Timer timer) {
+    this.timer = timer;
     this.metrics = metrics;
     this.deliveries = deliveries;
     this.policy = policy;
     this.bus = bus;
     integrations.stream().sorted().forEach(name -> statuses.put(name, new IntegrationStatus()));
+  }
+
+  /** The relay stops: an outcome still waiting for the store is not written again (its lease brings it back). */
+  void stop() {
+    stopped = true;
   }
 
   /** Completes once the deliveries given back to the store (this node no longer sends them) are all stored. */
@@ -113,7 +137,7 @@ final class DeliveryOutcomes {
 
   void unknownIntegration(LeadCommand command) {
     String reason = "No integration named '" + command.integration() + "' is configured any more.";
-    dead(deliveries, command, null, reason,
+    dead(null, command, null, reason,
         new Attempt(Instant.now(), "rejected", null, null, null, "unknown integration", command.fields()),
         "unknown_integration");
   }
@@ -122,7 +146,7 @@ final class DeliveryOutcomes {
   void dryRun(LeadCommand command) {
     statuses.get(command.integration()).succeeded(Instant.now());
     Attempt attempt = new Attempt(Instant.now(), "dry-run", null, null, null, null, command.fields());
-    record(deliveries.markDelivered(command.deliveryId(), null, attempt), command, () -> {
+    record(null, store -> store.markDelivered(command.deliveryId(), null, attempt), command, () -> {
       metrics.delivered(command.integration(), "dry_run", command.receivedAt());
       publishCreated(new LeadCreated(command.deliveryId(), command.integration(), null, true, elapsedMs(command),
             "dry-run", command.fields()));
@@ -153,7 +177,7 @@ final class DeliveryOutcomes {
 
   /** Puts a delivery back in the store, due at {@code at}, with nothing counted or recorded. */
   void later(PortalSender portal, LeadCommand command, Instant at) {
-    record(of(portal).holdForPortal(command.deliveryId(), at), command, () -> {
+    record(portal, store -> store.holdForPortal(command.deliveryId(), at), command, () -> {
     });
   }
 
@@ -169,7 +193,7 @@ final class DeliveryOutcomes {
     portal.progress().progressed(now);
     resume(portal, now);
     Attempt attempt = new Attempt(now, lead.action(), null, null, null, null, command.fields());
-    record(of(portal).markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () -> {
+    record(portal, store -> store.markDelivered(command.deliveryId(), lead.leadId(), attempt), command, () -> {
       metrics.delivered(command.integration(), lead.action(), command.receivedAt());
       publishCreated(new LeadCreated(command.deliveryId(), command.integration(), lead.leadId(), false,
           elapsedMs(command), portal.config().masked(), null, lead.found()));
@@ -201,7 +225,7 @@ final class DeliveryOutcomes {
         state.probeInconclusive();
       }
       String next = "retry at " + retry.at();
-      record(of(portal).retryLater(command.deliveryId(), retry, attempt), command, () -> {
+      record(portal, store -> store.retryLater(command.deliveryId(), retry, attempt), command, () -> {
         metrics.deliveryFailed(command.integration(), "retry", error.errorClass().eventCode());
         publishFailure(command, error, error.reason(), next);
       });
@@ -210,12 +234,12 @@ final class DeliveryOutcomes {
         // The portal answered about this lead's data: it works. Resume; the lead itself is dead.
         resume(portal, now);
       }
-      dead(of(portal), command, error, dead.reason(), attempt, error.errorClass().eventCode());
+      dead(portal, command, error, dead.reason(), attempt, error.errorClass().eventCode());
     } else {
       // Requests already in flight when the portal broke fail too: only the first one and probes count.
       boolean newlyPaused = (!state.paused() || probe) && state.pause(error, now);
       Instant probeAt = state.nextProbeAt(now);
-      record(of(portal).waitForPortal(command.deliveryId(), probeAt, attempt), command, () -> {
+      record(portal, store -> store.waitForPortal(command.deliveryId(), probeAt, attempt), command, () -> {
         metrics.deliveryFailed(command.integration(), "waiting", error.errorClass().eventCode());
         if (newlyPaused) {
           LOG.error("Bitrix24 portal {} is paused: {} Deliveries wait (nothing is lost); it is tried again at {}.",
@@ -258,20 +282,59 @@ final class DeliveryOutcomes {
   private void resume(PortalSender portal, Instant now) {
     if (portal.state().succeeded()) {
       LOG.info("Bitrix24 portal {} works again: its waiting deliveries resume", portal.config().masked());
-      deliveries.portalResumed(portal.users(), now).onFailure(e -> LOG.warn("Could not wake the waiting"
-          + " deliveries of portal {}; they go at their scheduled time instead: {}", portal.config().masked(),
-          e.toString()));
+      deliveries.portalResumed(portal.users(), now).onFailure(e -> {
+        if (!StoreUnavailable.is(e)) {
+          LOG.warn("Could not wake the waiting deliveries of portal {}; they go at their scheduled time instead: {}",
+              portal.config().masked(), e.toString());
+        }
+      });
     }
   }
 
-  private void dead(Deliveries deliveries, LeadCommand command, BitrixError error, String reason, Attempt attempt,
+  private void dead(PortalSender portal, LeadCommand command, BitrixError error, String reason, Attempt attempt,
                     String code) {
-    record(deliveries.markDead(command.deliveryId(), reason, attempt), command, () -> {
+    record(portal, store -> store.markDead(command.deliveryId(), reason, attempt), command, () -> {
       metrics.deliveryFailed(command.integration(), "dead", error == null ? null : error.errorClass().eventCode());
       bus.publish(Addresses.LEAD_FAILED, new ErrorEvent("bitrix", command.deliveryId(),
             command.integration(), code, reason, error == null ? null : error.errorClass().name(),
             error == null ? null : error.httpStatus(), error == null ? null : error.code(), null,
             "dead: replay it with the admin API once fixed").toJson(), LOCAL);
+    });
+  }
+
+  /**
+   * Writes an outcome of a delivery of {@code portal} (null: none, dry-run) through the store as its owner may
+   * change it (fenced by its term), then releases the delivery and announces the outcome.
+   *
+   * <p>While the store cannot be reached (its database restarting or cut off), the outcome is kept here and written
+   * again, with growing waits, as long as this node still sends for the portal: once the database is back it is
+   * recorded within a moment, instead of the delivery waiting out its lease to be looked up again. Each write is
+   * fenced by the portal's term <em>then</em>: if this node lost the portal and won it again meanwhile, it is
+   * still the only node acting for the portal, and the lead it created is still the delivery's. If this node no
+   * longer sends for the portal, the outcome is left to the next owner, whose takeover looks the lead up.
+   */
+  private void record(PortalSender portal, Function<Deliveries, Future<?>> write, LeadCommand command,
+                      Runnable announce) {
+    write(portal, write, command, announce, REWRITE_FIRST_MS);
+  }
+
+  private void write(PortalSender portal, Function<Deliveries, Future<?>> write, LeadCommand command,
+                     Runnable announce, long nextWait) {
+    Future<?> stored = write.apply(portal == null ? deliveries : of(portal));
+    stored.onComplete(done -> {
+      if (done.failed() && StoreUnavailable.is(done.cause()) && !stopped) {
+        LOG.debug("Outcome of delivery {} waits for the store: {}", command.deliveryId(), done.cause().getMessage());
+        timer.schedule(nextWait, () -> {
+          if (stopped || portal != null && !portal.owning()) {
+            owned.remove(command.deliveryId());
+            LOG.debug("Outcome of delivery {} is left to the portal's next owner", command.deliveryId());
+          } else {
+            write(portal, write, command, announce, Math.min(REWRITE_MAX_MS, nextWait * 2));
+          }
+        });
+        return;
+      }
+      record(stored, command, announce);
     });
   }
 
@@ -287,6 +350,9 @@ final class DeliveryOutcomes {
       } else if (ar.cause() instanceof Fenced fenced) {
         // Another node took the portal meanwhile and drives this delivery now: its outcome is the one that counts.
         LOG.warn("Outcome of delivery {} not recorded: {}", command.deliveryId(), fenced.getMessage());
+      } else if (StoreUnavailable.is(ar.cause())) {
+        // Said once by the store; the delivery comes back when its lease runs out, looked up first.
+        LOG.debug("Could not record the outcome of delivery {}: {}", command.deliveryId(), ar.cause().getMessage());
       } else {
         LOG.error("Could not record the outcome of delivery {} in the store: {}", command.deliveryId(),
             ar.cause().toString());

@@ -68,6 +68,12 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
   /** Attempts under way, which stopping waits for before it gives leases up (one would renew what was given up). */
   private final Set<Future<?>> attempting = new HashSet<>();
   private boolean unreachable;
+  /** A sooner attempt while the database cannot be reached, so that a term is renewed or retaken soon after. */
+  private long retryTimer = -1;
+  /** Set when stopping: no attempt is started any more. */
+  private boolean attemptsStopped;
+  /** How soon after a failed attempt the next one goes, while the database cannot be reached. */
+  private static final long RETRY_UNREACHABLE_MS = 500;
 
   /**
    * @param database where the leases are (the delivery store's database)
@@ -209,8 +215,10 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
    */
   @Override
   public Future<?> stop() {
+    attemptsStopped = true;
     vertx.cancelTimer(renewTimer);
     vertx.cancelTimer(expiryTimer);
+    vertx.cancelTimer(retryTimer);
     Map<String, Long> held = new LinkedHashMap<>();
     for (PortalLease portal : leases.values()) {
       portal.epoch().ifPresent(epoch -> held.put(portal.portal(), epoch));
@@ -272,6 +280,17 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
                 + " out", failure.getMessage());
           }
           announce(held.portal(), held.failed(), 0);
+          // Renewals go every quarter lease; while the database is away, one try every half second as well, so
+          // that its return finds this node acting again within a moment rather than at the next renewal.
+          long soon = Math.min(RETRY_UNREACHABLE_MS, PortalLease.renewEvery(lease).toMillis());
+          if (retryTimer < 0 && !attemptsStopped) {
+            retryTimer = vertx.setTimer(soon, id -> {
+              retryTimer = -1;
+              if (!attemptsStopped) {
+                round();
+              }
+            });
+          }
         });
   }
 

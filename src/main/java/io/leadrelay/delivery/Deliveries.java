@@ -49,6 +49,15 @@ public final class Deliveries {
     return store.accept(delivery, repeatWindow, leaseUntil);
   }
 
+  /**
+   * As above, for a webhook whose sender is answered at {@code giveUpAt} whatever happens: if the store has not
+   * begun to write it by then it is not stored at all (see {@link DeliveryStore#accept(NewDelivery, Duration,
+   * Instant, Instant)}).
+   */
+  public Future<Accepted> accept(NewDelivery delivery, Duration repeatWindow, Instant leaseUntil, Instant giveUpAt) {
+    return store.accept(delivery, repeatWindow, leaseUntil, giveUpAt);
+  }
+
   /** Due deliveries not being driven by anyone, leased to the caller for {@code lease}. */
   public Future<List<Delivery>> claimDue(Instant now, Duration lease, int limit) {
     return store.claimDue(now, lease, limit);

@@ -4,6 +4,7 @@ import io.leadrelay.Addresses;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryStore;
+import io.leadrelay.store.StoreUnavailable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -83,7 +84,12 @@ public class DeliveryScheduler extends VerticleBase {
             vertx.eventBus().send(Addresses.DELIVERY_MAP, delivery.toJson(), LOCAL);
           }
         })
-        .onFailure(e -> LOG.warn("Could not look for due deliveries: {}", e.toString()))
+        .onFailure(e -> {
+          // Every sweep would say it while the database is away; the store says that once.
+          if (!StoreUnavailable.is(e)) {
+            LOG.warn("Could not look for due deliveries: {}", e.toString());
+          }
+        })
         .onComplete(ar -> sweeping = false);
   }
 
@@ -94,6 +100,10 @@ public class DeliveryScheduler extends VerticleBase {
             LOG.info("Purged {} deliveries delivered more than {} days ago", purged, config.retentionDays());
           }
         })
-        .onFailure(e -> LOG.warn("Could not purge old deliveries: {}", e.toString()));
+        .onFailure(e -> {
+          if (!StoreUnavailable.is(e)) {
+            LOG.warn("Could not purge old deliveries: {}", e.toString());
+          }
+        });
   }
 }

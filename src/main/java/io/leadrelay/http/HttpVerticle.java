@@ -12,9 +12,11 @@ import io.leadrelay.ops.HealthReport;
 import io.leadrelay.ops.RelayConditions;
 import io.leadrelay.metrics.MetricsEndpoint;
 import io.leadrelay.metrics.RelayMetrics;
+import io.leadrelay.store.Accepted;
 import io.leadrelay.store.Delivery;
 import io.leadrelay.store.DeliveryStore;
 import io.leadrelay.store.NewDelivery;
+import io.leadrelay.store.StoreUnavailable;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -55,6 +57,11 @@ public class HttpVerticle extends VerticleBase {
    */
   private static final long MAX_DISCARDED_BYTES = 1024 * 1024;
   private static final String JSON_UTF8 = "application/json; charset=utf-8";
+  /**
+   * The store gives a waiting webhook up this much before the sender is answered: one not yet being written by then
+   * is withdrawn, so the 503 the sender gets is exact (see {@link #accept}).
+   */
+  private static final Duration STORE_WITHDRAWAL_MARGIN = Duration.ofMillis(300);
 
   private final HttpConfig config;
   private final DeliveryConfig delivery;
@@ -157,6 +164,7 @@ public class HttpVerticle extends VerticleBase {
   private void receiveWebhook(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     String integration = ctx.pathParam("integration");
+    Instant answerBy = Instant.now().plusSeconds(config.requestTimeoutSeconds());
     RequestDeadline deadline = new RequestDeadline(vertx, config.requestTimeoutSeconds() * 1000L);
     try {
       authorize(integration, ctx.pathParam("secret"));
@@ -168,7 +176,7 @@ public class HttpVerticle extends VerticleBase {
       return;
     }
     readBody(request, deadline)
-        .onSuccess(body -> accept(ctx, integration, body.getBytes()))
+        .onSuccess(body -> accept(ctx, integration, body.getBytes(), answerBy))
         .onFailure(failure -> {
           if (failure instanceof Refusal refusal && refusal.status() == 408) {
             // The client is still sending; answer, then hang up rather than wait for the rest.
@@ -186,8 +194,13 @@ public class HttpVerticle extends VerticleBase {
   /**
    * Stores the webhook and answers 200 only once it is committed: from then on the relay, not BotHelp, is
    * responsible for it. Then it is driven at once (the fast path); the store's scheduler covers any loss.
+   *
+   * <p>The store has until {@code answerBy} (the request's deadline): a database that is down or silent gets the
+   * sender a 503 by then, never a hang. The store withdraws the webhook if it has not begun writing it shortly
+   * before, so such a 503 is nearly always exact; one whose commit was under way and lands after all is driven at
+   * once like any accepted webhook (its sender's resend is then a repeat of it).
    */
-  private void accept(RoutingContext ctx, String integration, byte[] body) {
+  private void accept(RoutingContext ctx, String integration, byte[] body, Instant answerBy) {
     JsonObject payload;
     try {
       payload = PayloadParser.parse(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE), body);
@@ -197,28 +210,65 @@ public class HttpVerticle extends VerticleBase {
     }
     Instant now = Instant.now();
     Delivery received = new Delivery(ids.next(), integration, now, remoteAddress(ctx), payload);
-    deliveries.accept(new NewDelivery(received, BodyHash.of(integration, body)), delivery.repeatWindow(),
-            now.plus(delivery.lease()))
+    Future<Accepted> stored = deliveries.accept(new NewDelivery(received, BodyHash.of(integration, body)),
+        delivery.repeatWindow(), now.plus(delivery.lease()), answerBy.minus(STORE_WITHDRAWAL_MARGIN));
+    Promise<Accepted> inTime = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, Duration.between(now, answerBy).toMillis()),
+        id -> inTime.tryFail(new NotConfirmed()));
+    stored.onComplete(done -> {
+      vertx.cancelTimer(timer);
+      boolean answered = done.succeeded() ? inTime.tryComplete(done.result()) : inTime.tryFail(done.cause());
+      if (!answered && done.succeeded()) {
+        // Its sender was told 503 a moment ago, but the commit under way then went through: it is ours now.
+        LOG.info("Delivery {} of integration {} was stored after its sender had been answered 503; it is delivered"
+            + " (a resend of it is a repeat)", done.result().id(), integration);
+        announce(received, done.result());
+      }
+    });
+    inTime.future()
         .onSuccess(accepted -> {
-          JsonObject message = received.toJson();
-          if (accepted.repeat()) {
-            // The same body again: logged under the first delivery's id, and nothing new to deliver.
-            message.put("id", accepted.id()).put("repeat", true);
-          }
           metrics.webhookAccepted(integration, accepted.repeat());
-          vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
-          if (!accepted.repeat()) {
-            // The record itself (BusCodec): the mapper reads the payload this request parsed, not a copy.
-            vertx.eventBus().send(Addresses.DELIVERY_MAP, received, LOCAL);
-          }
+          announce(received, accepted);
           json(ctx, 200, new JsonObject().put("ok", true).put("id", accepted.id()));
         })
         .onFailure(failure -> {
           // Not stored, so not accepted: a 5xx tells the sender to try again.
-          LOG.error("Could not store a webhook for integration {}: {}", integration, failure.toString());
+          if (failure instanceof NotConfirmed) {
+            refuse(ctx, integration, new Refusal(503, "store_unavailable", "The delivery store did not confirm the"
+                + " webhook within " + config.requestTimeoutSeconds() + " s; send it again later (the same body"
+                + " again is recognised and makes no second lead)."));
+            return;
+          }
+          if (StoreUnavailable.is(failure)) {
+            // The store has said once that the database is lost: one line per webhook would drown that line.
+            LOG.debug("Could not store a webhook for integration {}: {}", integration, failure.getMessage());
+          } else {
+            LOG.error("Could not store a webhook for integration {}: {}", integration, failure.toString());
+          }
           refuse(ctx, integration, new Refusal(503, "store_unavailable",
               "The webhook could not be stored; nothing was accepted. Send it again later."));
         });
+  }
+
+  /** A stored webhook: logged, and (unless it repeats an earlier one) mapped and driven at once. */
+  private void announce(Delivery received, Accepted accepted) {
+    JsonObject message = received.toJson();
+    if (accepted.repeat()) {
+      // The same body again: logged under the first delivery's id, and nothing new to deliver.
+      message.put("id", accepted.id()).put("repeat", true);
+    }
+    vertx.eventBus().publish(Addresses.WEBHOOK_RECEIVED, message, LOCAL);
+    if (!accepted.repeat()) {
+      // The record itself (BusCodec): the mapper reads the payload this request parsed, not a copy.
+      vertx.eventBus().send(Addresses.DELIVERY_MAP, received, LOCAL);
+    }
+  }
+
+  /** The store neither stored the webhook nor refused it by the request's deadline. */
+  private static final class NotConfirmed extends RuntimeException {
+    NotConfirmed() {
+      super("not confirmed by the request's deadline", null, false, false);
+    }
   }
 
   private void authorize(String integration, String secret) {

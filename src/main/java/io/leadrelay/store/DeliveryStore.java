@@ -23,6 +23,17 @@ public interface DeliveryStore extends TokenStore {
   Future<Accepted> accept(NewDelivery delivery, Duration repeatWindow, Instant leaseUntil);
 
   /**
+   * As {@link #accept(NewDelivery, Duration, Instant)}, for a caller that stops waiting at {@code giveUpAt} (its
+   * sender is told 503 then): a store that queues accepts withdraws one that has not begun to be written by then,
+   * so that it is not stored after all (failing with {@link StoreUnavailable}). One already being written may still
+   * be stored. Stores that write at once ignore it.
+   */
+  default Future<Accepted> accept(NewDelivery delivery, Duration repeatWindow, Instant leaseUntil,
+                                  Instant giveUpAt) {
+    return accept(delivery, repeatWindow, leaseUntil);
+  }
+
+  /**
    * PENDING deliveries whose next attempt is due at {@code now} and whose lease is free or expired, oldest first, at
    * most {@code limit}; they come back leased until {@code now + lease}. One whose lease had expired was in flight
    * when its driver was lost, so it comes back (and stays) {@code uncertain}.

@@ -3,7 +3,9 @@ package io.leadrelay.store;
 import io.leadrelay.http.PayloadParser;
 import io.leadrelay.cluster.LeaseSql;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
@@ -31,6 +33,8 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The shared delivery store of several relay nodes: PostgreSQL through the reactive {@code vertx-pg-client} (no
@@ -99,12 +103,21 @@ public final class PgDeliveryStore implements DeliveryStore {
       + "CASE WHEN i.leased THEN $17::TEXT END, CASE WHEN i.leased THEN 1 ELSE 0 END, leadrelay_now_ms(), "
       + "i.subscriber FROM input i JOIN guard g ON g.delivery_id = i.id ORDER BY i.n RETURNING id";
 
-  private final Pool pool;
+  /** How long /health waits for the database to answer. Below the health report's own 2 s per part. */
+  private static final Duration HEALTH_PATIENCE = Duration.ofMillis(1500);
+
+  private final Vertx vertx;
+  /** Replaced as a whole when its connections stop answering (see {@link #watched}). */
+  private volatile Pool pool;
   private final String nodeId;
   private final StoreClock clock;
   private final PgSettings settings;
   private final PgGroupCommit<NewAccept, Accepted> accepts;
   private final PgGroupCommit<Outcome, Row> outcomes;
+  /** Set when the store closes: no pool is replaced any more. */
+  private boolean closing;
+  /** Whether the database can be reached, as this store's calls find it; says each change once. */
+  private final PgAvailability availability;
 
   /** One outcome's statement (see {@link #outcome}) and its parameters, for the delivery {@code id}. */
   private record Outcome(String id, String sql, Tuple args) {
@@ -116,19 +129,19 @@ public final class PgDeliveryStore implements DeliveryStore {
   }
 
   private PgDeliveryStore(Vertx vertx, PgSettings settings, String nodeId, StoreClock clock) {
+    this.vertx = vertx;
     this.settings = settings;
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.clock = clock;
-    this.pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(settings.poolSize()))
-        .connectingTo(settings.connectOptions())
-        .using(vertx)
-        .build();
+    this.availability = new PgAvailability(settings.describe(), settings.password());
+    this.pool = newPool(vertx, settings);
     // Half the pool for accepts (a 200 waits for them), a quarter for outcomes, the rest for claims and reads.
-    this.accepts = new PgGroupCommit<>(vertx, pool, this::acceptGroup, MAX_GROUP,
+    this.accepts = new PgGroupCommit<>(vertx, () -> pool, this::acceptGroup, MAX_GROUP,
         Math.max(1, settings.poolSize() / 2));
-    this.outcomes = new PgGroupCommit<>(vertx, pool, PgDeliveryStore::outcomeGroup, MAX_GROUP,
+    this.outcomes = new PgGroupCommit<>(vertx, () -> pool, PgDeliveryStore::outcomeGroup, MAX_GROUP,
         Math.max(1, settings.poolSize() / 4));
+    accepts.watchGroups(this::watchForStall);
+    outcomes.watchGroups(this::watchForStall);
   }
 
   /**
@@ -147,6 +160,97 @@ public final class PgDeliveryStore implements DeliveryStore {
             .recover(failed -> store.pool.close().transform(closed -> Future.failedFuture(new StoreRefusal(
                 "Cannot use the delivery store " + settings.describe() + ": " + failed.getMessage() + ".",
                 failed)))));
+  }
+
+  /**
+   * How long one of the relay's own calls (an accept, an outcome, a claim, a lease renewal, a health check) may
+   * go unanswered before the pool's connections are taken for dead. A connection cut off without a reset (a
+   * partition, a firewall or NAT that forgot it, a database moved to another host) holds its pool slot and the
+   * statement on it for as long as TCP takes to give up, a quarter of an hour on Linux, and the client's own idle
+   * timeouts do not reach it; with every slot held so, the node could not use the database again without a
+   * restart. None of these calls runs anywhere near this long on a database that answers.
+   */
+  static final Duration DEAD_CONNECTIONS = Duration.ofSeconds(10);
+
+  private static Pool newPool(Vertx vertx, PgSettings settings) {
+    return PgBuilder.pool()
+        // A call waits at most this long for a connection (30 s by default).
+        .with(new PoolOptions().setMaxSize(settings.poolSize())
+            .setConnectionTimeout((int) DEAD_CONNECTIONS.toSeconds()).setConnectionTimeoutUnit(TimeUnit.SECONDS))
+        // A connect to a host that does not answer gives up after 5 s, not the default minute.
+        .with(new NetClientOptions().setConnectTimeout(5_000).setTcpKeepAlive(true))
+        .connectingTo(settings.connectOptions())
+        .using(vertx)
+        .build();
+  }
+
+  /** Runs a call on the database, noting whether the database could be reached (see {@link PgAvailability}). */
+  private <T> Future<T> watched(Supplier<Future<T>> call) {
+    return watched(call, null);
+  }
+
+  /**
+   * As {@link #watched(Supplier)}, for the relay's own calls, with {@code patience} before a call still unanswered
+   * counts as a loss of the database (null: only a failure counts). Such a call unanswered after
+   * {@link #DEAD_CONNECTIONS}, with no call answered at all meanwhile (a busy store answers others, a silent one
+   * none), means the pool's connections have gone silent: the pool is replaced by a new one and closed, which fails
+   * what was stuck on it (reported as the database unreachable), and the next calls connect anew. Admin reads and
+   * the hourly purge are not timed so: a search of a large store may legitimately run long.
+   */
+  private <T> Future<T> watchedForStalls(Supplier<Future<T>> call) {
+    return watchedForStalls(call, null);
+  }
+
+  private <T> Future<T> watchedForStalls(Supplier<Future<T>> call, Duration patience) {
+    Pool asked = pool;
+    Future<T> running = watched(() -> call.get().recover(failed -> asked != pool
+        ? Future.failedFuture(new StoreUnavailable("its connection was dropped as dead", failed))
+        : Future.failedFuture(failed)), patience);
+    watchForStall(running);
+    return running;
+  }
+
+  /** Watches a call (or a group commit's transaction) on the pool as it is now: see {@link #watchedForStalls}. */
+  private void watchForStall(Future<?> running) {
+    if (!running.isComplete()) {
+      checkForStall(running, pool, DEAD_CONNECTIONS.toMillis());
+    }
+  }
+
+  /**
+   * After {@code millis}, if the call still waits: the pool is replaced once the database has answered nothing
+   * for {@link #DEAD_CONNECTIONS}, else looked at again when it would have.
+   */
+  private void checkForStall(Future<?> running, Pool asked, long millis) {
+    long timer = vertx.setTimer(Math.max(1, millis), id -> {
+      if (running.isComplete() || asked != pool) {
+        return;
+      }
+      long left = availability.silenceLeft(DEAD_CONNECTIONS);
+      if (left == 0) {
+        replacePool(asked);
+      } else {
+        checkForStall(running, asked, TimeUnit.NANOSECONDS.toMillis(left) + 1);
+      }
+    });
+    running.onComplete(done -> vertx.cancelTimer(timer));
+  }
+
+  private <T> Future<T> watched(Supplier<Future<T>> call, Duration patience) {
+    return availability.watch(call, patience, vertx);
+  }
+
+  /** The connections of {@code stuck} stopped answering: new calls go to a new pool, and the old one is closed. */
+  private void replacePool(Pool stuck) {
+    synchronized (this) {
+      if (stuck != pool || closing) {
+        return;
+      }
+      pool = newPool(vertx, settings);
+    }
+    LOG.warn("Calls to the delivery store {} got no answer for {} s: its connections are dropped as dead and new ones"
+        + " opened", settings.describe(), DEAD_CONNECTIONS.toSeconds());
+    stuck.close();
   }
 
   /** This node's name in the leases it takes. */
@@ -184,6 +288,16 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Accepted> accept(NewDelivery newDelivery, Duration repeatWindow, Instant leaseUntil) {
+    return accept(newDelivery, repeatWindow, leaseUntil, null);
+  }
+
+  /**
+   * As above; an accept still waiting for its group commit at {@code giveUpAt} (null: never) is withdrawn and fails
+   * with {@link StoreUnavailable}, not stored: its sender is about to be told 503.
+   */
+  @Override
+  public Future<Accepted> accept(NewDelivery newDelivery, Duration repeatWindow, Instant leaseUntil,
+                                 Instant giveUpAt) {
     NewAccept accept;
     try {
       Delivery d = newDelivery.delivery();
@@ -193,7 +307,10 @@ public final class PgDeliveryStore implements DeliveryStore {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return accepts.submit(accept);
+    Duration patience = giveUpAt == null ? null : Duration.between(Instant.now(), giveUpAt);
+    // Still unanswered when its sender is answered: the database has gone silent (see PgAvailability).
+    // Watched for a stall per group commit, not per webhook (see the constructor).
+    return watched(() -> accepts.submit(accept, patience));
   }
 
   /**
@@ -346,7 +463,7 @@ public final class PgDeliveryStore implements DeliveryStore {
         + "UPDATE deliveries d SET lease_until = " + at(1) + " + $3, lease_owner = $5, "
         + "lease_epoch = d.lease_epoch + 1, uncertain = d.uncertain OR due.expired "
         + "FROM due WHERE d.id = due.id RETURNING " + prefixed("d.", COLUMNS);
-    return pool.preparedQuery(sql).execute(args).compose(rows -> {
+    return watchedForStalls(() -> pool.preparedQuery(sql).execute(args)).compose(rows -> {
       List<Row> sorted = new ArrayList<>();
       rows.forEach(sorted::add);
       sorted.sort(Comparator.comparingLong((Row r) -> r.getLong("next_attempt_at")).thenComparing(r -> r.getString("id")));
@@ -383,10 +500,9 @@ public final class PgDeliveryStore implements DeliveryStore {
       args.addString(fence.portal()).addLong(fence.epoch());
       whose = LeaseSql.guard("$5::TEXT", "$6::BIGINT");
     }
-    return pool.preparedQuery("UPDATE deliveries SET lease_until = " + at(1) + ", lease_owner = $4 "
-            + "WHERE id = ANY($3) AND state = 'PENDING' AND lease_until IS NOT NULL AND " + whose)
-        .execute(args)
-        .mapEmpty();
+    String sql = "UPDATE deliveries SET lease_until = " + at(1) + ", lease_owner = $4 "
+        + "WHERE id = ANY($3) AND state = 'PENDING' AND lease_until IS NOT NULL AND " + whose;
+    return watchedForStalls(() -> pool.preparedQuery(sql).execute(args)).mapEmpty();
   }
 
   /**
@@ -395,10 +511,12 @@ public final class PgDeliveryStore implements DeliveryStore {
    */
   @Override
   public Future<Integer> releaseAllLeases(Instant now) {
-    return pool.preparedQuery("UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, uncertain = TRUE, "
-            + "next_attempt_at = LEAST(next_attempt_at, " + at(1) + "), updated_at = leadrelay_now_ms() "
-            + "WHERE state = 'PENDING' AND lease_until IS NOT NULL AND lease_owner = $3")
-        .execute(time(Tuple.tuple(), now).addString(nodeId))
+    return watchedForStalls(() -> pool.preparedQuery("UPDATE deliveries SET lease_until = NULL, "
+            + "lease_owner = NULL, "
+            + "uncertain = TRUE, next_attempt_at = LEAST(next_attempt_at, " + at(1) + "), "
+            + "updated_at = leadrelay_now_ms() WHERE state = 'PENDING' AND lease_until IS NOT NULL "
+            + "AND lease_owner = $3")
+        .execute(time(Tuple.tuple(), now).addString(nodeId)))
         .map(RowSet::rowCount);
   }
 
@@ -409,11 +527,12 @@ public final class PgDeliveryStore implements DeliveryStore {
         .addArrayOfString(keep.toArray(String[]::new)).addString(fence.portal()).addLong(fence.epoch());
     // Whoever leased them (the previous owner, a node that handed a command over, this node in an earlier term):
     // none of them can record an outcome under this epoch, so each is driven here, looked up first.
-    return pool.preparedQuery("UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, uncertain = TRUE, "
-            + "next_attempt_at = LEAST(next_attempt_at, " + at(1) + "), updated_at = leadrelay_now_ms() "
-            + "WHERE integration = ANY($3) AND state = 'PENDING' AND lease_until IS NOT NULL "
-            + "AND NOT (id = ANY($4)) AND " + LeaseSql.guard("$5::TEXT", "$6::BIGINT"))
-        .execute(args)
+    return watchedForStalls(() -> pool.preparedQuery("UPDATE deliveries SET lease_until = NULL, "
+            + "lease_owner = NULL, "
+            + "uncertain = TRUE, next_attempt_at = LEAST(next_attempt_at, " + at(1) + "), "
+            + "updated_at = leadrelay_now_ms() WHERE integration = ANY($3) AND state = 'PENDING' "
+            + "AND lease_until IS NOT NULL AND NOT (id = ANY($4)) AND " + LeaseSql.guard("$5::TEXT", "$6::BIGINT"))
+        .execute(args))
         .map(RowSet::rowCount);
   }
 
@@ -503,7 +622,8 @@ public final class PgDeliveryStore implements DeliveryStore {
         .addString(logged ? attempt.errorClass() : null).addInteger(logged ? attempt.httpStatus() : null)
         .addString(logged ? attempt.code() : null).addString(logged ? attempt.description() : null)
         .addBoolean(logged).addString(id);
-    return outcomes.submit(new Outcome(id, sql, args)).compose(row -> {
+    Outcome outcome = new Outcome(id, sql, args);
+    return watched(() -> outcomes.submit(outcome)).compose(row -> {
       if (row.getLong(0) == 0 && fence != null && !row.getBoolean(2)) {
         return Future.failedFuture(new Fenced(id, fence));
       }
@@ -535,10 +655,10 @@ public final class PgDeliveryStore implements DeliveryStore {
   @Override
   public Future<Integer> wake(Collection<String> integrations, Instant now) {
     List<String> copy = List.copyOf(integrations);
-    return pool.preparedQuery("UPDATE deliveries SET next_attempt_at = " + at(1) + ", updated_at = leadrelay_now_ms() "
-            + "WHERE integration = ANY($3) AND state = 'PENDING' AND lease_until IS NULL "
-            + "AND next_attempt_at > " + at(1))
-        .execute(time(Tuple.tuple(), now).addArrayOfString(copy.toArray(String[]::new)))
+    return watchedForStalls(() -> pool.preparedQuery("UPDATE deliveries SET next_attempt_at = " + at(1) + ", "
+            + "updated_at = leadrelay_now_ms() WHERE integration = ANY($3) AND state = 'PENDING' "
+            + "AND lease_until IS NULL AND next_attempt_at > " + at(1))
+        .execute(time(Tuple.tuple(), now).addArrayOfString(copy.toArray(String[]::new))))
         .map(RowSet::rowCount);
   }
 
@@ -546,7 +666,8 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Optional<DeliveryRecord>> find(String id) {
-    return pool.preparedQuery("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE id = $1").execute(Tuple.of(id))
+    return watched(() -> pool.preparedQuery("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE id = $1")
+            .execute(Tuple.of(id)))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.succeededFuture(Optional.empty());
@@ -561,8 +682,8 @@ public final class PgDeliveryStore implements DeliveryStore {
   }
 
   private Future<List<Attempt>> history(String id) {
-    return pool.preparedQuery("SELECT at, outcome, error_class, http_status, code, description FROM attempts_log "
-        + "WHERE delivery_id = $1 ORDER BY seq").execute(Tuple.of(id)).map(rows -> {
+    return watched(() -> pool.preparedQuery("SELECT at, outcome, error_class, http_status, code, description "
+        + "FROM attempts_log WHERE delivery_id = $1 ORDER BY seq").execute(Tuple.of(id))).map(rows -> {
           List<Attempt> history = new ArrayList<>();
           for (Row row : rows) {
             history.add(new Attempt(Instant.ofEpochMilli(row.getLong(0)), row.getString(1), row.getString(2),
@@ -574,9 +695,9 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<List<DeliveryRecord>> list(DeliveryState state, String beforeId, int limit) {
-    return pool.preparedQuery("SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE ($1::TEXT IS NULL OR state = $1) "
-            + "AND ($2::TEXT IS NULL OR id < $2) ORDER BY id DESC LIMIT $3")
-        .execute(Tuple.of(state == null ? null : state.name(), beforeId, limit))
+    return watched(() -> pool.preparedQuery("SELECT " + RECORD_COLUMNS + " FROM deliveries "
+            + "WHERE ($1::TEXT IS NULL OR state = $1) AND ($2::TEXT IS NULL OR id < $2) ORDER BY id DESC LIMIT $3")
+        .execute(Tuple.of(state == null ? null : state.name(), beforeId, limit)))
         .compose(this::recordsQuarantiningUnreadable);
   }
 
@@ -600,14 +721,14 @@ public final class PgDeliveryStore implements DeliveryStore {
     String sql = "SELECT " + RECORD_COLUMNS + " FROM deliveries WHERE " + where(filter, args)
         + " ORDER BY id DESC LIMIT $" + (args.size() + 1);
     args.addInteger(limit);
-    return pool.preparedQuery(sql).execute(args).compose(this::recordsQuarantiningUnreadable);
+    return watched(() -> pool.preparedQuery(sql).execute(args)).compose(this::recordsQuarantiningUnreadable);
   }
 
   @Override
   public Future<Long> count(DeliveryFilter filter) {
     Tuple args = Tuple.tuple();
-    return pool.preparedQuery("SELECT COUNT(*) FROM deliveries WHERE " + where(filter, args)).execute(args)
-        .map(rows -> rows.iterator().next().getLong(0));
+    String sql = "SELECT COUNT(*) FROM deliveries WHERE " + where(filter, args);
+    return watched(() -> pool.preparedQuery(sql).execute(args)).map(rows -> rows.iterator().next().getLong(0));
   }
 
   /** The filter as a WHERE clause with numbered parameters, added to {@code args} in order. */
@@ -646,7 +767,7 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Boolean> retry(String id, Instant now) {
-    return pool.preparedQuery(RETRY + " AND id = $3").execute(time(Tuple.tuple(), now).addString(id))
+    return watched(() -> pool.preparedQuery(RETRY + " AND id = $3").execute(time(Tuple.tuple(), now).addString(id)))
         .map(updated -> updated.rowCount() == 1);
   }
 
@@ -656,17 +777,18 @@ public final class PgDeliveryStore implements DeliveryStore {
       return Future.failedFuture(new IllegalArgumentException("Only DEAD or PENDING deliveries can be replayed, not "
           + state + ": a DELIVERED one would make a second lead."));
     }
-    return pool.preparedQuery(RETRY + " AND state = $3").execute(time(Tuple.tuple(), now).addString(state.name()))
+    return watched(() -> pool.preparedQuery(RETRY + " AND state = $3")
+            .execute(time(Tuple.tuple(), now).addString(state.name())))
         .map(RowSet::rowCount);
   }
 
   @Override
   public Future<Integer> purgeDelivered(Instant deliveredBefore) {
     // The attempt history goes with its delivery (ON DELETE CASCADE); so do the repeat guards that name it.
-    return pool.preparedQuery("WITH gone AS (DELETE FROM deliveries WHERE state = 'DELIVERED' AND delivered_at < $1 "
-            + "RETURNING id), guards AS (DELETE FROM repeat_guard WHERE delivery_id IN (SELECT id FROM gone)) "
-            + "SELECT COUNT(*) FROM gone")
-        .execute(Tuple.of(deliveredBefore.toEpochMilli()))
+    return watched(() -> pool.preparedQuery("WITH gone AS (DELETE FROM deliveries WHERE state = 'DELIVERED' "
+            + "AND delivered_at < $1 RETURNING id), guards AS (DELETE FROM repeat_guard WHERE delivery_id IN "
+            + "(SELECT id FROM gone)) SELECT COUNT(*) FROM gone")
+        .execute(Tuple.of(deliveredBefore.toEpochMilli())))
         .map(rows -> rows.iterator().next().getLong(0).intValue());
   }
 
@@ -677,10 +799,10 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<List<Backlog>> backlog() {
-    return pool.query("SELECT integration, COUNT(*) FILTER (WHERE state = 'PENDING'), "
+    return watched(() -> pool.query("SELECT integration, COUNT(*) FILTER (WHERE state = 'PENDING'), "
         + "MIN(received_at) FILTER (WHERE state = 'PENDING'), COUNT(*) FILTER (WHERE state = 'DEAD') "
         + "FROM deliveries WHERE state IN ('PENDING', 'DEAD') GROUP BY integration ORDER BY integration")
-        .execute().map(rows -> {
+        .execute()).map(rows -> {
           List<Backlog> backlog = new ArrayList<>();
           for (Row row : rows) {
             backlog.add(new Backlog(row.getString(0), row.getLong(1), instant(row.getLong(2)), row.getLong(3)));
@@ -693,8 +815,8 @@ public final class PgDeliveryStore implements DeliveryStore {
 
   @Override
   public Future<Optional<TokenPair>> loadTokens(String portal) {
-    return pool.preparedQuery("SELECT access_token, refresh_token, expires_at FROM portal_tokens WHERE portal = $1")
-        .execute(Tuple.of(portal))
+    return watchedForStalls(() -> pool.preparedQuery("SELECT access_token, refresh_token, expires_at "
+            + "FROM portal_tokens WHERE portal = $1").execute(Tuple.of(portal)))
         .map(rows -> {
           if (rows.size() == 0) {
             return Optional.<TokenPair>empty();
@@ -709,26 +831,44 @@ public final class PgDeliveryStore implements DeliveryStore {
     if (portal == null || tokens == null) {
       return Future.failedFuture(new NullPointerException(portal == null ? "portal" : "tokens"));
     }
-    return pool.preparedQuery("INSERT INTO portal_tokens (portal, access_token, refresh_token, expires_at, "
-            + "updated_at) VALUES ($1, $2, $3, $4, leadrelay_now_ms()) ON CONFLICT (portal) DO UPDATE SET "
+    return watchedForStalls(() -> pool.preparedQuery("INSERT INTO portal_tokens (portal, access_token, "
+            + "refresh_token, expires_at, updated_at) VALUES ($1, $2, $3, $4, leadrelay_now_ms()) "
+            + "ON CONFLICT (portal) DO UPDATE SET "
             + "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
             + "expires_at = excluded.expires_at, updated_at = excluded.updated_at")
-        .execute(Tuple.of(portal, tokens.accessToken(), tokens.refreshToken(), millis(tokens.expiresAt())))
+        .execute(Tuple.of(portal, tokens.accessToken(), tokens.refreshToken(), millis(tokens.expiresAt()))))
         .mapEmpty();
   }
 
-  /** The store's part of {@code /health}: UP when the database answers, DOWN with the reason (masked) if not. */
+  /**
+   * The store's part of {@code /health}: UP when the database answers, DOWN with the reason (masked) if not. It
+   * always asks (an answer is how a lost database is found back on a node with nothing else to do), but says DOWN
+   * at once, without waiting for the answer, while the database is known to be lost, and after
+   * {@link #HEALTH_PATIENCE} when it does not answer: a readiness probe must not hang on a silent database.
+   */
   public Future<JsonObject> health() {
-    return pool.query("SELECT 1").execute()
-        .map(ok -> new JsonObject().put("status", "UP").put("database", settings.describe()))
-        .recover(failed -> Future.succeededFuture(new JsonObject().put("status", "DOWN")
-            .put("database", settings.describe())
-            .put("reason", "the database does not answer: " + failed.getMessage())));
+    JsonObject known = availability.downHealth();
+    Promise<JsonObject> answer = Promise.promise();
+    long patience = vertx.setTimer(HEALTH_PATIENCE.toMillis(), id -> answer.tryComplete(new JsonObject()
+        .put("status", "DOWN").put("database", settings.describe())
+        .put("reason", "the database does not answer within " + HEALTH_PATIENCE.toMillis() + " ms")));
+    watchedForStalls(() -> pool.query("SELECT 1").execute(), HEALTH_PATIENCE).onComplete(done -> {
+      vertx.cancelTimer(patience);
+      answer.tryComplete(done.succeeded() ? new JsonObject().put("status", "UP").put("database", settings.describe())
+          : new JsonObject().put("status", "DOWN").put("database", settings.describe())
+          .put("reason", "the database does not answer: " + availability.describe(done.cause())));
+    });
+    return known != null ? Future.succeededFuture(known) : answer.future();
   }
 
   @Override
   public Future<Void> close() {
-    return pool.close();
+    Pool last;
+    synchronized (this) {
+      closing = true;
+      last = pool;
+    }
+    return last.close();
   }
 
   // --- rows ---
@@ -739,9 +879,10 @@ public final class PgDeliveryStore implements DeliveryStore {
       return Future.succeededFuture();
     }
     LOG.warn("Quarantined {} deliveries whose stored payload cannot be read (now DEAD): {}", ids.size(), ids);
-    return pool.preparedQuery("UPDATE deliveries SET state = 'DEAD', lease_until = NULL, lease_owner = NULL, "
-            + "last_error = $2 || id, updated_at = leadrelay_now_ms() WHERE id = ANY($1) AND state = 'PENDING'")
-        .execute(Tuple.of(ids.toArray(String[]::new), SqliteDeliveryStore.UNREADABLE + "not a JSON object in row "))
+    return watched(() -> pool.preparedQuery("UPDATE deliveries SET state = 'DEAD', lease_until = NULL, "
+            + "lease_owner = NULL, last_error = $2 || id, updated_at = leadrelay_now_ms() WHERE id = ANY($1) "
+            + "AND state = 'PENDING'")
+        .execute(Tuple.of(ids.toArray(String[]::new), SqliteDeliveryStore.UNREADABLE + "not a JSON object in row ")))
         .mapEmpty();
   }
 

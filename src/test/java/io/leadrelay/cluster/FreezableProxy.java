@@ -2,6 +2,7 @@ package io.leadrelay.cluster;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A TCP relay between a node and PostgreSQL that can go silent: once frozen, every byte either way is dropped, as
  * when a node stalls or is cut off. From the database's side that node has simply stopped renewing.
  */
-final class FreezableProxy {
+public final class FreezableProxy {
 
   private final Vertx vertx;
   private final String targetHost;
@@ -21,31 +22,37 @@ final class FreezableProxy {
   private final List<AtomicBoolean> connections = new CopyOnWriteArrayList<>();
   private volatile boolean frozen;
   private NetServer server;
+  /**
+   * Held for the proxy's life: Vert.x closes a NetClient nobody references any more when it is garbage collected,
+   * and with it every connection it made (a proxy that created one per connection lost them at the first GC).
+   */
+  private NetClient client;
 
-  FreezableProxy(Vertx vertx, String targetHost, int targetPort) {
+  public FreezableProxy(Vertx vertx, String targetHost, int targetPort) {
     this.vertx = vertx;
     this.targetHost = targetHost;
     this.targetPort = targetPort;
   }
 
-  Future<Integer> start() {
+  public Future<Integer> start() {
+    client = vertx.createNetClient();
     server = vertx.createNetServer().connectHandler(this::relay);
     return server.listen(0, "127.0.0.1").map(NetServer::actualPort);
   }
 
   /** Every connection goes silent, and new ones are accepted but never answered. */
-  void freeze() {
+  public void freeze() {
     frozen = true;
     connections.forEach(cut -> cut.set(true));
   }
 
   /** New connections work again; those cut while frozen stay silent, as after a real partition. */
-  void thaw() {
+  public void thaw() {
     frozen = false;
   }
 
-  Future<Void> close() {
-    return server.close();
+  public Future<Void> close() {
+    return server.close().eventually(() -> client.close());
   }
 
   private void relay(NetSocket inbound) {
@@ -55,7 +62,7 @@ final class FreezableProxy {
     AtomicBoolean cut = new AtomicBoolean();
     connections.add(cut);
     inbound.pause();
-    vertx.createNetClient().connect(targetPort, targetHost).onSuccess(outbound -> {
+    client.connect(targetPort, targetHost).onSuccess(outbound -> {
       inbound.handler(bytes -> {
         if (!cut.get()) {
           outbound.write(bytes);

@@ -53,6 +53,14 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
     execute(settings(), sql);
   }
 
+  /**
+   * Runs SQL on the server's own database rather than the private one: what cannot be done from inside the private
+   * database, such as letting connections to it in again after {@code ALLOW_CONNECTIONS false}.
+   */
+  public void executeOnServer(String sql) {
+    execute(server, sql);
+  }
+
   @Override
   public void afterAll(ExtensionContext context) {
     execute(server, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");

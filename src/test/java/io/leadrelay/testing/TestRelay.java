@@ -186,8 +186,15 @@ public final class TestRelay {
   public static Future<TestRelay> startOnPostgres(Vertx vertx, Path dir, PgSettings postgres, String nodeId,
                                                   FakeBitrixPortal portal, Duration ownerLease,
                                                   DeliveryConfig delivery) {
+    return startOnPostgres(vertx, dir, postgres, nodeId, portal, ownerLease, delivery, http());
+  }
+
+  /** As above, with these HTTP settings (e.g. a short request deadline). */
+  public static Future<TestRelay> startOnPostgres(Vertx vertx, Path dir, PgSettings postgres, String nodeId,
+                                                  FakeBitrixPortal portal, Duration ownerLease,
+                                                  DeliveryConfig delivery, HttpConfig http) {
     return start(vertx, dir, Optional.of(PortalConfig.parse("test", portal.webhookUrl())), MappingConfig.defaults(),
-        http(), delivery, LIMITS, BITRIX, new StoreConfig(StoreConfig.Kind.POSTGRES, postgres, nodeId),
+        http, delivery, LIMITS, BITRIX, new StoreConfig(StoreConfig.Kind.POSTGRES, postgres, nodeId),
         new ClusterConfig(List.of(), Optional.empty(), ClusterConfig.DEFAULT_PORT, ownerLease)).map(relay -> {
           relay.portal = portal;
           return relay;
