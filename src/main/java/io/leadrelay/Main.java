@@ -3,6 +3,7 @@ package io.leadrelay;
 import ch.qos.logback.classic.Level;
 import io.leadrelay.cli.DeliveriesCli;
 import io.leadrelay.cluster.ClusterNode;
+import io.leadrelay.cluster.NodeCard;
 import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.ConfigLoader;
@@ -43,11 +44,16 @@ public final class Main {
     AtomicReference<Vertx> running = new AtomicReference<>(Vertx.vertx());
     try {
       ConfigLoader.Loaded loaded = await(ConfigLoader.load(running.get(), System.getenv()));
-      RelayConfig config = loaded.config();
+      RelayConfig loadedConfig = loaded.config();
       // Vert.x measures itself only if built to: the instance that read the configuration makes way for one that is.
-      MetricsBackend metrics = MetricsBackend.create(config.metrics());
+      MetricsBackend metrics = MetricsBackend.create(loadedConfig.metrics());
+      // The node id is settled before joining: the other members see it on this node's card.
+      RelayConfig config = loadedConfig.cluster().enabled()
+          ? loadedConfig.withNodeId(Relay.nodeIdOf(loadedConfig)) : loadedConfig;
       if (config.cluster().enabled()) {
-        running.set(joinCluster(running.get(), config.cluster(), metrics));
+        boolean named = loadedConfig.store().nodeId() != null;
+        NodeCard card = NodeCard.of(config.store().nodeId(), named, config.integrations().values());
+        running.set(joinCluster(running.get(), config.cluster(), metrics, card));
       } else if (metrics.enabled()) {
         await(running.get().close());
         running.set(metrics.builder(new VertxOptions()).build());
@@ -71,16 +77,23 @@ public final class Main {
    * The configuration was read on a local Vert.x instance; a clustered node runs on one whose event bus spans the
    * nodes, so the local one makes way for it.
    */
-  private static Vertx joinCluster(Vertx local, ClusterConfig cluster, MetricsBackend metrics)
+  private static Vertx joinCluster(Vertx local, ClusterConfig cluster, MetricsBackend metrics, NodeCard card)
       throws ExecutionException, InterruptedException {
     await(local.close());
     String address = cluster.host().orElse("this host") + ":" + cluster.port();
-    ClusterNode node = await(ClusterNode.join(cluster, metrics::builder).recover(failure -> Future.failedFuture(
+    ClusterNode node = await(ClusterNode.join(cluster, metrics::builder, card).recover(failure -> Future.failedFuture(
         new ConfigException("Could not join the cluster as " + address + " (" + failure.getMessage() + "); check"
             + " CLUSTER_HOST and CLUSTER_PORT, and that ports " + cluster.port() + " and " + cluster.busPort()
             + " are free here and open between the nodes."))));
     LOG.info("Node {} joined the cluster of {} member(s) as {} (event bus on port {}); members listed: {}",
-        node.id(), node.memberIds().size(), address, cluster.busPort(), String.join(",", cluster.members()));
+        card.node(), node.memberIds().size(), address, cluster.busPort(), String.join(",", cluster.members()));
+    NodeCard.Verdict verdict = card.against(node.busAddress(), await(node.peers()));
+    if (verdict.refusal().isPresent()) {
+      // Out of the cluster again before anything is stored or sent under this configuration.
+      await(node.vertx().close());
+      throw new ConfigException(verdict.refusal().get());
+    }
+    verdict.warnings().forEach(LOG::warn);
     return node.vertx();
   }
 

@@ -192,9 +192,7 @@ public final class Relay {
    */
   private static Future<String> openStore(Vertx vertx, RelayConfig config, Relay relay) {
     if (config.store().kind() == StoreConfig.Kind.POSTGRES) {
-      String nodeId = config.store().nodeId() != null ? config.store().nodeId()
-          : config.cluster().enabled() ? defaultNodeId() + "-" + UUID.randomUUID().toString().substring(0, 4)
-          : defaultNodeId();
+      String nodeId = nodeIdOf(config);
       relay.nodeId = nodeId;
       return PgDeliveryStore.open(vertx, config.store().postgres(), nodeId).compose(store -> {
         relay.store = store;
@@ -209,6 +207,13 @@ public final class Relay {
               relay.store = store;
               return vertx.deployVerticle(new StoreVerticle(store, directory));
             }));
+  }
+
+  /** This node's name in a shared store's leases: NODE_ID, or one derived from host and process. */
+  public static String nodeIdOf(RelayConfig config) {
+    return config.store().nodeId() != null ? config.store().nodeId()
+        : config.cluster().enabled() ? defaultNodeId() + "-" + UUID.randomUUID().toString().substring(0, 4)
+        : defaultNodeId();
   }
 
   /**

@@ -8,12 +8,15 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.spi.properties.ClusterProperty;
 import io.leadrelay.config.ClusterConfig;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -38,13 +41,53 @@ public record ClusterNode(Vertx vertx, String id, HazelcastClusterManager member
   /** Joins with a Vert.x instance made by {@code builder} from the cluster's options (e.g. with metrics on). */
   public static Future<ClusterNode> join(ClusterConfig cluster,
                                          java.util.function.Function<VertxOptions, VertxBuilder> builder) {
+    return join(cluster, builder, null);
+  }
+
+  /**
+   * Joins with {@code card} (may be null) published to the other members as this node's metadata, so that each
+   * can check, when it joins, that it runs alongside them under its own NODE_ID and with their integrations.
+   */
+  public static Future<ClusterNode> join(ClusterConfig cluster,
+                                         java.util.function.Function<VertxOptions, VertxBuilder> builder,
+                                         NodeCard card) {
     // Read by Hazelcast's logging before any configuration: its lines go through logback like everything else.
     System.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(cluster));
-    return builder.apply(new VertxOptions().setEventBusOptions(eventBus(cluster)))
+    EventBusOptions bus = eventBus(cluster);
+    if (card != null) {
+      bus.setClusterNodeMetadata(card.toJson());
+    }
+    return builder.apply(new VertxOptions().setEventBusOptions(bus))
         .withClusterManager(manager)
         .buildClustered()
         .map(vertx -> new ClusterNode(vertx, manager.getNodeId(), manager));
+  }
+
+  /** This node's event bus as the other members reach it, {@code host:port}. */
+  public String busAddress() {
+    NodeInfo self = members.getNodeInfo();
+    return self == null ? null : self.host() + ":" + self.port();
+  }
+
+  /**
+   * The other members with the cards they published; a member whose details cannot be read (still starting, or
+   * just gone) is left out.
+   */
+  public Future<List<NodeCard.Peer>> peers() {
+    List<Future<NodeCard.Peer>> each = new ArrayList<>();
+    for (String member : members.getNodes()) {
+      if (member.equals(id)) {
+        continue;
+      }
+      Promise<NodeInfo> info = Promise.promise();
+      members.getNodeInfo(member, info);
+      each.add(info.future().map(node -> node == null ? null
+              : new NodeCard.Peer(node.host() + ":" + node.port(), NodeCard.fromJson(node.metadata())))
+          .otherwise((NodeCard.Peer) null));
+    }
+    return Future.join(each).transform(done -> Future.succeededFuture(each.stream().map(Future::result)
+        .filter(java.util.Objects::nonNull).toList()));
   }
 
   /** The ids of the nodes in the cluster now, this one included. */

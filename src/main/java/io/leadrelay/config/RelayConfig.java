@@ -46,6 +46,12 @@ public record RelayConfig(HttpConfig http, Path dataDir, LogConfig logs, BitrixH
     this(http, dataDir, logs, bitrix, limits, delivery, admin, integrations, store, ClusterConfig.single());
   }
 
+  /** The same configuration with this node's id on its store settings (a derived one, when none was set). */
+  public RelayConfig withNodeId(String nodeId) {
+    return new RelayConfig(http, dataDir, logs, bitrix, limits, delivery, admin, integrations,
+        new StoreConfig(store.kind(), store.postgres(), nodeId), cluster, alerts, metrics);
+  }
+
   /** The delivery store's file. */
   public Path databaseFile() {
     return dataDir.resolve("leadrelay.db");
