@@ -74,6 +74,10 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
   private boolean attemptsStopped;
   /** How soon after a failed attempt the next one goes, while the database cannot be reached. */
   private static final long RETRY_UNREACHABLE_MS = 500;
+  private long outsideTimer = -1;
+  /** Portal to owner outside this node's cluster: at the last look, and confirmed by two looks a lease apart. */
+  private Map<String, String> seenOutside = Map.of();
+  private volatile Map<String, String> outside = Map.of();
 
   /**
    * @param database where the leases are (the delivery store's database)
@@ -183,6 +187,9 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
     // database lets another node take the portal (isOwner is exact either way).
     expiryTimer = vertx.setPeriodic(Math.max(1, renewEvery / 5), id -> leases.values()
         .forEach(held -> announce(held.portal(), held.expire(), 0)));
+    if (vertx.isClustered()) {
+      outsideTimer = vertx.setPeriodic(lease.toMillis(), id -> lookOutside());
+    }
     vertx.eventBus().<Object>localConsumer(Addresses.HEALTH_CLUSTER, message -> view()
         .onSuccess(message::reply)
         .onFailure(failure -> message.reply(new JsonObject().put("status", "DOWN")
@@ -192,20 +199,61 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
 
   /** The cluster for /health: members of the clustered bus, the portals' holders, and this node's role. */
   private Future<JsonObject> view() {
-    VertxInternal internal = (VertxInternal) vertx;
-    Future<List<ClusterView.Member>> members = Future.succeededFuture(List.of());
-    if (vertx.isClustered()) {
-      ClusterManager manager = internal.clusterManager();
-      List<Future<ClusterView.Member>> each = manager.getNodes().stream().map(id -> {
-        Promise<NodeInfo> info = Promise.promise();
-        manager.getNodeInfo(id, info);
-        return info.future().map(node -> new ClusterView.Member(id, node.host(), node.port()))
-            .otherwise(new ClusterView.Member(id, null, 0));
-      }).toList();
-      members = Future.all(each).map(all -> each.stream().map(Future::result).toList());
+    return Future.all(holders(), members()).map(both -> {
+      JsonObject view = ClusterView.toJson(vertx.isClustered(), owner, both.resultAt(0), both.resultAt(1));
+      if (!outside.isEmpty()) {
+        view.put("warning", outsideWarning(outside));
+      }
+      return view;
+    });
+  }
+
+  /** The members of the clustered bus, each with the node id it published (none when not clustered). */
+  private Future<List<ClusterView.Member>> members() {
+    if (!vertx.isClustered()) {
+      return Future.succeededFuture(List.of());
     }
-    return Future.all(holders(), members).map(both -> ClusterView.toJson(vertx.isClustered(), owner,
-        both.resultAt(0), both.resultAt(1)));
+    ClusterManager manager = ((VertxInternal) vertx).clusterManager();
+    List<Future<ClusterView.Member>> each = manager.getNodes().stream().map(id -> {
+      Promise<NodeInfo> info = Promise.promise();
+      manager.getNodeInfo(id, info);
+      return info.future().map(node -> {
+        NodeCard card = NodeCard.fromJson(node.metadata());
+        return new ClusterView.Member(id, card == null ? null : card.node(), node.host(), node.port());
+      }).otherwise(new ClusterView.Member(id, null, 0));
+    }).toList();
+    return Future.all(each).map(all -> each.stream().map(Future::result).toList());
+  }
+
+  /**
+   * Looks, once a lease, for portal owners that are not members of this node's cluster. A killed owner keeps its
+   * lease for up to a lease after the cluster dropped it, so only an owner still outside at the next look (its
+   * lease renewed meanwhile) is told: once per owner, in one sentence, and on /health while it lasts.
+   */
+  private void lookOutside() {
+    Future.all(holders(), members()).onSuccess(both -> {
+      List<ClusterView.Member> members = both.resultAt(1);
+      Map<String, String> now = ClusterView.ownersOutside(owner, both.resultAt(0), members);
+      Map<String, String> confirmed = new java.util.TreeMap<>();
+      now.forEach((portal, holder) -> {
+        if (holder.equals(seenOutside.get(portal))) {
+          confirmed.put(portal, holder);
+        }
+      });
+      seenOutside = now;
+      if (!confirmed.isEmpty() && !confirmed.equals(outside)) {
+        String names = String.join(", ", members.stream().map(ClusterView.Member::node).sorted().toList());
+        LOG.warn("{} (members here: {})", outsideWarning(confirmed), names);
+      }
+      outside = confirmed;
+    });
+  }
+
+  private static String outsideWarning(Map<String, String> outside) {
+    Map.Entry<String, String> first = outside.entrySet().iterator().next();
+    return "Portal " + first.getKey() + " is owned by " + first.getValue() + ", which is not a member of this"
+        + " node's cluster: the nodes' CLUSTER_MEMBERS lists do not join them into one cluster; give every node the"
+        + " same list. Nothing is lost meanwhile: the leads this node accepts wait in the database for the owner";
   }
 
   /**
@@ -219,6 +267,7 @@ public final class PortalOwnership extends VerticleBase implements Ownership {
     vertx.cancelTimer(renewTimer);
     vertx.cancelTimer(expiryTimer);
     vertx.cancelTimer(retryTimer);
+    vertx.cancelTimer(outsideTimer);
     Map<String, Long> held = new LinkedHashMap<>();
     for (PortalLease portal : leases.values()) {
       portal.epoch().ifPresent(epoch -> held.put(portal.portal(), epoch));

@@ -45,6 +45,30 @@ class ClusterViewTest {
   }
 
   @Test
+  void membersAreNamedByTheNodeIdOnTheirLeases() {
+    JsonObject view = ClusterView.toJson(true, "relay1/1234", List.of(),
+        List.of(new ClusterView.Member("m-1", "relay1", "10.0.0.1", 5702)));
+    assertEquals("relay1", view.getJsonArray("members").getJsonObject(0).getString("node"));
+  }
+
+  @Test
+  void aPortalOwnerThatIsNoMemberOfThisClusterIsFound() {
+    List<ClusterView.Member> members = List.of(new ClusterView.Member("m-3", "relay3", "10.0.0.3", 5702));
+    List<PortalOwnership.Holder> holders = List.of(new PortalOwnership.Holder(SHOP, "relay1/5678", 4, true),
+        new PortalOwnership.Holder(CRM, "relay3/1234", 2, true));
+    assertEquals(java.util.Map.of(SHOP, "relay1/5678"), ClusterView.ownersOutside("relay3/1234", holders, members));
+
+    List<ClusterView.Member> joined = List.of(members.get(0), new ClusterView.Member("m-1", "relay1", "10.0.0.1",
+        5702));
+    assertEquals(java.util.Map.of(), ClusterView.ownersOutside("relay3/1234", holders, joined));
+    assertEquals(java.util.Map.of(), ClusterView.ownersOutside("relay3/1234",
+        List.of(new PortalOwnership.Holder(SHOP, "relay1/5678", 4, false)), members), "an expired lease has no owner");
+    assertEquals(java.util.Map.of(), ClusterView.ownersOutside("relay3/1234", holders,
+        List.of(members.get(0), new ClusterView.Member("m-9", "10.0.0.9", 5702))), "a member of an older release"
+        + " publishes no node id: nothing can be told");
+  }
+
+  @Test
   void aSingleNodeSaysSo() {
     assertEquals("single", ClusterView.single().getString("mode"));
   }
