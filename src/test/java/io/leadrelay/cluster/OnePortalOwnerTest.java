@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -70,6 +71,46 @@ class OnePortalOwnerTest {
       JsonObject standbyView = bothNodesActAsOneRelay(a.vertx(), b.vertx());
       assertEquals("cluster", standbyView.getString("mode"), standbyView.encode());
       assertEquals(2, standbyView.getJsonArray("members").size(), standbyView.encode());
+    } finally {
+      b.vertx().close().await(30, TimeUnit.SECONDS);
+      a.vertx().close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void nodesWhoseMemberListsNeverMeetAreToldSoAndStillDeliverEveryLead() throws Exception {
+    // Each node lists only itself (an operator's CLUSTER_MEMBERS mistake): two clusters of one on one database.
+    int portA = ClusterNodeTest.freePortPair();
+    int portB = ClusterNodeTest.freePortPair();
+    ClusterNode a = ClusterNode.join(new ClusterConfig(List.of("127.0.0.1:" + portA), Optional.of("127.0.0.1"), portA,
+            OWNER_LEASE), options -> Vertx.builder().with(options), new NodeCard("node-a", true, Map.of()))
+        .await(WAIT, TimeUnit.SECONDS);
+    ClusterNode b = ClusterNode.join(new ClusterConfig(List.of("127.0.0.1:" + portB), Optional.of("127.0.0.1"), portB,
+            OWNER_LEASE), options -> Vertx.builder().with(options), new NodeCard("node-b", true, Map.of()))
+        .await(WAIT, TimeUnit.SECONDS);
+    try {
+      FakeBitrixPortal portal = FakeBitrixPortal.start(a.vertx()).await(WAIT, TimeUnit.SECONDS);
+      TestRelay owner = TestRelay.startOnPostgres(a.vertx(), dir.resolve("a"), database.settings(), "node-a", portal,
+          OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
+      TestRelay standby = TestRelay.startOnPostgres(b.vertx(), dir.resolve("b"), database.settings(), "node-b",
+          portal, OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
+      String run = UUID.randomUUID().toString();
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        ids.add(post(standby, run, i));
+      }
+      owner.awaitExactlyOneLeadEach(portal, ids).await(WAIT, TimeUnit.SECONDS);
+
+      String warning = standby.pollAsync(() -> standby.client().get(standby.port(), "127.0.0.1", "/health").send()
+          .map(health -> health.bodyAsJsonObject().getJsonObject("cluster").getString("warning")))
+          .await(WAIT, TimeUnit.SECONDS);
+      String ownerName = cluster(owner).getString("node");
+      assertEquals("Portal " + portal.webhookUrl().replaceAll("^(https?://[^/]+).*$", "$1") + " is owned by "
+          + ownerName + ", which is not a member of this node's cluster: the nodes' CLUSTER_MEMBERS lists do not"
+          + " join them into one cluster; give every node the same list. Nothing is lost meanwhile: the leads this"
+          + " node accepts wait in the database for the owner", warning);
+      assertEquals("node-b", cluster(standby).getJsonArray("members").getJsonObject(0).getString("node"));
+      assertTrue(!cluster(owner).containsKey("warning"), "the owner is in its own cluster: " + cluster(owner));
     } finally {
       b.vertx().close().await(30, TimeUnit.SECONDS);
       a.vertx().close().await(30, TimeUnit.SECONDS);
