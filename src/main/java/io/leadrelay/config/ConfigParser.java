@@ -234,6 +234,8 @@ public final class ConfigParser {
     }
   }
 
+  private static final Set<String> WILDCARD_HOSTS = Set.of("0.0.0.0", "::", "[::]", "*");
+
   private static ClusterConfig cluster(ConfigReader read, JsonObject json, StoreConfig store) {
     JsonObject cluster = read.object(json, "cluster", "cluster");
     read.rejectUnknown(cluster, "cluster", Set.of("members", "host", "port", "ownerLeaseSeconds"));
@@ -245,7 +247,13 @@ public final class ConfigParser {
           + " PostgreSQL store: set STORE=postgres (store.type) on every node, or unset "
           + read.name("cluster.members") + " to run one node on SQLite.");
     }
-    return new ClusterConfig(members, Optional.ofNullable(read.string(cluster, "host", "cluster.host", null)), port,
+    String host = read.string(cluster, "host", "cluster.host", null);
+    if (host != null && WILDCARD_HOSTS.contains(host)) {
+      // Advertised to the other nodes as this node's address: a wildcard would send them to their own host.
+      throw new ConfigException(read.name("cluster.host") + " is " + host + ", but it is the address the other nodes"
+          + " reach this one at, not an interface to listen on: give this node's own address or host name.");
+    }
+    return new ClusterConfig(members, Optional.ofNullable(host), port,
         Duration.ofSeconds(read.integer(cluster, "ownerLeaseSeconds", "cluster.ownerLeaseSeconds",
             (int) ClusterConfig.DEFAULT_OWNER_LEASE.toSeconds(), 3, 600)));
   }

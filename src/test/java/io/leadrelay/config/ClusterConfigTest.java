@@ -76,4 +76,14 @@ class ClusterConfigTest {
     assertTrue(error(new JsonObject().put("cluster", new JsonObject().put("multicast", true)))
         .startsWith("Unknown key 'multicast' in cluster"));
   }
+
+  @Test
+  void aWildcardClusterHostIsRefusedSinceTheOtherNodesCannotReachIt() {
+    JsonObject node = new JsonObject().put("STORE", "postgres")
+        .put("DATABASE_URL", "postgresql://relay@db:5432/leadrelay").put("CLUSTER_MEMBERS", "relay1,relay2");
+    assertEquals("CLUSTER_HOST is 0.0.0.0, but it is the address the other nodes reach this one at, not an interface"
+        + " to listen on: give this node's own address or host name.", error(node.copy().put("CLUSTER_HOST",
+        "0.0.0.0")));
+    assertTrue(error(node.copy().put("CLUSTER_HOST", "::")).startsWith("CLUSTER_HOST is ::, but"));
+  }
 }
