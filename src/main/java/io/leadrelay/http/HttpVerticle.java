@@ -382,6 +382,12 @@ public class HttpVerticle extends VerticleBase {
   }
 
   private void notFound(RoutingContext ctx) {
+    if (ctx.request().path() != null && ctx.request().path().startsWith("/health")) {
+      // Most likely a load balancer's check on a path that is not served: every node then looks down to it.
+      refuse(ctx, null, new Refusal(404, "not_found", "No such health check; a load balancer checks GET"
+          + " /health/ready (also served: /health/live and /health)."));
+      return;
+    }
     refuse(ctx, null, new Refusal(404, "not_found",
         "Nothing here; BotHelp webhooks go to POST /webhook/{integration}/{secret}."));
   }

@@ -31,6 +31,24 @@ class ReadinessTest {
   Path dir;
 
   @Test
+  void aHealthCheckOnAPathNotServedIsToldWhereTheCheckGoes(Vertx vertx, VertxTestContext ctx) {
+    String told = "No such health check; a load balancer checks GET /health/ready (also served: /health/live and"
+        + " /health).";
+    TestRelay.start(vertx, dir, "http://127.0.0.1:9/rest/1/test-c0de-x1/").compose(relay -> get(relay, "/healthz")
+        .compose(wrong -> {
+          ctx.verify(() -> {
+            assertEquals(404, wrong.statusCode());
+            assertEquals("not_found", wrong.bodyAsJsonObject().getString("error"));
+            assertEquals(told, wrong.bodyAsJsonObject().getString("message"));
+          });
+          // The operator reads it in error.log too, where the load balancer's every check leaves a line.
+          return relay.awaitLines("error", lines -> lines.stream().anyMatch(line -> told.equals(
+              line.getString("reason"))));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   void aPausedPortalIsDegradedButTheNodeStaysReady(Vertx vertx, VertxTestContext ctx) {
     FakeBitrixPortal.start(vertx).compose(portal -> {
       portal.faults(() -> Reply.error(401, "NO_AUTH_FOUND", "Wrong authorization data"));
