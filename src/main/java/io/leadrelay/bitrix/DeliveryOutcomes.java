@@ -135,6 +135,16 @@ final class DeliveryOutcomes {
     return statuses;
   }
 
+  /**
+   * An integration's status for /health. A lead handed over by a node configured with an integration this node does
+   * not have (a configuration that differs between nodes, warned about when the node joined) is still sent and
+   * recorded here; its status is counted nowhere.
+   */
+  private IntegrationStatus status(String integration) {
+    IntegrationStatus status = statuses.get(integration);
+    return status != null ? status : new IntegrationStatus();
+  }
+
   void unknownIntegration(LeadCommand command) {
     String reason = "No integration named '" + command.integration() + "' is configured any more.";
     dead(null, command, null, reason,
@@ -144,7 +154,7 @@ final class DeliveryOutcomes {
 
   /** Dry-run: the lead is logged as it would have been sent, and the delivery is done. */
   void dryRun(LeadCommand command) {
-    statuses.get(command.integration()).succeeded(Instant.now());
+    status(command.integration()).succeeded(Instant.now());
     Attempt attempt = new Attempt(Instant.now(), "dry-run", null, null, null, null, command.fields());
     record(null, store -> store.markDelivered(command.deliveryId(), null, attempt), command, () -> {
       metrics.delivered(command.integration(), "dry_run", command.receivedAt());
@@ -189,7 +199,7 @@ final class DeliveryOutcomes {
   private void succeeded(PortalSender portal, LeadCommand command, SendOutcome.Sent lead) {
     Instant now = Instant.now();
     portal.endProbe(command.deliveryId());
-    statuses.get(command.integration()).succeeded(now);
+    status(command.integration()).succeeded(now);
     portal.progress().progressed(now);
     resume(portal, now);
     Attempt attempt = new Attempt(now, lead.action(), null, null, null, null, command.fields());
@@ -215,7 +225,7 @@ final class DeliveryOutcomes {
     if (retryWithoutCheckedFields(portal, command, error, probe)) {
       return;
     }
-    statuses.get(command.integration()).failed(error, now);
+    status(command.integration()).failed(error, now);
     Attempt attempt = new Attempt(now, error.errorClass().eventCode(), error.errorClass().name(), error.httpStatus(),
         error.code(), error.description(), command.fields());
     Instant heldUntil = portal.refused(error, now);

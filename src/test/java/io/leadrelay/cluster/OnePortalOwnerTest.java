@@ -118,6 +118,42 @@ class OnePortalOwnerTest {
   }
 
   @Test
+  void aLeadOfAnIntegrationOnlyTheAcceptingNodeHasIsSentAndRecordedByTheOwner() throws Exception {
+    // The standby has an integration "second" on the same portal that the owner lacks (configured unlike it).
+    int portA = ClusterNodeTest.freePortPair();
+    int portB = ClusterNodeTest.freePortPair();
+    List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+    Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA,
+        OWNER_LEASE));
+    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB,
+        OWNER_LEASE));
+    ClusterNode a = joiningA.await(WAIT, TimeUnit.SECONDS);
+    ClusterNode b = joiningB.await(WAIT, TimeUnit.SECONDS);
+    try {
+      FakeBitrixPortal portal = FakeBitrixPortal.start(a.vertx()).await(WAIT, TimeUnit.SECONDS);
+      TestRelay owner = TestRelay.startOnPostgres(a.vertx(), dir.resolve("a"), database.settings(), "node-a", portal,
+          OWNER_LEASE).await(WAIT, TimeUnit.SECONDS);
+      TestRelay standby = TestRelay.startOnPostgresWith(b.vertx(), dir.resolve("b"), database.settings(), "node-b",
+          portal, OWNER_LEASE, "second").await(WAIT, TimeUnit.SECONDS);
+      assertEquals("owner", cluster(owner).getString("role"));
+
+      var accepted = standby.post("/webhook/second/" + TestRelay.SECRET, "application/json",
+          io.vertx.core.buffer.Buffer.buffer("{\"name\":\"Вторая " + UUID.randomUUID() + "\"}"))
+          .await(WAIT, TimeUnit.SECONDS);
+      assertEquals(200, accepted.statusCode(), accepted.bodyAsString());
+      String id = accepted.bodyAsJsonObject().getString("id");
+      owner.awaitExactlyOneLeadEach(portal, List.of(id)).await(WAIT, TimeUnit.SECONDS);
+      JsonObject sent = owner.awaitLines("success", lines -> !lines.isEmpty()).await(WAIT, TimeUnit.SECONDS).get(0);
+      assertEquals(id, sent.getString("id"), "the owner sent it and recorded it: " + sent.encode());
+      assertEquals("DELIVERED", owner.relay().store().find(id).await(WAIT, TimeUnit.SECONDS).orElseThrow().state()
+          .name());
+    } finally {
+      b.vertx().close().await(30, TimeUnit.SECONDS);
+      a.vertx().close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void aLeadInFlightWhenTheOwnerWasCutOffIsLookedUpByTheNewOwnerNotWaitedOut() throws Exception {
     // Delivery leases far longer than the test: only the takeover's re-drive can bring the lead back in time.
     DeliveryConfig longLeases = new DeliveryConfig("NORMAL", Duration.ofMillis(50), Duration.ofSeconds(2),

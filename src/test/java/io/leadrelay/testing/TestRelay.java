@@ -201,6 +201,24 @@ public final class TestRelay {
         });
   }
 
+  /**
+   * As {@link #startOnPostgres(Vertx, Path, PgSettings, String, FakeBitrixPortal, Duration)}, with a second
+   * integration, {@code name} (secret {@link #SECRET} too), on the same portal: a node configured unlike the others.
+   */
+  public static Future<TestRelay> startOnPostgresWith(Vertx vertx, Path dir, PgSettings postgres, String nodeId,
+                                                      FakeBitrixPortal portal, Duration ownerLease, String name) {
+    Optional<PortalConfig> config = Optional.of(PortalConfig.parse("test", portal.webhookUrl()));
+    return start(vertx, dir, config, MappingConfig.defaults(), http(), FAST, LIMITS, BITRIX,
+        new StoreConfig(StoreConfig.Kind.POSTGRES, postgres, nodeId),
+        new ClusterConfig(List.of(), Optional.empty(), ClusterConfig.DEFAULT_PORT, ownerLease), AlertConfig.none(),
+        MetricsConfig.disabled(), null, RepeatConfig.NEW, io.leadrelay.config.CrmTarget.LEAD,
+        Map.of(name, new IntegrationConfig(name, SECRET, config, MappingConfig.defaults(), RepeatConfig.NEW,
+            io.leadrelay.config.CrmTarget.LEAD))).map(relay -> {
+              relay.portal = portal;
+              return relay;
+            });
+  }
+
   private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
                                          HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
                                          BitrixHttpConfig bitrix, StoreConfig store) {
@@ -257,8 +275,19 @@ public final class TestRelay {
                                          BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
                                          AlertConfig alerts, MetricsConfig metrics, MetricsBackend backend,
                                          RepeatConfig repeat, io.leadrelay.config.CrmTarget target) {
+    return start(vertx, dir, portal, mapping, http, delivery, limits, bitrix, store, cluster, alerts, metrics, backend,
+        repeat, target, Map.of());
+  }
+
+  private static Future<TestRelay> start(Vertx vertx, Path dir, Optional<PortalConfig> portal, MappingConfig mapping,
+                                         HttpConfig http, DeliveryConfig delivery, BitrixLimits limits,
+                                         BitrixHttpConfig bitrix, StoreConfig store, ClusterConfig cluster,
+                                         AlertConfig alerts, MetricsConfig metrics, MetricsBackend backend,
+                                         RepeatConfig repeat, io.leadrelay.config.CrmTarget target,
+                                         Map<String, IntegrationConfig> more) {
     Map<String, IntegrationConfig> integrations = new LinkedHashMap<>();
     integrations.put("default", new IntegrationConfig("default", SECRET, portal, mapping, repeat, target));
+    integrations.putAll(more);
     RelayConfig config = new RelayConfig(
         http,
         dir.resolve("data"),
