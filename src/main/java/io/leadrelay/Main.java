@@ -80,6 +80,7 @@ public final class Main {
   private static Vertx joinCluster(Vertx local, ClusterConfig cluster, MetricsBackend metrics, NodeCard card)
       throws ExecutionException, InterruptedException {
     await(local.close());
+    ClusterNode.checkPorts(cluster);
     String address = cluster.host().orElse("this host") + ":" + cluster.port();
     ClusterNode node = await(ClusterNode.join(cluster, metrics::builder, card).recover(failure -> Future.failedFuture(
         new ConfigException("Could not join the cluster as " + address + " (" + failure.getMessage() + "); check"

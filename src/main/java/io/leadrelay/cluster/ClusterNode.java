@@ -7,6 +7,7 @@ import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.spi.properties.ClusterProperty;
 import io.leadrelay.config.ClusterConfig;
+import io.leadrelay.config.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -62,6 +63,44 @@ public record ClusterNode(Vertx vertx, String id, HazelcastClusterManager member
         .withClusterManager(manager)
         .buildClustered()
         .map(vertx -> new ClusterNode(vertx, manager.getNodeId(), manager));
+  }
+
+  /**
+   * Checks before joining that this host can take the cluster's two ports, so that a mistake ends in one sentence
+   * instead of Hazelcast's stack traces: Hazelcast's port on every interface (it binds them all), the event bus's on
+   * CLUSTER_HOST, which must be an address of this host. A port taken between this check and the join still fails
+   * the join, only less plainly.
+   */
+  public static void checkPorts(ClusterConfig cluster) {
+    java.net.InetAddress host = null;
+    if (cluster.host().isPresent()) {
+      try {
+        host = java.net.InetAddress.getByName(cluster.host().get());
+      } catch (java.net.UnknownHostException e) {
+        throw new ConfigException("CLUSTER_HOST " + cluster.host().get() + " does not resolve on this host; give the"
+            + " address or host name the other nodes reach this node at.");
+      }
+      try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+        probe.bind(new java.net.InetSocketAddress(host, 0));
+      } catch (java.io.IOException e) {
+        String named = cluster.host().get().equals(host.getHostAddress()) ? cluster.host().get()
+            : cluster.host().get() + " (" + host.getHostAddress() + ")";
+        throw new ConfigException("CLUSTER_HOST " + named + " is not an address of this host: give each node its own"
+            + " address, the one the other nodes reach it at.");
+      }
+    }
+    free(null, cluster.port(), "CLUSTER_PORT is " + cluster.port());
+    free(host, cluster.busPort(), "the event bus takes the port after CLUSTER_PORT " + cluster.port());
+  }
+
+  private static void free(java.net.InetAddress host, int port, String why) {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.bind(new java.net.InetSocketAddress(host, port));
+    } catch (java.io.IOException e) {
+      throw new ConfigException("Port " + port + (host == null ? "" : " on " + host.getHostAddress()) + " is already"
+          + " in use (" + why + "): stop what listens there, or give this node another CLUSTER_PORT with the next"
+          + " port free too (nodes on one host: 5701, 5711, 5721).");
+    }
   }
 
   /** This node's event bus as the other members reach it, {@code host:port}. */

@@ -3,6 +3,7 @@ package io.leadrelay.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import io.leadrelay.config.ClusterConfig;
+import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.MetricsConfig;
 import io.leadrelay.metrics.MetricsBackend;
 import io.vertx.core.Future;
@@ -74,6 +75,31 @@ class ClusterNodeTest {
       a.vertx().close().await(30, TimeUnit.SECONDS);
       metricsB.close();
     }
+  }
+
+  @Test
+  void aTakenClusterPortOrAForeignClusterHostIsOneSentenceBeforeHazelcastStarts() throws Exception {
+    int port = freePortPair();
+    Duration lease = Duration.ofSeconds(10);
+    ClusterNode.checkPorts(new ClusterConfig(List.of("127.0.0.1:" + port), Optional.of("127.0.0.1"), port, lease));
+    try (ServerSocket hazelcast = new ServerSocket(port)) {
+      ConfigException taken = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () ->
+          ClusterNode.checkPorts(new ClusterConfig(List.of(), Optional.of("127.0.0.1"), port, lease)));
+      assertEquals("Port " + port + " is already in use (CLUSTER_PORT is " + port + "): stop what listens there, or"
+          + " give this node another CLUSTER_PORT with the next port free too (nodes on one host: 5701, 5711,"
+          + " 5721).", taken.getMessage());
+    }
+    try (ServerSocket bus = new ServerSocket(port + 1, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+      ConfigException taken = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () ->
+          ClusterNode.checkPorts(new ClusterConfig(List.of(), Optional.of("127.0.0.1"), port, lease)));
+      assertTrue(taken.getMessage().startsWith("Port " + (port + 1) + " on 127.0.0.1 is already in use (the event"
+          + " bus takes the port after CLUSTER_PORT " + port + ")"), taken.getMessage());
+    }
+    // Another host's address (TEST-NET-1, never on this machine): binding to it fails here, no packet is sent.
+    ConfigException foreign = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () ->
+        ClusterNode.checkPorts(new ClusterConfig(List.of(), Optional.of("192.0.2.1"), port, lease)));
+    assertEquals("CLUSTER_HOST 192.0.2.1 is not an address of this host: give each node its own address,"
+        + " the one the other nodes reach it at.", foreign.getMessage());
   }
 
   /** A port whose next one is free too: Hazelcast's and the event bus's. */
