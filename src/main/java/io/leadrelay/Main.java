@@ -99,9 +99,12 @@ public final class Main {
   }
 
   private static void announce(RelayConfig config, Relay relay, ConfigLoader.Loaded loaded) {
-    LOG.info("LeadRelay listening on {}:{} with {} HTTP instance(s); logs in {}, data in {}",
+    // On PostgreSQL, DATA_DIR holds nothing: naming it would send an operator looking for the deliveries there.
+    String store = config.store().postgresSettings().map(pg -> "deliveries in " + pg.describe())
+        .orElse("data in " + config.dataDir().toAbsolutePath().normalize());
+    LOG.info("LeadRelay listening on {}:{} with {} HTTP instance(s); logs in {}, {}",
         config.http().host(), relay.httpPort(), config.http().instances(),
-        config.logs().dir().toAbsolutePath().normalize(), config.dataDir().toAbsolutePath().normalize());
+        config.logs().dir().toAbsolutePath().normalize(), store);
     // Shown once, at the first start that gets this far after the secret was generated: the only place the full
     // URL ever appears.
     for (IntegrationConfig integration : loaded.newSecrets()) {

@@ -95,6 +95,9 @@ class ClusterSigtermIT {
           assertEquals(List.of(), traffic.missing(portal), "accepted webhooks without a lead");
           assertTrue(byStopped > 0, "the stopped node had accepted webhooks");
           assertTrue(stoppedCleanly, owner.id + " ended with \"LeadRelay stopped cleanly\"");
+          // On the shared store the start-up line names the database (masked), not the unused DATA_DIR.
+          assertTrue(owner.console().stream().anyMatch(l -> l.contains("LeadRelay listening on")
+              && l.contains("deliveries in postgresql://") && !l.contains("data in")), owner.id + "'s start-up line");
           // The JVM ends with 128 + 15 after running its shutdown hooks for a SIGTERM; a crash would differ.
           assertEquals(143, exitCode, owner.id + " exit status after SIGTERM");
           assertEquals(WEBHOOKS, traffic.accepted.size(), "every webhook accepted by some node");
