@@ -25,6 +25,8 @@ USER leadrelay
 # 8080: webhooks and health; 5701 and 5702: Hazelcast and the clustered event bus (only between the nodes).
 EXPOSE 8080 5701 5702
 VOLUME ["/app/data", "/app/logs"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${HTTP_PORT}/health" > /dev/null || exit 1
+# Readiness, every 10 s: "healthy" is what a rolling restart waits for (docker compose ps), and a node that cannot
+# keep webhooks (its database unreachable, or stopping) turns unhealthy within about 30 s.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${HTTP_PORT}/health/ready" > /dev/null || exit 1
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/leadrelay.jar"]
