@@ -200,7 +200,17 @@ public class BitrixVerticle extends VerticleBase {
    * ({@link Ownership#settleAfterTakeover}) lets a request it sent just before it stopped finish at the portal.
    */
   private void redriveInFlight(String portal, PortalSender sender, Fence fence) {
-    vertx.setTimer(Math.max(1, ownership.settleAfterTakeover().toMillis()), id -> {
+    redriveInFlight(portal, sender, fence, ownership.settleAfterTakeover(), 0);
+  }
+
+  /**
+   * One try at the re-drive after {@code delay}. A store that cannot be reached then (the database restarting just
+   * as the portal changed hands) is tried again, 1 s later and doubling up to 10 s, as long as this node still owns
+   * the portal under the same term: otherwise those deliveries would wait out their delivery leases (minutes).
+   * Releasing them twice is harmless: what this node has in hand is never released.
+   */
+  private void redriveInFlight(String portal, PortalSender sender, Fence fence, Duration delay, int failures) {
+    vertx.setTimer(Math.max(1, delay.toMillis()), id -> {
       if (ownership.epoch(portal).orElse(-1) != fence.epoch()) {
         return;
       }
@@ -211,8 +221,14 @@ public class BitrixVerticle extends VerticleBase {
                   + " looked up first", portal, fence.epoch(), released);
             }
           })
-          .onFailure(e -> LOG.warn("Portal {}: deliveries held under earlier terms are retried when their leases"
-              + " run out ({})", portal, e.toString()));
+          .onFailure(e -> {
+            if (failures == 0) {
+              LOG.warn("Portal {}: could not take up the deliveries held under earlier terms yet ({}); trying again"
+                  + " while this node owns the portal", portal, e.getMessage());
+            }
+            Duration next = Duration.ofSeconds(Math.min(10, 1L << Math.min(failures, 4)));
+            redriveInFlight(portal, sender, fence, next, failures + 1);
+          });
     });
   }
 
