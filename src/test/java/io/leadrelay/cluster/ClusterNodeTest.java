@@ -6,10 +6,10 @@ import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.ConfigException;
 import io.leadrelay.config.MetricsConfig;
 import io.leadrelay.metrics.MetricsBackend;
+import io.leadrelay.testing.FreePorts;
 import io.vertx.core.Future;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
@@ -45,8 +45,8 @@ class ClusterNodeTest {
 
   @Test
   void twoNodesJoinedOverTcpShareOneEventBusAndPayloadsCrossItUnchanged() throws Exception {
-    int portA = freePortPair();
-    int portB = freePortPair();
+    int portA = FreePorts.pair();
+    int portB = FreePorts.pair();
     List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
     Duration lease = Duration.ofSeconds(10);
     Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA, lease));
@@ -79,7 +79,7 @@ class ClusterNodeTest {
 
   @Test
   void aTakenClusterPortOrAForeignClusterHostIsOneSentenceBeforeHazelcastStarts() throws Exception {
-    int port = freePortPair();
+    int port = FreePorts.pair();
     Duration lease = Duration.ofSeconds(10);
     ClusterNode.checkPorts(new ClusterConfig(List.of("127.0.0.1:" + port), Optional.of("127.0.0.1"), port, lease));
     try (ServerSocket hazelcast = new ServerSocket(port)) {
@@ -100,22 +100,5 @@ class ClusterNodeTest {
         ClusterNode.checkPorts(new ClusterConfig(List.of(), Optional.of("192.0.2.1"), port, lease)));
     assertEquals("CLUSTER_HOST 192.0.2.1 is not an address of this host: give each node its own address,"
         + " the one the other nodes reach it at.", foreign.getMessage());
-  }
-
-  /** A port whose next one is free too: Hazelcast's and the event bus's. */
-  static int freePortPair() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      try (ServerSocket first = new ServerSocket(0)) {
-        int port = first.getLocalPort();
-        if (port < 65535) {
-          try (ServerSocket next = new ServerSocket(port + 1)) {
-            return port;
-          } catch (IOException taken) {
-            // try another
-          }
-        }
-      }
-    }
-    throw new IOException("no two free neighbouring ports");
   }
 }

@@ -5,6 +5,7 @@ import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.http.PayloadParser;
 import io.leadrelay.mapping.LeadCommand;
 import io.leadrelay.store.Delivery;
+import io.leadrelay.testing.FreePorts;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -41,10 +42,10 @@ class ClusteredBusCodecTest {
 
   @BeforeAll
   static void joinTwoNodes() throws Exception {
-    int firstPort = ClusterNodeTest.freePortPair();
-    int secondPort = ClusterNodeTest.freePortPair();
+    int firstPort = FreePorts.pair();
+    int secondPort = FreePorts.pair();
     while (Math.abs(secondPort - firstPort) < 2) {
-      secondPort = ClusterNodeTest.freePortPair();
+      secondPort = FreePorts.pair();
     }
     List<String> members = List.of("127.0.0.1:" + firstPort, "127.0.0.1:" + secondPort);
     first = await(ClusterNode.join(config(members, firstPort)));

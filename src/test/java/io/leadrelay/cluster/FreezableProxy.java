@@ -1,5 +1,6 @@
 package io.leadrelay.cluster;
 
+import io.leadrelay.store.PgSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
@@ -38,6 +39,20 @@ public final class FreezableProxy {
     client = vertx.createNetClient();
     server = vertx.createNetServer().connectHandler(this::relay);
     return server.listen(0, "127.0.0.1").map(NetServer::actualPort);
+  }
+
+  /**
+   * A proxy in front of {@code database}, started: the settings a node behind it uses (the proxy's address,
+   * {@code password} in place of the database's), with the proxy to cut them off.
+   */
+  public static Future<Link> inFrontOf(Vertx vertx, PgSettings database, String password) {
+    FreezableProxy proxy = new FreezableProxy(vertx, database.host(), database.port());
+    return proxy.start().map(port -> new Link(proxy, new PgSettings("127.0.0.1", port, database.database(),
+        database.user(), password, database.sslMode(), database.poolSize())));
+  }
+
+  /** A started proxy and the settings that reach the database through it. */
+  public record Link(FreezableProxy proxy, PgSettings settings) {
   }
 
   /** Every connection goes silent, and new ones are accepted but never answered. */

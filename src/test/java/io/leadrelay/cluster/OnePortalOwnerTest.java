@@ -4,6 +4,7 @@ import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.config.DeliveryConfig;
 import io.leadrelay.store.PgSettings;
 import io.leadrelay.testing.FakeBitrixPortal;
+import io.leadrelay.testing.FreePorts;
 import io.leadrelay.testing.TestPostgres;
 import io.leadrelay.testing.TestRelay;
 import io.vertx.core.Future;
@@ -58,8 +59,8 @@ class OnePortalOwnerTest {
 
   @Test
   void twoClusteredNodesHandLeadsToTheOwnerOverTheBus() throws Exception {
-    int portA = ClusterNodeTest.freePortPair();
-    int portB = ClusterNodeTest.freePortPair();
+    int portA = FreePorts.pair();
+    int portB = FreePorts.pair();
     List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
     Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA,
         OWNER_LEASE));
@@ -80,8 +81,8 @@ class OnePortalOwnerTest {
   @Test
   void nodesWhoseMemberListsNeverMeetAreToldSoAndStillDeliverEveryLead() throws Exception {
     // Each node lists only itself (an operator's CLUSTER_MEMBERS mistake): two clusters of one on one database.
-    int portA = ClusterNodeTest.freePortPair();
-    int portB = ClusterNodeTest.freePortPair();
+    int portA = FreePorts.pair();
+    int portB = FreePorts.pair();
     ClusterNode a = ClusterNode.join(new ClusterConfig(List.of("127.0.0.1:" + portA), Optional.of("127.0.0.1"), portA,
             OWNER_LEASE), options -> Vertx.builder().with(options), new NodeCard("node-a", true, Map.of()))
         .await(WAIT, TimeUnit.SECONDS);
@@ -120,8 +121,8 @@ class OnePortalOwnerTest {
   @Test
   void aLeadOfAnIntegrationOnlyTheAcceptingNodeHasIsSentAndRecordedByTheOwner() throws Exception {
     // The standby has an integration "second" on the same portal that the owner lacks (configured unlike it).
-    int portA = ClusterNodeTest.freePortPair();
-    int portB = ClusterNodeTest.freePortPair();
+    int portA = FreePorts.pair();
+    int portB = FreePorts.pair();
     List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
     Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA,
         OWNER_LEASE));
@@ -196,10 +197,9 @@ class OnePortalOwnerTest {
 
   private Pair pairWithOwnerBehindProxy(Vertx first, Vertx second, DeliveryConfig delivery) throws Exception {
     PgSettings direct = database.settings();
-    FreezableProxy link = new FreezableProxy(first, direct.host(), direct.port());
-    int proxyPort = link.start().await(5, TimeUnit.SECONDS);
-    PgSettings throughLink = new PgSettings("127.0.0.1", proxyPort, direct.database(), direct.user(),
-        direct.password(), direct.sslMode(), direct.poolSize());
+    FreezableProxy.Link behind = FreezableProxy.inFrontOf(first, direct, direct.password()).await(5, TimeUnit.SECONDS);
+    FreezableProxy link = behind.proxy();
+    PgSettings throughLink = behind.settings();
     FakeBitrixPortal portal = FakeBitrixPortal.start(second).await(WAIT, TimeUnit.SECONDS);
     TestRelay owner = TestRelay.startOnPostgres(first, dir.resolve("a"), throughLink, "node-a", portal,
         OWNER_LEASE, delivery).await(WAIT, TimeUnit.SECONDS);

@@ -3,6 +3,7 @@ package io.leadrelay.e2e;
 import io.leadrelay.cluster.ClusterNode;
 import io.leadrelay.cluster.NodeCard;
 import io.leadrelay.config.ClusterConfig;
+import io.leadrelay.testing.FreePorts;
 import io.leadrelay.testing.RelayProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +39,7 @@ class ClusterMismatchTest {
 
   @BeforeAll
   static void startRelay1() throws Exception {
-    relay1Port = freePortPair();
+    relay1Port = FreePorts.pair();
     // Listed with a second member that is never up: each child below takes that place.
     ClusterConfig cluster = new ClusterConfig(List.of("127.0.0.1:" + relay1Port), Optional.of("127.0.0.1"),
         relay1Port, Duration.ofSeconds(10));
@@ -76,7 +76,7 @@ class ClusterMismatchTest {
 
   /** A second node's settings as the walk-through gives them, on loopback ports of its own. */
   private static Map<String, String> node(Path dir, String nodeId) throws IOException {
-    int port = freePortPair();
+    int port = FreePorts.pair();
     Map<String, String> env = new HashMap<>();
     env.put("STORE", "postgres");
     env.put("DATABASE_URL", "postgresql://leadrelay:unused@127.0.0.1:9/leadrelay");
@@ -108,22 +108,5 @@ class ClusterMismatchTest {
     } finally {
       process.destroyForcibly();
     }
-  }
-
-  /** A port whose next one is free too: Hazelcast's and the event bus's. */
-  private static int freePortPair() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      try (ServerSocket first = new ServerSocket(0)) {
-        int port = first.getLocalPort();
-        if (port < 65535) {
-          try (ServerSocket next = new ServerSocket(port + 1)) {
-            return port;
-          } catch (IOException taken) {
-            // try another
-          }
-        }
-      }
-    }
-    throw new IOException("no two free neighbouring ports");
   }
 }

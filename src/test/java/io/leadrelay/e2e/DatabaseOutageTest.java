@@ -146,10 +146,9 @@ class DatabaseOutageTest {
   @Test
   void aCutNetworkIsAnswered503InTimeAndTheRelayComesBackByItselfWhenItHeals() throws Exception {
     PgSettings direct = database.settings();
-    FreezableProxy link = new FreezableProxy(vertx, direct.host(), direct.port());
-    int linkPort = link.start().await(WAIT, TimeUnit.SECONDS);
-    PgSettings throughLink = new PgSettings("127.0.0.1", linkPort, direct.database(), direct.user(), PASSWORD,
-        direct.sslMode(), direct.poolSize());
+    FreezableProxy.Link behind = FreezableProxy.inFrontOf(vertx, direct, PASSWORD).await(WAIT, TimeUnit.SECONDS);
+    FreezableProxy link = behind.proxy();
+    PgSettings throughLink = behind.settings();
     FakeBitrixPortal portal = FakeBitrixPortal.start(vertx).await(WAIT, TimeUnit.SECONDS);
     Duration ownerLease = Duration.ofSeconds(4);
     TestRelay relay = TestRelay.startOnPostgres(vertx, dir, throughLink, "node-a", portal, ownerLease, LONG_LEASES,
@@ -211,10 +210,9 @@ class DatabaseOutageTest {
   @Test
   void anOwnerCutOffFromTheDatabaseStopsAnotherTakesOverAndAfterTheHealItWorksAsAStandby() throws Exception {
     PgSettings direct = database.settings();
-    FreezableProxy link = new FreezableProxy(vertx, direct.host(), direct.port());
-    int linkPort = link.start().await(WAIT, TimeUnit.SECONDS);
-    PgSettings throughLink = new PgSettings("127.0.0.1", linkPort, direct.database(), direct.user(), PASSWORD,
-        direct.sslMode(), direct.poolSize());
+    FreezableProxy.Link behind = FreezableProxy.inFrontOf(vertx, direct, PASSWORD).await(WAIT, TimeUnit.SECONDS);
+    FreezableProxy link = behind.proxy();
+    PgSettings throughLink = behind.settings();
     FakeBitrixPortal portal = FakeBitrixPortal.start(vertx).await(WAIT, TimeUnit.SECONDS);
     Duration ownerLease = Duration.ofSeconds(4);
     Vertx other = Vertx.vertx();
