@@ -59,15 +59,9 @@ class OnePortalOwnerTest {
 
   @Test
   void twoClusteredNodesHandLeadsToTheOwnerOverTheBus() throws Exception {
-    int portA = FreePorts.pair();
-    int portB = FreePorts.pair();
-    List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
-    Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA,
-        OWNER_LEASE));
-    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB,
-        OWNER_LEASE));
-    ClusterNode a = joiningA.await(WAIT, TimeUnit.SECONDS);
-    ClusterNode b = joiningB.await(WAIT, TimeUnit.SECONDS);
+    List<ClusterNode> pair = clusterOfTwo();
+    ClusterNode a = pair.get(0);
+    ClusterNode b = pair.get(1);
     try {
       JsonObject standbyView = bothNodesActAsOneRelay(a.vertx(), b.vertx());
       assertEquals("cluster", standbyView.getString("mode"), standbyView.encode());
@@ -121,15 +115,9 @@ class OnePortalOwnerTest {
   @Test
   void aLeadOfAnIntegrationOnlyTheAcceptingNodeHasIsSentAndRecordedByTheOwner() throws Exception {
     // The standby has an integration "second" on the same portal that the owner lacks (configured unlike it).
-    int portA = FreePorts.pair();
-    int portB = FreePorts.pair();
-    List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
-    Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA,
-        OWNER_LEASE));
-    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB,
-        OWNER_LEASE));
-    ClusterNode a = joiningA.await(WAIT, TimeUnit.SECONDS);
-    ClusterNode b = joiningB.await(WAIT, TimeUnit.SECONDS);
+    List<ClusterNode> pair = clusterOfTwo();
+    ClusterNode a = pair.get(0);
+    ClusterNode b = pair.get(1);
     try {
       FakeBitrixPortal portal = FakeBitrixPortal.start(a.vertx()).await(WAIT, TimeUnit.SECONDS);
       TestRelay owner = TestRelay.startOnPostgres(a.vertx(), dir.resolve("a"), database.settings(), "node-a", portal,
@@ -189,6 +177,18 @@ class OnePortalOwnerTest {
       second.close().await(30, TimeUnit.SECONDS);
       first.close().await(30, TimeUnit.SECONDS);
     }
+  }
+
+  /** Two nodes on loopback that list each other, joined into one cluster (started together, as after a deploy). */
+  private static List<ClusterNode> clusterOfTwo() throws Exception {
+    int portA = FreePorts.pair();
+    int portB = FreePorts.pair();
+    List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+    Future<ClusterNode> joiningA = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portA,
+        OWNER_LEASE));
+    Future<ClusterNode> joiningB = ClusterNode.join(new ClusterConfig(members, Optional.of("127.0.0.1"), portB,
+        OWNER_LEASE));
+    return List.of(joiningA.await(WAIT, TimeUnit.SECONDS), joiningB.await(WAIT, TimeUnit.SECONDS));
   }
 
   /** Two nodes on one portal; the first (the owner, started first) reaches the database through {@code link}. */
