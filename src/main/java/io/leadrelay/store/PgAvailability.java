@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  *
  * <p>A call counts only against the state it started in: a straggler from before the loss that succeeds late does
  * not announce a recovery, and one from before the recovery that fails late does not announce a new loss, so an
- * outage never flaps in the log. Called from any thread.
+ * outage never flaps in the log; a call that only waited too long counts as a loss only when nothing else was answered
+ * meanwhile (a busy database is not a lost one). Called from any thread.
  */
 final class PgAvailability {
 
@@ -61,6 +62,7 @@ final class PgAvailability {
    */
   <T> Future<T> watch(Supplier<Future<T>> call, Duration patience, Vertx vertx) {
     long started = generation();
+    long startedNanos = System.nanoTime();
     Future<T> running;
     try {
       running = call.get();
@@ -70,7 +72,7 @@ final class PgAvailability {
     if (patience != null && vertx != null && !running.isComplete()) {
       Future<T> watched = running;
       long timer = vertx.setTimer(Math.max(1, patience.toMillis()), id -> {
-        if (!watched.isComplete()) {
+        if (!watched.isComplete() && silentSince(startedNanos)) {
           lost(started, new StoreUnavailable("no answer within " + String.format(Locale.ROOT, "%.1f",
               patience.toMillis() / 1000.0) + " s"));
         }
@@ -82,7 +84,9 @@ final class PgAvailability {
         answered(started);
         return done.succeeded() ? Future.succeededFuture(done.result()) : Future.failedFuture(done.cause());
       }
-      lost(started, done.cause());
+      if (!isWaitFailure(done.cause()) || silentSince(startedNanos)) {
+        lost(started, done.cause());
+      }
       return Future.failedFuture(done.cause() instanceof StoreUnavailable ? done.cause()
           : new StoreUnavailable("the database " + database + " cannot be reached: " + describe(done.cause()),
           done.cause()));
@@ -100,6 +104,33 @@ final class PgAvailability {
   /** How much longer the database must stay silent to have been so for {@code silence}; 0 once it has. */
   long silenceLeft(Duration silence) {
     return Math.max(0, silence.toNanos() - (System.nanoTime() - lastAnswer));
+  }
+
+  /**
+   * Whether no call has had an answer since {@code nanos}. A call that merely waited too long (for a pooled
+   * connection, in the group-commit queue, past its patience) says the database is lost only then: while other calls
+   * get answers it is busy, not gone, and declaring it lost would take the node out of its load balancer and log a
+   * loss and a return at every busy moment.
+   */
+  private boolean silentSince(long nanos) {
+    return lastAnswer - nanos < 0;
+  }
+
+  /**
+   * Failures that only say a call waited too long, not that the database refused or dropped it: the group commit
+   * gave up a queued request at its sender's deadline, or the pool had no connection in time.
+   */
+  private static boolean isWaitFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof TimeoutException || t instanceof StoreUnavailable waited && waited.waitedOnly()) {
+        return true;
+      }
+      if (t instanceof VertxException && t.getMessage() != null
+          && t.getMessage().toLowerCase(Locale.ROOT).contains("timeout waiting for connection")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the store is known to be unreachable now. */
@@ -183,7 +214,9 @@ final class PgAvailability {
       }
       if (t instanceof VertxException && t.getMessage() != null) {
         String message = t.getMessage().toLowerCase(Locale.ROOT);
-        if (message.contains("timeout waiting for connection") || message.contains("connection closed")
+        // "Pool closed": the call waited in a pool replaced as dead (see PgDeliveryStore); not an answer.
+        if (message.contains("timeout waiting for connection") || message.contains("pool closed")
+            || message.contains("connection closed")
             || message.contains("connection was closed") || message.contains("connection reset")) {
           return true;
         }

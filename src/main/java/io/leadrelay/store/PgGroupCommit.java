@@ -132,7 +132,7 @@ final class PgGroupCommit<I, R> {
       }
     }
     for (Entry<I, R> entry : expired) {
-      answer(entry, Future.failedFuture(new StoreUnavailable("the database took no new work in time: not stored")));
+      answer(entry, Future.failedFuture(StoreUnavailable.waited("the database took no new work in time: not stored")));
     }
   }
 

@@ -9,12 +9,30 @@ package io.leadrelay.store;
  */
 public final class StoreUnavailable extends RuntimeException {
 
+  /** True when the call only waited too long (see {@link #waited}); the database may be busy, not gone. */
+  private final boolean waitedOnly;
+
   public StoreUnavailable(String message) {
+    this(message, null);
+  }
+
+  private StoreUnavailable(String message, boolean waitedOnly) {
     super(message, null, false, false);
+    this.waitedOnly = waitedOnly;
+  }
+
+  /** A call given up because it waited too long (queued past its sender's deadline): nothing was refused. */
+  public static StoreUnavailable waited(String message) {
+    return new StoreUnavailable(message, true);
+  }
+
+  public boolean waitedOnly() {
+    return waitedOnly;
   }
 
   public StoreUnavailable(String message, Throwable cause) {
     super(message, cause, false, false);
+    this.waitedOnly = false;
   }
 
   /** Whether {@code failure} (or what it wraps) is this: the store, not the request, failed. */

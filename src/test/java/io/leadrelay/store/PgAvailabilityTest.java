@@ -5,6 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.VertxException;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import org.junit.jupiter.api.AfterEach;
@@ -88,6 +89,37 @@ class PgAvailabilityTest {
     assertInstanceOf(StoreUnavailable.class, restart.cause());
     assertTrue(logged.list.get(0).getFormattedMessage().contains("terminating connection due to administrator"
         + " command (57P01)"), logged.list.get(0).getFormattedMessage());
+  }
+
+  @Test
+  void aCallThatOnlyWaitedTooLongIsALossOnlyWhenNothingElseWasAnsweredMeanwhile() {
+    // A busy database: a queued accept is given up at its deadline, and a pooled connection is not had in time,
+    // while other calls are answered. The callers fail as unavailable, but the node is not taken for cut off.
+    Promise<Object> queued = Promise.promise();
+    Future<Object> withdrawn = availability.watch(queued::future);
+    Promise<Object> waitingForAConnection = Promise.promise();
+    Future<Object> noConnection = availability.watch(waitingForAConnection::future);
+    availability.watch(() -> Future.succeededFuture("another call answered"));
+    queued.fail(StoreUnavailable.waited("the database took no new work in time: not stored"));
+    waitingForAConnection.fail(new VertxException("Timeout waiting for connection"));
+    assertInstanceOf(StoreUnavailable.class, withdrawn.cause());
+    assertInstanceOf(StoreUnavailable.class, noConnection.cause());
+    assertFalse(availability.down(), "busy, not lost");
+    assertEquals(List.of(), logged.list, "no loss announced");
+
+    // A silent one: the same waits with no answer to anything since they began are a loss.
+    Promise<Object> silent = Promise.promise();
+    availability.watch(silent::future);
+    silent.fail(StoreUnavailable.waited("the database took no new work in time: not stored"));
+    assertTrue(availability.down(), "nothing answered since the call began");
+  }
+
+  @Test
+  void aCallFailedByTheReplacementOfADeadPoolIsNotAnAnswer() {
+    availability.watch(() -> Future.failedFuture(new ConnectException("Connection refused")));
+    availability.watch(() -> Future.failedFuture(new VertxException("Pool closed", true)));
+    assertTrue(availability.down(), "a call failed because its pool was closed proves nothing about the database");
+    assertEquals(1, logged.list.size(), logged.list.toString());
   }
 
   @Test
