@@ -32,6 +32,8 @@ public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   /** Answers in flight get their request timeout to finish; the rest of the stop takes a few seconds. */
   private static final long STOP_TIMEOUT_SECONDS = 60;
+  /** How often a clustered node with a dry-run integration looks whether another member sends it to a portal. */
+  private static final long DRY_RUN_CHECK_MILLIS = 2_000;
 
   private Main() {
   }
@@ -42,6 +44,8 @@ public final class Main {
       System.exit(DeliveriesCli.run(args, System.getenv(), System.out, System.err));
     }
     AtomicReference<Vertx> running = new AtomicReference<>(Vertx.vertx());
+    ClusterNode clustered = null;
+    NodeCard card = null;
     try {
       ConfigLoader.Loaded loaded = await(ConfigLoader.load(running.get(), System.getenv()));
       RelayConfig loadedConfig = loaded.config();
@@ -52,8 +56,9 @@ public final class Main {
           ? loadedConfig.withNodeId(Relay.nodeIdOf(loadedConfig)) : loadedConfig;
       if (config.cluster().enabled()) {
         boolean named = loadedConfig.store().nodeId() != null;
-        NodeCard card = NodeCard.of(config.store().nodeId(), named, config.integrations().values());
-        running.set(joinCluster(running.get(), config.cluster(), metrics, card));
+        card = NodeCard.of(config.store().nodeId(), named, config.integrations().values());
+        clustered = joinCluster(running.get(), config.cluster(), metrics, card);
+        running.set(clustered.vertx());
       } else if (metrics.enabled()) {
         await(running.get().close());
         running.set(metrics.builder(new VertxOptions()).build());
@@ -63,6 +68,9 @@ public final class Main {
           .recover(failure -> Future.failedFuture(explainStartFailure(failure, config.http()))));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, relay), "leadrelay-shutdown"));
       announce(config, relay, loaded);
+      if (clustered != null && card.hasDryRun()) {
+        watchForSendersOfDryRun(clustered, card);
+      }
     } catch (Exception e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       String reason = cause instanceof ConfigException || cause instanceof StoreRefusal ? cause.getMessage()
@@ -77,7 +85,7 @@ public final class Main {
    * The configuration was read on a local Vert.x instance; a clustered node runs on one whose event bus spans the
    * nodes, so the local one makes way for it.
    */
-  private static Vertx joinCluster(Vertx local, ClusterConfig cluster, MetricsBackend metrics, NodeCard card)
+  private static ClusterNode joinCluster(Vertx local, ClusterConfig cluster, MetricsBackend metrics, NodeCard card)
       throws ExecutionException, InterruptedException {
     await(local.close());
     ClusterNode.checkPorts(cluster);
@@ -95,7 +103,24 @@ public final class Main {
       throw new ConfigException(verdict.refusal().get());
     }
     verdict.warnings().forEach(LOG::warn);
-    return node.vertx();
+    return node;
+  }
+
+  /**
+   * A node with a dry-run integration that started before the nodes sending it to a portal passed its own join:
+   * it reads the members' cards every {@link #DRY_RUN_CHECK_MILLIS} ms, and once one of them sends such an
+   * integration to a portal it stops (exit code 2, through the ordinary graceful stop) instead of marking the
+   * webhooks it accepts delivered without sending them. What it accepted before then was marked so.
+   */
+  private static void watchForSendersOfDryRun(ClusterNode node, NodeCard card) {
+    node.vertx().setPeriodic(DRY_RUN_CHECK_MILLIS, timer -> node.peers().onSuccess(peers ->
+        card.dryRunBeside(peers).ifPresent(refusal -> {
+          node.vertx().cancelTimer(timer);
+          LOG.error("{} This node stops now.", refusal);
+          System.err.println("LeadRelay stops: " + refusal);
+          // Off the event loop: exit runs the shutdown hook, which waits for the relay to stop on this loop.
+          new Thread(() -> System.exit(2), "leadrelay-dry-run-stop").start();
+        })));
   }
 
   private static void announce(RelayConfig config, Relay relay, ConfigLoader.Loaded loaded) {

@@ -93,10 +93,7 @@ public record NodeCard(String node, boolean named, Map<String, String> integrati
         }
         String there = other.integrations().get(name);
         if (here == null && there != null) {
-          refusal = refusal != null ? refusal : "Integration " + name + " has no Bitrix24 portal on this node"
-              + " (dry-run), but " + member + " sends it to " + there + ": every node needs the same configuration"
-              + " (set the portal here too, BITRIX_WEBHOOK_URL for the default integration); dry-run here would"
-              + " mark the webhooks this node accepts as delivered without sending them.";
+          refusal = refusal != null ? refusal : dryRunRefusal(name, member, there);
         } else if (here != null && there == null) {
           warnings.add("Integration " + name + " sends to " + here + " on this node but is dry-run on " + member
               + ": that node marks the webhooks it accepts as delivered without sending them; give every node the"
@@ -115,5 +112,40 @@ public record NodeCard(String node, boolean named, Map<String, String> integrati
       }
     }
     return new Verdict(Optional.ofNullable(refusal), warnings);
+  }
+
+  /**
+   * The members' cards again, from a node that has run for a while: whether one of them sends to a portal an
+   * integration that is dry-run here. A node that started first in dry-run (its portal setting forgotten) passes its
+   * own join; the correctly configured nodes that join after it only warn, since they are not the ones at fault.
+   * Only this node can stop its dry-run from marking their webhooks delivered unsent.
+   */
+  public Optional<String> dryRunBeside(Collection<Peer> peers) {
+    for (Peer peer : peers) {
+      NodeCard other = peer.card();
+      if (other == null) {
+        continue;
+      }
+      for (Map.Entry<String, String> mine : integrations.entrySet()) {
+        String there = other.integrations().get(mine.getKey());
+        if (mine.getValue() == null && there != null) {
+          return Optional.of(dryRunRefusal(mine.getKey(), "the cluster member " + other.node() + " at "
+              + peer.address(), there));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether an integration is dry-run here: only such a node needs {@link #dryRunBeside} watched. */
+  public boolean hasDryRun() {
+    return integrations.containsValue(null);
+  }
+
+  private static String dryRunRefusal(String integration, String member, String portal) {
+    return "Integration " + integration + " has no Bitrix24 portal on this node (dry-run), but " + member
+        + " sends it to " + portal + ": every node needs the same configuration (set the portal here too,"
+        + " BITRIX_WEBHOOK_URL for the default integration); dry-run here would mark the webhooks this node accepts"
+        + " as delivered without sending them.";
   }
 }

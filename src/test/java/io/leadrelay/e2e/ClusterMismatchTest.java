@@ -5,15 +5,18 @@ import io.leadrelay.cluster.NodeCard;
 import io.leadrelay.config.ClusterConfig;
 import io.leadrelay.testing.FreePorts;
 import io.leadrelay.testing.RelayProcess;
+import io.leadrelay.testing.TestPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -32,6 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * port), so the refusal is the join's own.
  */
 class ClusterMismatchTest {
+
+  /** Only the node that starts first in dry-run reaches a store: it runs until it is told to stop. */
+  @RegisterExtension
+  static final TestPostgres database = new TestPostgres();
 
   private static final String PORTAL = "http://127.0.0.1:9";
   private static ClusterNode relay1;
@@ -72,6 +79,50 @@ class ClusterMismatchTest {
     assertEquals("LeadRelay cannot start: NODE_ID relay1 is already used by the cluster member relay1 at 127.0.0.1:"
         + (relay1Port + 1) + "; give every node its own NODE_ID (two nodes under one name release each other's"
         + " deliveries whenever one of them starts).", refusal(dir, env));
+  }
+
+  @Test
+  void aNodeInDryRunThatStartedFirstStopsOnceAMemberSendsItsIntegrationToAPortal(@TempDir Path dir)
+      throws Exception {
+    // The node whose portal setting was forgotten starts before the others: its own join meets nobody to refuse it.
+    int laterPort = FreePorts.pair();
+    Map<String, String> env = node(dir, "relay2");
+    int ownPort = Integer.parseInt(env.get("CLUSTER_PORT"));
+    env.put("CLUSTER_MEMBERS", "127.0.0.1:" + ownPort + ",127.0.0.1:" + laterPort);
+    env.put("DATABASE_URL", database.url());
+    env.put("HTTP_HOST", "127.0.0.1");
+    env.put("HTTP_PORT", "0");
+    Path console = dir.resolve("console.out");
+    ProcessBuilder builder = RelayProcess.builder(dir, "-Xmx192m", "-XX:TieredStopAtLevel=1")
+        .redirectOutput(console.toFile()).redirectError(dir.resolve("console.err").toFile());
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    ClusterNode sender = null;
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (RelayProcess.consoleLines(console).stream().noneMatch(line -> line.contains("LeadRelay listening on"))) {
+        assertTrue(process.isAlive() && System.nanoTime() < deadline, "the dry-run node did not start");
+        Thread.sleep(100);
+      }
+      // A correctly configured node joins: it only warns (it is not at fault); the dry-run node must stop itself.
+      sender = ClusterNode.join(new ClusterConfig(List.of("127.0.0.1:" + ownPort, "127.0.0.1:" + laterPort),
+              Optional.of("127.0.0.1"), laterPort, Duration.ofSeconds(10)),
+          options -> Vertx.builder().with(new VertxOptions(options)),
+          new NodeCard("relay3", true, Map.of("default", PORTAL))).await(60, TimeUnit.SECONDS);
+      assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the dry-run node did not stop by itself");
+      String stderr = Files.readString(dir.resolve("console.err"));
+      assertEquals(2, process.exitValue(), stderr);
+      assertTrue(stderr.contains("LeadRelay stops: Integration default has no Bitrix24 portal on this node"
+          + " (dry-run), but the cluster member relay3 at 127.0.0.1:" + (laterPort + 1) + " sends it to " + PORTAL),
+          stderr);
+      assertTrue(RelayProcess.consoleLines(console).stream().anyMatch(line -> line.contains("LeadRelay stopped cleanly")),
+          "stopped through the graceful stop");
+    } finally {
+      process.destroyForcibly();
+      if (sender != null) {
+        sender.vertx().close().await(30, TimeUnit.SECONDS);
+      }
+    }
   }
 
   /** A second node's settings as the walk-through gives them, on loopback ports of its own. */
