@@ -207,7 +207,9 @@ public class BitrixVerticle extends VerticleBase {
    * One try at the re-drive after {@code delay}. A store that cannot be reached then (the database restarting just
    * as the portal changed hands) is tried again, 1 s later and doubling up to 10 s, as long as this node still owns
    * the portal under the same term: otherwise those deliveries would wait out their delivery leases (minutes).
-   * Releasing them twice is harmless: what this node has in hand is never released.
+   * Releasing twice costs at most look-ups: a delivery leased since the takeover (a fresh accept on its way here, a
+   * claim of this node's scheduler not yet taken on) is released too, and is looked up before it is added. Any other
+   * failure is not retried: those deliveries wait out their leases, as the warning says.
    */
   private void redriveInFlight(String portal, PortalSender sender, Fence fence, Duration delay, int failures) {
     vertx.setTimer(Math.max(1, delay.toMillis()), id -> {
@@ -222,6 +224,11 @@ public class BitrixVerticle extends VerticleBase {
             }
           })
           .onFailure(e -> {
+            if (!StoreUnavailable.is(e)) {
+              LOG.warn("Portal {}: deliveries held under earlier terms are retried when their leases run out ({})",
+                  portal, e.toString());
+              return;
+            }
             if (failures == 0) {
               LOG.warn("Portal {}: could not take up the deliveries held under earlier terms yet ({}); trying again"
                   + " while this node owns the portal", portal, e.getMessage());

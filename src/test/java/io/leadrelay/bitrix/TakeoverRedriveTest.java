@@ -64,6 +64,8 @@ class TakeoverRedriveTest {
   private final Semaphore asked = new Semaphore(0);
   /** Requests that fail as if the database were away, before the store answers again. */
   private final AtomicInteger failuresLeft = new AtomicInteger();
+  /** How those requests fail. */
+  private volatile RuntimeException failure = new StoreUnavailable("connection refused");
   /** The epoch this node holds the portal under; -1 once it lost it. */
   private final AtomicLong epoch = new AtomicLong(EPOCH);
   private FakeBitrixPortal portal;
@@ -82,7 +84,7 @@ class TakeoverRedriveTest {
             releases.add(new long[] {System.nanoTime(), ((Fence) args[2]).epoch()});
             asked.release();
             if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-              return Future.failedFuture(new StoreUnavailable("connection refused"));
+              return Future.failedFuture(failure);
             }
           }
           try {
@@ -123,6 +125,18 @@ class TakeoverRedriveTest {
     // The retry would come 1 s after the failure; by 2 s it would have shown.
     vertx.timer(2_000).await(5, TimeUnit.SECONDS);
     assertEquals(1, releases.size(), "no second try once another node may own the portal");
+  }
+
+  @Test
+  void aFailureOtherThanAnUnreachableStoreIsNotRetried(Vertx vertx) throws Exception {
+    failure = new IllegalStateException("a statement the store refused");
+    failuresLeft.set(1);
+    deploy(vertx);
+
+    awaitReleases(1);
+    vertx.timer(2_000).await(5, TimeUnit.SECONDS);
+    assertEquals(1, releases.size(), "asking again would fail the same way: left to the delivery leases");
+    assertTrue(warnings().get(0).contains("retried when their leases run out"), warnings().toString());
   }
 
   private void deploy(Vertx vertx) throws Exception {
