@@ -222,6 +222,8 @@ public class HttpVerticle extends VerticleBase {
         // Its sender was told 503 a moment ago, but the commit under way then went through: it is ours now.
         LOG.info("Delivery {} of integration {} was stored after its sender had been answered 503; it is delivered"
             + " (a resend of it is a repeat)", done.result().id(), integration);
+        // Counted as accepted: it is stored and will be delivered, whatever its sender was told.
+        metrics.webhookAccepted(integration, done.result().repeat());
         announce(received, done.result());
       }
     });
