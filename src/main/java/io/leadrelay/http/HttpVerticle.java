@@ -58,8 +58,9 @@ public class HttpVerticle extends VerticleBase {
   private static final long MAX_DISCARDED_BYTES = 1024 * 1024;
   private static final String JSON_UTF8 = "application/json; charset=utf-8";
   /**
-   * The store gives a waiting webhook up this much before the sender is answered: one not yet being written by then
-   * is withdrawn, so the 503 the sender gets is exact (see {@link #accept}).
+   * The store gives a waiting webhook up this much before the sender is answered: one still queued by then is
+   * withdrawn, so the 503 the sender gets is exact; one already taken into a group commit may still be stored
+   * (see {@link #accept}).
    */
   private static final Duration STORE_WITHDRAWAL_MARGIN = Duration.ofMillis(300);
 
@@ -196,8 +197,8 @@ public class HttpVerticle extends VerticleBase {
    * responsible for it. Then it is driven at once (the fast path); the store's scheduler covers any loss.
    *
    * <p>The store has until {@code answerBy} (the request's deadline): a database that is down or silent gets the
-   * sender a 503 by then, never a hang. The store withdraws the webhook if it has not begun writing it shortly
-   * before, so such a 503 is nearly always exact; one whose commit was under way and lands after all is driven at
+   * sender a 503 by then, never a hang. The store withdraws the webhook if it is still queued shortly before, so
+   * such a 503 is nearly always exact; one already taken into a commit that lands after all is driven at
    * once like any accepted webhook (its sender's resend is then a repeat of it).
    */
   private void accept(RoutingContext ctx, String integration, byte[] body, Instant answerBy) {

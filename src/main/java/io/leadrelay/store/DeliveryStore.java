@@ -24,9 +24,9 @@ public interface DeliveryStore extends TokenStore {
 
   /**
    * As {@link #accept(NewDelivery, Duration, Instant)}, for a caller that stops waiting at {@code giveUpAt} (its
-   * sender is told 503 then): a store that queues accepts withdraws one that has not begun to be written by then,
-   * so that it is not stored after all (failing with {@link StoreUnavailable}). One already being written may still
-   * be stored. Stores that write at once ignore it.
+   * sender is told 503 then): a store that queues accepts withdraws one still in its queue by then, so that it is
+   * not stored after all (failing with {@link StoreUnavailable}). One already taken into a group (waiting for a
+   * connection, or being written) may still be stored. Stores that write at once ignore it.
    */
   default Future<Accepted> accept(NewDelivery delivery, Duration repeatWindow, Instant leaseUntil,
                                   Instant giveUpAt) {

@@ -308,8 +308,9 @@ public final class PgDeliveryStore implements DeliveryStore {
       return Future.failedFuture(e);
     }
     Duration patience = giveUpAt == null ? null : Duration.between(Instant.now(), giveUpAt);
-    // Still unanswered when its sender is answered: the database has gone silent (see PgAvailability).
-    // Watched for a stall per group commit, not per webhook (see the constructor).
+    // Still queued when its sender is about to be answered: withdrawn, never written; that counts as the database
+    // lost only if nothing else was answered meanwhile (see PgAvailability). Watched for a stall per group commit,
+    // not per webhook (see the constructor).
     return watched(() -> accepts.submit(accept, patience));
   }
 
