@@ -137,10 +137,14 @@ class ClusterKillIT {
           assertTrue(takeover <= OWNER_LEASE_SECONDS * 1.25 + 1.0, "the portal was taken over within the owner"
               + " lease plus a quarter (" + OWNER_LEASE_SECONDS * 1.25 + " s, +1 s for polling): " + takeover + " s");
           // The new owner re-drives what the dead one had in hand a quarter lease after the takeover, each looked up
-          // first: the cluster carries on within seconds, not after the delivery leases or request timeouts.
-          assertTrue(inHandDelivered <= takeover + OWNER_LEASE_SECONDS * 0.25 + 5.0, "the killed owner's "
-              + inHand.size() + " deliveries in hand were delivered " + inHandDelivered + " s after the kill, the"
-              + " takeover " + takeover + " s");
+          // first: the cluster carries on within seconds, not after the delivery leases or request timeouts. Each 50
+          // of them take a look-up and a batch, two requests, a second of the standard bucket's drain (the new owner
+          // assumes the bucket full); a kill during a burst leaves a few hundred in hand, a quiet moment a few.
+          double bucketSeconds = Math.ceil(inHand.size() / 50.0) * 2 / 2.0;
+          assertTrue(inHandDelivered <= takeover + OWNER_LEASE_SECONDS * 0.25 + bucketSeconds + 4.0, "the killed"
+              + " owner's " + inHand.size() + " deliveries in hand were delivered " + inHandDelivered + " s after the"
+              + " kill, the takeover " + takeover + " s (bound: takeover + a quarter lease + " + bucketSeconds
+              + " s of bucket + 4 s)");
         }
       } catch (AssertionError | Exception e) {
         System.out.println("ClusterKillIT failed; the nodes' consoles:");
