@@ -77,6 +77,26 @@ class NodeCardTest {
   }
 
   @Test
+  void aNodeInDryRunThatWasUpFirstLearnsOfAMemberSendingItsIntegrationButNotOfAnythingElse() {
+    NodeCard upFirst = card("relay2", true, "default", null, "test", SHOP);
+    assertTrue(upFirst.hasDryRun());
+    assertFalse(card("relay1", true, "default", SHOP).hasDryRun(), "only a node with a dry-run integration looks");
+
+    // A member that joined later and sends the dry-run integration to a portal: this node is the one at fault.
+    assertEquals(Optional.of("Integration default has no Bitrix24 portal on this node (dry-run), but the cluster"
+        + " member relay3 at 10.0.0.3:5702 sends it to https://shop.bitrix24.ru: every node needs the same"
+        + " configuration (set the portal here too, BITRIX_WEBHOOK_URL for the default integration); dry-run here"
+        + " would mark the webhooks this node accepts as delivered without sending them."),
+        upFirst.dryRunBeside(List.of(peer("10.0.0.4:5702", null),
+            peer("10.0.0.3:5702", card("relay3", true, "default", SHOP)))));
+    // A newcomer under this node's NODE_ID, or differing only elsewhere, is refused on its own side: not a reason to
+    // stop the node that was running.
+    assertEquals(Optional.empty(), upFirst.dryRunBeside(List.of(
+        peer("10.0.0.5:5702", card("relay2", true, "default", null, "test", SHOP)),
+        peer("10.0.0.6:5702", card("relay6", true, "test", "https://other.bitrix24.ru", "extra", SHOP)))));
+  }
+
+  @Test
   void otherDifferencesAreWarnedAboutOnePerMemberAndDifference() {
     NodeCard.Verdict verdict = card("relay2", true, "default", SHOP, "second", CRM, "mine", CRM)
         .against("10.0.0.2:5702", List.of(
